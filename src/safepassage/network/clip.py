@@ -1,0 +1,42 @@
+"""Clip areas: a bounding box or a polygon, tested on many points at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class ClipArea:
+    """Keep only roads inside this area: a box (min_lon, min_lat, max_lon, max_lat) or a polygon."""
+
+    bbox: tuple[float, float, float, float] | None = None
+    polygon_lonlat: tuple[tuple[float, float], ...] | None = None
+
+    def contains(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:
+        inside = np.ones(lon.shape[0], dtype=bool)
+        if self.bbox is not None:
+            min_lon, min_lat, max_lon, max_lat = self.bbox
+            inside &= (lon >= min_lon) & (lon <= max_lon) & (lat >= min_lat) & (lat <= max_lat)
+        if self.polygon_lonlat is not None:
+            polygon = shapely.Polygon(self.polygon_lonlat)
+            shapely.prepare(polygon)
+            inside &= shapely.contains_xy(polygon, lon, lat)
+        return inside
+
+    def cache_key(self) -> str:
+        return repr((self.bbox, self.polygon_lonlat))
+
+
+def parse_bbox(text: str) -> ClipArea:
+    """`min_lon,min_lat,max_lon,max_lat` to a ClipArea (raises ValueError with the reason)."""
+    parts = [float(p) for p in text.split(",")]
+    if len(parts) != 4:
+        raise ValueError("a bounding box is four numbers: min_lon,min_lat,max_lon,max_lat")
+    min_lon, min_lat, max_lon, max_lat = parts
+    if min_lon >= max_lon or min_lat >= max_lat:
+        raise ValueError("the box's minimum must be below its maximum (min_lon,min_lat,max_lon,max_lat)")
+    return ClipArea(bbox=(min_lon, min_lat, max_lon, max_lat))

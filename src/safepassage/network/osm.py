@@ -1,0 +1,247 @@
+"""Read OpenStreetMap files (.osm.pbf, .osm, .osm.gz, .osm.bz2) into a junction RoadGraph.
+
+One streaming pass with pyosmium: node locations go into an index (in memory, or in a file for
+very large extracts), drivable ways are read with their coordinates and flushed in chunks to
+numpy (clipped on the way), then simplified to a graph whose nodes are junctions and way ends
+and whose edges keep their true length and full geometry.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import osmium
+from numpy.typing import NDArray
+
+from safepassage.errors import InputFileError, require_file
+from safepassage.network.capacity import capacity_table
+from safepassage.network.clip import ClipArea
+from safepassage.network.geo import haversine_m
+from safepassage.network.graph import OSM_ATTRIBUTION, RoadGraph, build_graph
+from safepassage.network.tags import (
+    CLASS_INDEX,
+    DRIVABLE,
+    is_drivable,
+    lanes_per_direction,
+    oneway_direction,
+    speed_kmh,
+)
+
+OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2", ".xml")
+#: Above this size the node-location index lives in a temporary file, not in memory.
+LARGE_FILE_BYTES = 400 * 1024 * 1024
+_CHUNK_POSITIONS = 2_000_000
+
+
+@dataclass
+class _Chunk:
+    """Positions of consecutive way pieces; `first` marks where each piece starts."""
+
+    refs: NDArray[np.int64]
+    first: NDArray[np.bool_]
+    way: NDArray[np.int64]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+
+
+@dataclass
+class _Ways:
+    """Drivable ways read so far: per-way attributes, and per-position coordinates in chunks."""
+
+    clip: ClipArea | None
+    way_id: list[int] = field(default_factory=list)
+    highway: list[int] = field(default_factory=list)
+    speed_kmh: list[float] = field(default_factory=list)
+    lanes_fwd: list[int] = field(default_factory=list)
+    lanes_bwd: list[int] = field(default_factory=list)
+    oneway: list[int] = field(default_factory=list)
+    refs: list[int] = field(default_factory=list)
+    lon: list[float] = field(default_factory=list)
+    lat: list[float] = field(default_factory=list)
+    way: list[int] = field(default_factory=list)
+    first: list[bool] = field(default_factory=list)
+    chunks: list[_Chunk] = field(default_factory=list)
+
+    def add(self, way: osmium.osm.Way, tags: dict[str, str], highway: str) -> None:
+        index = len(self.way_id)
+        self._add_attributes(way.id, tags, highway)
+        refs: list[int] = []
+        lons: list[float] = []
+        lats: list[float] = []
+        for node in way.nodes:
+            loc = node.location
+            if not loc.valid():  # node missing from the extract: the way breaks here
+                self._add_piece(index, refs, lons, lats)
+                refs, lons, lats = [], [], []
+                continue
+            refs.append(node.ref)
+            lons.append(loc.lon)
+            lats.append(loc.lat)
+        self._add_piece(index, refs, lons, lats)
+
+    def _add_piece(self, index: int, refs: list[int], lons: list[float], lats: list[float]) -> None:
+        if len(refs) < 2:
+            return
+        self.refs.extend(refs)
+        self.lon.extend(lons)
+        self.lat.extend(lats)
+        self.way.extend([index] * len(refs))
+        self.first.append(True)
+        self.first.extend([False] * (len(refs) - 1))
+        if len(self.refs) >= _CHUNK_POSITIONS:
+            self.flush()
+
+    def _add_attributes(self, way_id: int, tags: dict[str, str], highway: str) -> None:
+        oneway = oneway_direction(tags)
+        fwd, bwd = lanes_per_direction(tags, highway, oneway)
+        self.way_id.append(way_id)
+        self.highway.append(CLASS_INDEX[highway])
+        self.speed_kmh.append(speed_kmh(tags, highway))
+        self.lanes_fwd.append(fwd)
+        self.lanes_bwd.append(bwd)
+        self.oneway.append(oneway)
+
+    def flush(self) -> None:
+        """Move the Python lists into a numpy chunk, clipping it (this bounds memory)."""
+        if not self.refs:
+            return
+        chunk = _Chunk(
+            refs=np.array(self.refs, dtype=np.int64),
+            first=np.array(self.first, dtype=bool),
+            way=np.array(self.way, dtype=np.int64),
+            lon=np.array(self.lon, dtype=np.float64),
+            lat=np.array(self.lat, dtype=np.float64),
+        )
+        self.refs, self.lon, self.lat, self.way, self.first = [], [], [], [], []
+        if self.clip is not None:
+            chunk = _clip(self.clip, chunk)
+        self.chunks.append(chunk)
+
+    def positions(self) -> int:
+        return sum(c.refs.shape[0] for c in self.chunks)
+
+
+def _clip(area: ClipArea, chunk: _Chunk) -> _Chunk:
+    """Keep the inside positions; a way leaving and re-entering the area becomes two pieces."""
+    inside = area.contains(chunk.lon, chunk.lat)
+    first = chunk.first.copy()
+    first[1:] |= ~inside[:-1]
+    kept = np.flatnonzero(inside)
+    first = first[kept]
+    piece = np.cumsum(first) - 1
+    long_enough = np.bincount(piece)[piece] >= 2 if piece.size else np.zeros(0, dtype=bool)
+    idx = kept[long_enough]
+    return _Chunk(chunk.refs[idx], first[long_enough], chunk.way[idx], chunk.lon[idx], chunk.lat[idx])
+
+
+def _location_storage(path: Path) -> tuple[str, tempfile.TemporaryDirectory[str] | None]:
+    if path.stat().st_size < LARGE_FILE_BYTES:
+        return "flex_mem", None
+    tmp = tempfile.TemporaryDirectory(prefix="safepassage-nodes-")
+    return f"sparse_file_array,{tmp.name}/nodes.idx", tmp
+
+
+def _read_ways(path: Path, clip: ClipArea | None) -> _Ways:
+    storage, tmp = _location_storage(path)
+    ways = _Ways(clip=clip)
+    try:
+        processor = (
+            osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+            .with_locations(storage)
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+            .with_filter(osmium.filter.KeyFilter("highway"))
+        )
+        for way in processor:
+            highway = way.tags.get("highway")
+            if highway not in DRIVABLE:
+                continue
+            tags = {tag.k: tag.v for tag in way.tags}
+            if is_drivable(tags):
+                ways.add(way, tags, highway)
+    except RuntimeError as exc:  # libosmium reports corrupt or truncated input this way
+        raise InputFileError.at(
+            path, f"cannot read this OpenStreetMap file: {exc}", "the file may be truncated or corrupt; download it again"
+        ) from None
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    ways.flush()
+    return ways
+
+
+def graph_from_osm(
+    path: str | Path,
+    *,
+    clip: ClipArea | None = None,
+    capacity_overrides: dict[str, float] | None = None,
+) -> RoadGraph:
+    """Read the drivable road network of an OpenStreetMap file as a junction graph."""
+    path = require_file(path)
+    if not path.name.lower().endswith(OSM_SUFFIXES):
+        raise InputFileError.at(path, "not an OpenStreetMap file", f"expected one of {', '.join(OSM_SUFFIXES)}")
+    ways = _read_ways(path, clip)
+    if ways.positions() == 0:
+        raise InputFileError.at(path, "no drivable roads found", "is the file an extract of the right area, with highway=* ways?")
+    return _simplify(ways, capacity_overrides, source=path.name)
+
+
+def _simplify(ways: _Ways, capacity_overrides: dict[str, float] | None, source: str) -> RoadGraph:
+    refs = np.concatenate([c.refs for c in ways.chunks])
+    first = np.concatenate([c.first for c in ways.chunks])
+    way = np.concatenate([c.way for c in ways.chunks])
+    lon = np.concatenate([c.lon for c in ways.chunks])
+    lat = np.concatenate([c.lat for c in ways.chunks])
+    ways.chunks.clear()
+    piece = np.cumsum(first)
+
+    last = np.ones(refs.shape[0], dtype=bool)
+    last[:-1] = first[1:]
+    _, inverse = np.unique(refs, return_inverse=True)
+    junction = (np.bincount(inverse)[inverse] >= 2) | first | last
+
+    step = haversine_m(lon[:-1], lat[:-1], lon[1:], lat[1:])
+    step[last[:-1]] = 0.0
+    cum = np.concatenate(([0.0], np.cumsum(step)))
+
+    j = np.flatnonzero(junction)
+    a, b = j[:-1], j[1:]
+    keep = (piece[a] == piece[b]) & (refs[a] != refs[b])
+    a, b = a[keep], b[keep]
+    seg_way = way[a]
+
+    node_refs = np.unique(refs[j])
+    first_pos = np.zeros(node_refs.shape[0], dtype=np.int64)
+    first_pos[np.searchsorted(node_refs, refs[j[::-1]])] = j[::-1]
+    u = np.searchsorted(node_refs, refs[a])
+    v = np.searchsorted(node_refs, refs[b])
+
+    oneway = np.array(ways.oneway, dtype=np.int8)[seg_way]
+    fwd, bwd = oneway >= 0, oneway <= 0
+    lanes_f = np.array(ways.lanes_fwd, dtype=np.int16)[seg_way]
+    lanes_b = np.array(ways.lanes_bwd, dtype=np.int16)[seg_way]
+    highway = np.array(ways.highway, dtype=np.uint8)[seg_way]
+    speed = np.array(ways.speed_kmh, dtype=np.float64)[seg_way]
+    way_ids = np.array(ways.way_id, dtype=np.int64)[seg_way]
+    lanes = np.concatenate((lanes_f[fwd], lanes_b[bwd]))
+    cls = np.concatenate((highway[fwd], highway[bwd]))
+    return build_graph(
+        node_id=node_refs,
+        lon=lon[first_pos],
+        lat=lat[first_pos],
+        source=np.concatenate((u[fwd], v[bwd])),
+        target=np.concatenate((v[fwd], u[bwd])),
+        length_m=np.concatenate(((cum[b] - cum[a])[fwd], (cum[b] - cum[a])[bwd])),
+        speed_kmh=np.concatenate((speed[fwd], speed[bwd])),
+        capacity_vph=lanes * capacity_table(capacity_overrides)[cls],
+        lanes=lanes,
+        highway=cls,
+        way_id=np.concatenate((way_ids[fwd], way_ids[bwd])),
+        geom_start=np.concatenate((a[fwd], b[bwd])),
+        geom_end=np.concatenate((b[fwd], a[bwd])),
+        geom_lon=lon,
+        geom_lat=lat,
+        meta={"source": source, "format": "osm", "attribution": OSM_ATTRIBUTION},
+    )
