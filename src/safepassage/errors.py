@@ -15,6 +15,7 @@ class Problem:
     line: int | None = None
     field: str | None = None
     hint: str | None = None
+    severity: str = "error"  # or "warning": reported, but the input is still usable
 
     def __str__(self) -> str:
         where = ""
@@ -25,7 +26,8 @@ class Problem:
             where += ": "
         field = f"{self.field}: " if self.field else ""
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{where}{field}{self.message}{hint}"
+        label = "warning: " if self.severity == "warning" else ""
+        return f"{where}{label}{field}{self.message}{hint}"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -34,6 +36,7 @@ class Problem:
             "field": self.field,
             "message": self.message,
             "hint": self.hint,
+            "severity": self.severity,
         }
 
 

@@ -38,5 +38,7 @@ def parse_bbox(text: str) -> ClipArea:
         raise ValueError("a bounding box is four numbers: min_lon,min_lat,max_lon,max_lat")
     min_lon, min_lat, max_lon, max_lat = parts
     if min_lon >= max_lon or min_lat >= max_lat:
-        raise ValueError("the box's minimum must be below its maximum (min_lon,min_lat,max_lon,max_lat)")
+        raise ValueError(
+            "the box's minimum must be below its maximum (min_lon,min_lat,max_lon,max_lat)"
+        )
     return ClipArea(bbox=(min_lon, min_lat, max_lon, max_lat))

@@ -8,16 +8,26 @@ from numpy.typing import ArrayLike, NDArray
 EARTH_RADIUS_M = 6_371_008.8
 
 
-def haversine_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> NDArray[np.float64]:
+def haversine_m(
+    lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike
+) -> NDArray[np.float64]:
     """Great-circle distance in metres."""
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype=np.float64)) for a in (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    lon1, lat1, lon2, lat2 = (
+        np.radians(np.asarray(a, dtype=np.float64)) for a in (lon1, lat1, lon2, lat2)
+    )
+    a = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
     return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
 
 
 def unit_vectors(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
     """Points on the unit sphere, so Euclidean nearest neighbours are great-circle nearest."""
-    lon_r, lat_r = np.radians(np.asarray(lon, dtype=np.float64)), np.radians(np.asarray(lat, dtype=np.float64))
+    lon_r, lat_r = (
+        np.radians(np.asarray(lon, dtype=np.float64)),
+        np.radians(np.asarray(lat, dtype=np.float64)),
+    )
     cos_lat = np.cos(lat_r)
     return np.column_stack((cos_lat * np.cos(lon_r), cos_lat * np.sin(lon_r), np.sin(lat_r)))
 

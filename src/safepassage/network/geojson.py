@@ -26,13 +26,18 @@ def graph_features(graph: RoadGraph) -> list[dict[str, Any]]:
                 "type": "Feature",
                 "geometry": {
                     "type": "LineString",
-                    "coordinates": [[round(float(x), 6), round(float(y), 6)] for x, y in zip(lon, lat, strict=True)],
+                    "coordinates": [
+                        [round(float(x), 6), round(float(y), 6)]
+                        for x, y in zip(lon, lat, strict=True)
+                    ],
                 },
                 "properties": {
                     "way_id": int(graph.way_id[edge]),
                     "highway": HIGHWAY_CLASSES[int(graph.highway[edge])],
                     "length_m": round(float(graph.length_m[edge]), 1),
-                    "speed_kmh": round(float(graph.length_m[edge] / graph.travel_time_s[edge] * 3.6), 1)
+                    "speed_kmh": round(
+                        float(graph.length_m[edge] / graph.travel_time_s[edge] * 3.6), 1
+                    )
                     if graph.travel_time_s[edge] > 0
                     else None,
                     "lanes": int(graph.lanes[edge]),
@@ -50,7 +55,10 @@ def write_geojson(graph: RoadGraph, out: Path) -> int:
     collection = {
         "type": "FeatureCollection",
         "features": features,
-        "properties": {"attribution": graph.meta.get("attribution"), "source": graph.meta.get("source")},
+        "properties": {
+            "attribution": graph.meta.get("attribution"),
+            "source": graph.meta.get("source"),
+        },
     }
     out.write_text(json.dumps(collection, separators=(",", ":")))
     return len(features)

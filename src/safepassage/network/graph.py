@@ -128,9 +128,7 @@ class RoadGraph:
 
     def save(self, path: Path) -> None:
         """Write the graph as an uncompressed .npz (fast to load)."""
-        arrays = {
-            f.name: getattr(self, f.name) for f in fields(self) if f.name != "meta"
-        }
+        arrays = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "meta"}
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, meta=np.array(json.dumps(self.meta)), **arrays)
         tmp.replace(path)
@@ -139,9 +137,7 @@ class RoadGraph:
     def load(cls, path: Path) -> RoadGraph:
         """Read a graph written by `save`."""
         with np.load(path, allow_pickle=False) as data:
-            kwargs: dict[str, Any] = {
-                f.name: data[f.name] for f in fields(cls) if f.name != "meta"
-            }
+            kwargs: dict[str, Any] = {f.name: data[f.name] for f in fields(cls) if f.name != "meta"}
             kwargs["meta"] = json.loads(str(data["meta"]))
         return cls(**kwargs)
 

@@ -67,7 +67,13 @@ def load_network(
     settings = get_settings()
     use_cache = settings.use_cache if use_cache is None else use_cache
     options = json.dumps(
-        [READER_VERSION, kind, crs, clip.cache_key() if clip else None, sorted((capacity_overrides or {}).items())]
+        [
+            READER_VERSION,
+            kind,
+            crs,
+            clip.cache_key() if clip else None,
+            sorted((capacity_overrides or {}).items()),
+        ]
     )
     key = hashlib.sha256((file_digest(path) + options).encode()).hexdigest()[:24]
     cached = settings.cache_dir / f"{path.name}.{key}.npz"

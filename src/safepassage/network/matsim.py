@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import typing
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import IO
@@ -18,7 +19,7 @@ from safepassage.network.tags import CLASS_INDEX, HIGHWAY_CLASSES
 
 def _open(path: Path) -> IO[bytes]:
     if path.name.endswith(".gz"):
-        return gzip.open(path, "rb")
+        return typing.cast(IO[bytes], gzip.open(path, "rb"))
     return path.open("rb")
 
 
@@ -50,7 +51,9 @@ class _Reader:
                 for _, elem in ET.iterparse(handle, events=("end",)):
                     self._element(elem)
         except (ET.ParseError, OSError, EOFError) as exc:
-            raise InputFileError.at(self.path, f"not a readable MATSim network XML: {exc}") from None
+            raise InputFileError.at(
+                self.path, f"not a readable MATSim network XML: {exc}"
+            ) from None
 
     def _element(self, elem: ET.Element) -> None:
         tag = elem.tag
@@ -112,11 +115,15 @@ def graph_from_matsim(path: str | Path, *, crs: str | None = None) -> RoadGraph:
     reader = _Reader(path)
     reader.read()
     if not reader.link_rows:
-        raise InputFileError.at(path, "no car links found", "is this a MATSim network file (<network><links>)?")
+        raise InputFileError.at(
+            path, "no car links found", "is this a MATSim network file (<network><links>)?"
+        )
     source_crs = crs or reader.crs or _looks_like_lonlat(reader)
     if source_crs is None:
         raise InputFileError.at(
-            path, "the file does not say its coordinate system", "pass it explicitly, e.g. crs: EPSG:28355"
+            path,
+            "the file does not say its coordinate system",
+            "pass it explicitly, e.g. crs: EPSG:28355",
         )
     lon, lat = _to_wgs84(path, source_crs, np.array(reader.x), np.array(reader.y))
     return _build(reader, path, lon, lat, source_crs)
@@ -132,9 +139,13 @@ def _looks_like_lonlat(reader: _Reader) -> str | None:
 
 def _to_wgs84(path: Path, crs: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     try:
-        transformer = Transformer.from_crs(CRS.from_user_input(crs), CRS.from_epsg(4326), always_xy=True)
+        transformer = Transformer.from_crs(
+            CRS.from_user_input(crs), CRS.from_epsg(4326), always_xy=True
+        )
     except CRSError:
-        raise InputFileError.at(path, f"unknown coordinate system {crs!r}", "use an EPSG code such as EPSG:28355") from None
+        raise InputFileError.at(
+            path, f"unknown coordinate system {crs!r}", "use an EPSG code such as EPSG:28355"
+        ) from None
     lon, lat = transformer.transform(x, y)
     return np.asarray(lon), np.asarray(lat)
 

@@ -9,6 +9,7 @@ and whose edges keep their true length and full geometry.
 from __future__ import annotations
 
 import tempfile
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,7 +135,9 @@ def _clip(area: ClipArea, chunk: _Chunk) -> _Chunk:
     piece = np.cumsum(first) - 1
     long_enough = np.bincount(piece)[piece] >= 2 if piece.size else np.zeros(0, dtype=bool)
     idx = kept[long_enough]
-    return _Chunk(chunk.refs[idx], first[long_enough], chunk.way[idx], chunk.lon[idx], chunk.lat[idx])
+    return _Chunk(
+        chunk.refs[idx], first[long_enough], chunk.way[idx], chunk.lon[idx], chunk.lat[idx]
+    )
 
 
 def _location_storage(path: Path) -> tuple[str, tempfile.TemporaryDirectory[str] | None]:
@@ -160,10 +163,12 @@ def _read_ways(path: Path, clip: ClipArea | None) -> _Ways:
                 continue
             tags = {tag.k: tag.v for tag in way.tags}
             if is_drivable(tags):
-                ways.add(way, tags, highway)
+                ways.add(typing.cast(osmium.osm.Way, way), tags, highway)
     except RuntimeError as exc:  # libosmium reports corrupt or truncated input this way
         raise InputFileError.at(
-            path, f"cannot read this OpenStreetMap file: {exc}", "the file may be truncated or corrupt; download it again"
+            path,
+            f"cannot read this OpenStreetMap file: {exc}",
+            "the file may be truncated or corrupt; download it again",
         ) from None
     finally:
         if tmp is not None:
@@ -181,10 +186,16 @@ def graph_from_osm(
     """Read the drivable road network of an OpenStreetMap file as a junction graph."""
     path = require_file(path)
     if not path.name.lower().endswith(OSM_SUFFIXES):
-        raise InputFileError.at(path, "not an OpenStreetMap file", f"expected one of {', '.join(OSM_SUFFIXES)}")
+        raise InputFileError.at(
+            path, "not an OpenStreetMap file", f"expected one of {', '.join(OSM_SUFFIXES)}"
+        )
     ways = _read_ways(path, clip)
     if ways.positions() == 0:
-        raise InputFileError.at(path, "no drivable roads found", "is the file an extract of the right area, with highway=* ways?")
+        raise InputFileError.at(
+            path,
+            "no drivable roads found",
+            "is the file an extract of the right area, with highway=* ways?",
+        )
     return _simplify(ways, capacity_overrides, source=path.name)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -112,7 +113,7 @@ def path_from_tree(
     while nodes[-1] != source:
         nodes.append(int(pred[nodes[-1]]))
     nodes.reverse()
-    edges = [graph.find_edge(u, v, weight) for u, v in zip(nodes[:-1], nodes[1:], strict=True)]
+    edges = [graph.find_edge(u, v, weight) for u, v in itertools.pairwise(nodes)]
     edge_arr = np.array(edges, dtype=np.int64)
     return Route(
         nodes=np.array(nodes, dtype=np.int64),
@@ -145,7 +146,7 @@ def alternatives(
             candidate = route(graph, source, target, metric=metric, weight=current)
         except RoutingError:
             break
-        key = candidate.edges.tobytes()
+        key = candidate.nodes.tobytes()
         cost = float(base[candidate.edges].sum())
         if found and cost > max_stretch * float(base[found[0].edges].sum()):
             break

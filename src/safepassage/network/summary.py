@@ -24,7 +24,9 @@ def network_summary(graph: RoadGraph) -> dict[str, Any]:
     # A two-way road appears as two edges with the same geometry: count its length once.
     lo = np.minimum(graph.geom_start, graph.geom_end)
     _, once = np.unique(np.column_stack((lo, graph.way_id)), axis=0, return_index=True)
-    km_by_class = np.bincount(graph.highway[once], weights=graph.length_m[once], minlength=len(HIGHWAY_CLASSES))
+    km_by_class = np.bincount(
+        graph.highway[once], weights=graph.length_m[once], minlength=len(HIGHWAY_CLASSES)
+    )
     min_lon, min_lat, max_lon, max_lat = graph.bbox()
     return {
         "source": graph.meta.get("source"),
@@ -33,7 +35,9 @@ def network_summary(graph: RoadGraph) -> dict[str, Any]:
         "edges": graph.n_edges,
         "road_km": round(float(km_by_class.sum()) / 1000, 3),
         "road_km_by_class": {
-            HIGHWAY_CLASSES[i]: round(float(km) / 1000, 3) for i, km in enumerate(km_by_class) if km > 0
+            HIGHWAY_CLASSES[i]: round(float(km) / 1000, 3)
+            for i, km in enumerate(km_by_class)
+            if km > 0
         },
         "bbox": {"min_lon": min_lon, "min_lat": min_lat, "max_lon": max_lon, "max_lat": max_lat},
         "components": {

@@ -1,0 +1,312 @@
+"""The scenario vocabulary: what a corridor plan is made of (pydantic v2 models).
+
+Units live in names; times in a scenario file may be written without a zone and then mean the
+scenario's `timezone` (Kyiv and Moscow time were confused in 2022: the zone is never implicit
+in the code).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, tzinfo
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", max_length=64)]
+NonNegative = Annotated[int, Field(ge=0)]
+Mode = Literal["car", "bus", "foot"]
+
+
+def _check_latlon(value: tuple[float, float]) -> tuple[float, float]:
+    lat, lon = value
+    if not -90 <= lat <= 90 or not -180 <= lon <= 180:
+        raise ValueError(
+            "expected [latitude, longitude] with latitude in -90..90 and longitude in -180..180"
+        )
+    return value
+
+
+class Strict(BaseModel):
+    """Base of every scenario model: unknown fields are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Place(Strict):
+    """Something with an id and a position ([lat, lon])."""
+
+    id: Id
+    at: tuple[float, float]
+
+    _latlon = field_validator("at")(_check_latlon)
+
+
+class Origin(Place):
+    """An assembly point or district people leave from.
+
+    `car_occupancy` overrides the scenario's for this origin; `to` limits which destinations
+    its people go to (any, when absent).
+    """
+
+    people: NonNegative
+    cars: NonNegative = 0
+    need_bus: NonNegative = 0
+    car_occupancy: Annotated[float, Field(gt=0)] | None = None
+    to: list[Id] | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _bus_within_people(self) -> Origin:
+        if self.need_bus > self.people:
+            raise ValueError(f"need_bus ({self.need_bus}) is more than people ({self.people})")
+        return self
+
+
+class Destination(Place):
+    """A reception point; `capacity_people` None means unlimited."""
+
+    capacity_people: NonNegative | None = None
+    note: str | None = None
+
+
+class Waypoint(Place):
+    """A named place on the corridor; `overnight_stop` where convoys may stay the night."""
+
+    overnight_stop: bool = False
+    note: str | None = None
+
+
+class Spread(Strict):
+    """A positive duration in seconds given as mean and standard deviation."""
+
+    mean: Annotated[float, Field(gt=0)]
+    sd: Annotated[float, Field(ge=0)] = 0.0
+    distribution: Literal["lognormal", "gamma"] = "lognormal"
+
+
+_HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+
+
+def parse_hours(text: str) -> tuple[time, time] | None:
+    """`HH:MM-HH:MM` to (open, close); `always` to None. Closing may pass midnight."""
+    if text.strip().lower() in ("always", "24h", "00:00-24:00"):
+        return None
+    match = _HOURS.match(text.strip())
+    if not match:
+        raise ValueError(
+            f"opening hours {text!r}: write them as HH:MM-HH:MM, e.g. 08:00-18:00, or 'always'"
+        )
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2 != 0):
+        raise ValueError(f"opening hours {text!r}: not a valid time of day")
+    return time(h1, m1), time(0, 0) if h2 == 24 else time(h2, m2)
+
+
+class Checkpoint(Place):
+    """A checkpoint inspecting vehicles one by one on each open lane."""
+
+    controlled_by: str
+    lanes: Annotated[int, Field(ge=1)] = 1
+    inspection_s: Spread
+    open: str = "always"
+    note: str | None = None
+
+    @field_validator("open")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        parse_hours(value)
+        return value
+
+    @property
+    def throughput_vph(self) -> float:
+        """Vehicles per hour when every lane is busy: lanes x 3600 / mean inspection time."""
+        return self.lanes * 3600.0 / self.inspection_s.mean
+
+
+def zone(name: str) -> tzinfo:
+    """The time zone called `name` (IANA), with a helpful error."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = [
+            z for z in available_timezones() if z.lower().endswith(name.lower().split("/")[-1])
+        ]
+        hint = f"; did you mean {close[0]}?" if close else "; use an IANA name such as Europe/Kyiv"
+        raise ValueError(f"unknown time zone {name!r}{hint}") from None
+
+
+class Window(Strict):
+    """The ceasefire window: departures only inside it."""
+
+    start: datetime
+    end: datetime
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone(value)
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> Window:
+        if self.start.tzinfo is None and self.end.tzinfo is None and self.end <= self.start:
+            raise ValueError(f"the window ends ({self.end}) before it starts ({self.start})")
+        return self
+
+    def localized(self, default_zone: str) -> Window:
+        """This window with zone-less times placed in its own zone, or `default_zone`."""
+        tz = zone(self.timezone or default_zone)
+        start = self.start if self.start.tzinfo else self.start.replace(tzinfo=tz)
+        end = self.end if self.end.tzinfo else self.end.replace(tzinfo=tz)
+        return Window(start=start, end=end, timezone=self.timezone or default_zone)
+
+    @property
+    def duration_s(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+
+class Corridor(Strict):
+    """The agreed route: vehicles pass `via` (waypoint or checkpoint ids) in order."""
+
+    via: list[Id] = Field(default_factory=list)
+    window: Window
+    modes: list[Mode] = Field(default_factory=lambda: list[Mode](["car", "bus"]))
+    note: str | None = None
+
+
+class Circle(Strict):
+    at: tuple[float, float]
+    radius_m: Annotated[float, Field(gt=0)]
+
+    _latlon = field_validator("at")(_check_latlon)
+
+
+class Hazard(Strict):
+    """An area closed to traffic (shelling, mines, a destroyed bridge), optionally for a time."""
+
+    kind: str
+    circle: Circle | None = None
+    polygon: list[tuple[float, float]] | None = None
+    from_: datetime | None = Field(default=None, alias="from")
+    to: datetime | None = None
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Hazard:
+        if (self.circle is None) == (self.polygon is None):
+            raise ValueError("a hazard has exactly one shape: `circle` or `polygon`")
+        if self.polygon is not None and len(self.polygon) < 3:
+            raise ValueError("a polygon needs at least 3 points")
+        return self
+
+
+class Bus(Strict):
+    id: Id
+    seats: Annotated[int, Field(ge=1)]
+    depot: Id
+
+
+class Fleet(Strict):
+    buses: list[Bus] = Field(default_factory=list)
+
+
+class Occupancy(Strict):
+    """People per vehicle."""
+
+    car: Annotated[float, Field(gt=0)] = 2.5
+
+
+class NetworkNode(Place):
+    """A node of a corridor-scale network that is not an origin, destination or checkpoint."""
+
+
+class Link(Strict):
+    """A road between two named places of a corridor-scale network (both directions unless oneway)."""
+
+    from_: Id = Field(alias="from")
+    to: Id
+    length_km: Annotated[float, Field(gt=0)]
+    speed_kmh: Annotated[float, Field(gt=0)] = 60.0
+    lanes: Annotated[int, Field(ge=1)] = 1
+    capacity_vph: Annotated[float, Field(gt=0)] | None = None
+    road: str = "primary"
+    oneway: bool = False
+    note: str | None = None
+
+
+class NetworkSpec(Strict):
+    """Where the road network comes from: an OSM file, a MATSim file, or explicit links."""
+
+    osm: str | None = None
+    matsim: str | None = None
+    crs: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    nodes: list[NetworkNode] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+    capacity_vph_per_lane: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> NetworkSpec:
+        given = [name for name in ("osm", "matsim") if getattr(self, name)] + (
+            ["links"] if self.links else []
+        )
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one network source: `osm: FILE`, `matsim: FILE` or `links: [...]`"
+                + (f" (found {', '.join(given)})" if given else "")
+            )
+        return self
+
+
+class Scenario(Strict):
+    """A whole evacuation scenario as written in a scenario file."""
+
+    name: str
+    timezone: str = "UTC"
+    network: NetworkSpec
+    origins: list[Origin] = Field(min_length=1)
+    destinations: list[Destination] = Field(min_length=1)
+    checkpoints: list[Checkpoint] = Field(default_factory=list)
+    waypoints: list[Waypoint] = Field(default_factory=list)
+    corridor: Corridor | None = None
+    hazards: list[Hazard] = Field(default_factory=list)
+    fleet: Fleet = Field(default_factory=Fleet)
+    occupancy: Occupancy = Field(default_factory=Occupancy)
+    assumptions: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+    @property
+    def tz(self) -> tzinfo:
+        return zone(self.timezone)
+
+    def window(self) -> Window | None:
+        """The corridor's window with its zone applied, or None without a corridor."""
+        return self.corridor.window.localized(self.timezone) if self.corridor else None
+
+    def places(self) -> dict[str, Place]:
+        """Every named place by id (origins, destinations, checkpoints, waypoints, network nodes)."""
+        out: dict[str, Place] = {}
+        for group in (
+            self.network.nodes,
+            self.waypoints,
+            self.checkpoints,
+            self.destinations,
+            self.origins,
+        ):
+            for place in group:
+                out[place.id] = place
+        return out
+
+    @property
+    def people_total(self) -> int:
+        return sum(o.people for o in self.origins)

@@ -1,0 +1,85 @@
+"""The real `safepassage` command, run as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.osm_xml import LINE, write_osm
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "safepassage", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_help_on_every_command() -> None:
+    for args in (
+        [],
+        ["network"],
+        ["network", "info"],
+        ["network", "route"],
+        ["network", "export"],
+        ["scenario"],
+        ["scenario", "check"],
+        ["scenario", "from-ees"],
+        ["demo"],
+    ):
+        result = cli(*args, "--help")
+        assert result.returncode == 0, (args, result.stderr)
+        assert "Usage" in result.stdout
+
+
+def test_demo_json() -> None:
+    result = cli("demo", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["people"] == 24000 and data["checkpoints"] == 18
+
+
+def test_network_info_route_export(tmp_path: Path) -> None:
+    osm = write_osm(tmp_path / "line.osm", LINE, [(1, list(range(1, 11)), {"highway": "primary"})])
+    info = json.loads(cli("network", "info", str(osm), "--json").stdout)
+    assert info["nodes"] == 2 and info["edges"] == 2 and info["components"]["strong"] == 1
+    assert abs(info["road_km"] - 0.682) < 0.01
+    result = cli(
+        "network", "route", str(osm), "--from", "47.0,37.001", "--to", "47.0,37.010", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    routes = json.loads(result.stdout)["routes"]
+    assert len(routes[0]["coordinates"]) == 10
+    out = tmp_path / "line.geojson"
+    assert cli("network", "export", str(osm), "--geojson", str(out)).returncode == 0
+    assert json.loads(out.read_text())["type"] == "FeatureCollection"
+
+
+def test_bad_arguments_exit_2(tmp_path: Path) -> None:
+    osm = write_osm(tmp_path / "line.osm", LINE, [(1, [1, 2, 3], {"highway": "primary"})])
+    result = cli("network", "route", str(osm), "--from", "47.0", "--to", "47.0,37.0")
+    assert result.returncode == 2 and "--from" in result.stderr and "Traceback" not in result.stderr
+    result = cli(
+        "network",
+        "route",
+        str(osm),
+        "--from",
+        "47.0,37.001",
+        "--to",
+        "47.0,37.003",
+        "--avoid",
+        "square:1",
+    )
+    assert result.returncode == 2 and "--avoid" in result.stderr
+
+
+def test_scenario_check_reports_and_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\norigins: []\ndestinations: []\nnetwork: {}\nsurprise: 1\n")
+    result = cli("scenario", "check", str(bad))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "bad.yaml:5: surprise: unknown field" in result.stderr
+    as_json = json.loads(cli("scenario", "check", str(bad), "--json").stdout)
+    assert as_json["ok"] is False and len(as_json["problems"]) >= 3
