@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=_default_cache_dir)
     use_cache: bool = True
     max_snap_distance_m: float = 2000.0
+    read_workers: int = 2
     shared_data_dir: Path | None = None
 
 

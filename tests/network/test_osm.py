@@ -174,3 +174,31 @@ def test_closed_way_keeps_its_loop_as_two_edges(tmp_path: Path) -> None:
     )
     roundabout = g.way_id == 1
     assert g.length_m[roundabout].sum() == pytest.approx(loop_len)
+
+
+def test_parallel_read_equals_sequential(monaco_pbf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from safepassage.settings import get_settings
+
+    settings = get_settings()
+    monkeypatch.setattr(settings, "read_workers", 1)
+    one = graph_from_osm(monaco_pbf)
+    monkeypatch.setattr(settings, "read_workers", 2)
+    two = graph_from_osm(monaco_pbf)
+    assert np.array_equal(one.node_id, two.node_id)
+    key_one = sorted(
+        zip(
+            one.edge_source.tolist(),
+            one.edge_target.tolist(),
+            one.length_m.round(6).tolist(),
+            strict=True,
+        )
+    )
+    key_two = sorted(
+        zip(
+            two.edge_source.tolist(),
+            two.edge_target.tolist(),
+            two.length_m.round(6).tolist(),
+            strict=True,
+        )
+    )
+    assert key_one == key_two

@@ -8,8 +8,11 @@ and whose edges keep their true length and full geometry.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import tempfile
 import typing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,11 +28,13 @@ from safepassage.network.graph import OSM_ATTRIBUTION, RoadGraph, build_graph
 from safepassage.network.tags import (
     CLASS_INDEX,
     DRIVABLE,
+    RELEVANT_KEYS,
     is_drivable,
     lanes_per_direction,
     oneway_direction,
     speed_kmh,
 )
+from safepassage.settings import get_settings
 
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2", ".xml")
 #: Above this size the node-location index lives in a temporary file, not in memory.
@@ -69,12 +74,25 @@ class _Ways:
     def add(self, way: osmium.osm.Way, tags: dict[str, str], highway: str) -> None:
         index = len(self.way_id)
         self._add_attributes(way.id, tags, highway)
+        nodes = way.nodes
+        try:  # fast path: every node has a location (the usual case)
+            refs = [node.ref for node in nodes]
+            locations = [node.location for node in nodes]
+            lons = [loc.lon for loc in locations]
+            lats = [loc.lat for loc in locations]
+        except osmium.InvalidLocationError:
+            self._add_broken(index, nodes)
+            return
+        self._add_piece(index, refs, lons, lats)
+
+    def _add_broken(self, index: int, nodes: osmium.osm.WayNodeList) -> None:
+        """A way with nodes missing from the extract: it breaks into pieces at each gap."""
         refs: list[int] = []
         lons: list[float] = []
         lats: list[float] = []
-        for node in way.nodes:
+        for node in nodes:
             loc = node.location
-            if not loc.valid():  # node missing from the extract: the way breaks here
+            if not loc.valid():
                 self._add_piece(index, refs, lons, lats)
                 refs, lons, lats = [], [], []
                 continue
@@ -121,6 +139,15 @@ class _Ways:
             chunk = _clip(self.clip, chunk)
         self.chunks.append(chunk)
 
+    def extend(self, other: _Ways) -> None:
+        """Append the ways read by another reader (its chunks' way indices are shifted)."""
+        offset = len(self.way_id)
+        for name in ("way_id", "highway", "speed_kmh", "lanes_fwd", "lanes_bwd", "oneway"):
+            getattr(self, name).extend(getattr(other, name))
+        for chunk in other.chunks:
+            chunk.way += offset
+            self.chunks.append(chunk)
+
     def positions(self) -> int:
         return sum(c.refs.shape[0] for c in self.chunks)
 
@@ -140,6 +167,14 @@ def _clip(area: ClipArea, chunk: _Chunk) -> _Chunk:
     )
 
 
+def _relevant_tags(taglist: osmium.osm.TagList) -> dict[str, str]:
+    """The tags the network needs. Asking for each key is about twice as fast as iterating
+    over all tags in pyosmium, and most keys are absent."""
+    get = taglist.get
+    found = {key: get(key) for key in RELEVANT_KEYS}
+    return {k: v for k, v in found.items() if v is not None}
+
+
 def _location_storage(path: Path) -> tuple[str, tempfile.TemporaryDirectory[str] | None]:
     if path.stat().st_size < LARGE_FILE_BYTES:
         return "flex_mem", None
@@ -147,7 +182,8 @@ def _location_storage(path: Path) -> tuple[str, tempfile.TemporaryDirectory[str]
     return f"sparse_file_array,{tmp.name}/nodes.idx", tmp
 
 
-def _read_ways(path: Path, clip: ClipArea | None) -> _Ways:
+def _read_ways(path: Path, clip: ClipArea | None, part: int = 0, parts: int = 1) -> _Ways:
+    """Read the drivable ways whose id modulo `parts` is `part` (all of them by default)."""
     storage, tmp = _location_storage(path)
     ways = _Ways(clip=clip)
     try:
@@ -158,10 +194,12 @@ def _read_ways(path: Path, clip: ClipArea | None) -> _Ways:
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
         for way in processor:
+            if parts > 1 and way.id % parts != part:
+                continue
             highway = way.tags.get("highway")
             if highway not in DRIVABLE:
                 continue
-            tags = {tag.k: tag.v for tag in way.tags}
+            tags = _relevant_tags(way.tags)
             if is_drivable(tags):
                 ways.add(typing.cast(osmium.osm.Way, way), tags, highway)
     except RuntimeError as exc:  # libosmium reports corrupt or truncated input this way
@@ -189,7 +227,7 @@ def graph_from_osm(
         raise InputFileError.at(
             path, "not an OpenStreetMap file", f"expected one of {', '.join(OSM_SUFFIXES)}"
         )
-    ways = _read_ways(path, clip)
+    ways = _read_ways_parallel(path, clip)
     if ways.positions() == 0:
         raise InputFileError.at(
             path,
@@ -197,6 +235,23 @@ def graph_from_osm(
             "is the file an extract of the right area, with highway=* ways?",
         )
     return _simplify(ways, capacity_overrides, source=path.name)
+
+
+def _read_ways_parallel(path: Path, clip: ClipArea | None) -> _Ways:
+    """Read with one process per core: each reads the whole file (the location index needs
+    every node) but converts only its share of the ways, the slow part in Python. Files too
+    large for an in-memory index are read by one process, to bound memory."""
+    workers = min(get_settings().read_workers, os.cpu_count() or 1)
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if workers < 2 or not fork or path.stat().st_size >= LARGE_FILE_BYTES:
+        return _read_ways(path, clip)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
+        futures = [pool.submit(_read_ways, path, clip, part, workers) for part in range(1, workers)]
+        merged = _read_ways(path, clip, 0, workers)
+        for future in futures:
+            merged.extend(future.result())
+    return merged
 
 
 def _simplify(ways: _Ways, capacity_overrides: dict[str, float] | None, source: str) -> RoadGraph:

@@ -84,6 +84,23 @@ GENERIC_ZONE_KMH: dict[str, float] = {
     "bicycle_road": 30,
 }
 
+#: Every tag key the rules below read.
+RELEVANT_KEYS: tuple[str, ...] = (
+    "highway",
+    "area",
+    "service",
+    "motorcar",
+    "motor_vehicle",
+    "vehicle",
+    "access",
+    "oneway",
+    "junction",
+    "maxspeed",
+    "lanes",
+    "lanes:forward",
+    "lanes:backward",
+)
+
 _EXCLUDED_SERVICE = frozenset({"parking_aisle", "driveway", "emergency_access", "drive-through"})
 _NO = frozenset({"no", "private", "agricultural", "forestry", "delivery", "emergency"})
 _YES = frozenset({"yes", "designated", "permissive", "destination", "customers"})
