@@ -1,0 +1,281 @@
+"""Upper bounds on what any plan can achieve, from flows over time.
+
+The argument (docs/planning.md): in the planner's discrete time model every plan is a flow over
+time in a network whose arcs take floor(travel time / step) steps and carry the per-step
+capacity of the road or checkpoint (waiting allowed). Ford and Fulkerson: the most flow that
+a set A of sources with unlimited supply can send to the sinks by step W is a temporally
+repeated static flow, found as one min-cost flow: o(A, W) = max over static flows x of
+(W + 1)|x| - sum of arc steps x_a (sink arcs take one step). With finite supplies, Hoppe and
+Tardos: the most people out by W is the minimum over source subsets A of
+people(not A) + min(people(A), o(A, W) x occupancy). Every subset gives a valid upper bound;
+all subsets give the exact value. We enumerate all subsets up to `EXACT_ORIGINS` origins and a
+documented family beyond (all origins, nested sets by distance and by occupancy, the largest
+origins alone). People per vehicle differ between origins: the PCU a subset gets out are
+filled with its fullest vehicles first. Time-varying capacities are relaxed: checkpoint hours
+count only as a cut at corridor checkpoints, partial hazards not at all; reception capacities
+are summed. Every relaxation keeps the bound valid.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from safepassage.plan.problem import PlanningProblem
+from safepassage.plan.ssp import FlowCurve, successive_shortest_paths
+
+EXACT_ORIGINS = 10
+#: Network capacities are stored as integers (rounded up, which keeps the bound valid).
+SCALE = 1000
+
+
+@dataclass(frozen=True)
+class Bound:
+    people_out_by_window_end_max: float
+    egress_time_s_min: float | None
+    exact_subsets: bool
+    subsets_evaluated: int
+    relaxed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "people_out_by_window_end_max": round(self.people_out_by_window_end_max, 1),
+            "egress_time_s_min": self.egress_time_s_min,
+            "method": "flows over time (temporally repeated min-cost flows, Hoppe-Tardos source subsets)",
+            "subsets": "all"
+            if self.exact_subsets
+            else f"{self.subsets_evaluated} (documented family)",
+            "relaxed": self.relaxed,
+        }
+
+
+@dataclass
+class _Network:
+    """The static network of the bound: arcs with integer capacity (scaled) and steps."""
+
+    tail: NDArray[np.int64]
+    head: NDArray[np.int64]
+    capacity: NDArray[np.int64]
+    steps: NDArray[np.int64]
+    n_nodes: int
+    origin_node: NDArray[np.int64]  # per origin, where its flow enters
+    sink_nodes: NDArray[np.int64]
+
+
+def _network(problem: PlanningProblem) -> _Network:
+    """The static network: one layer per corridor leg (origins enter the first, sinks leave
+    the last, via point k leads from layer k to k + 1). Each layer holds every open edge and
+    checkpoint with its full capacity: a relaxation (a route could use an edge in two layers),
+    so the bound stays valid; without a corridor there is one layer and nothing is relaxed."""
+    g, step = problem.graph, problem.step_s
+    n, c = g.n_nodes, len(problem.checkpoints)
+    size = n + c  # nodes of one layer: graph nodes, then one exit node per checkpoint
+    out_of = np.arange(n)
+    cp_tail = np.array([cp.node for cp in problem.checkpoints], dtype=np.int64)
+    cp_head = n + np.arange(c, dtype=np.int64)
+    out_of[cp_tail] = cp_head
+    e = np.flatnonzero(~problem.closed_edges)
+    tail1 = np.concatenate((cp_tail, out_of[g.edge_source[e]]))
+    head1 = np.concatenate((cp_head, g.edge_target[e]))
+    cap1 = np.concatenate(
+        (
+            np.ceil(np.array([cp.pcu_per_step for cp in problem.checkpoints]) * SCALE).astype(
+                np.int64
+            ),
+            np.ceil(problem.edge_pcu_per_step[e] * SCALE).astype(np.int64),
+        )
+    )
+    steps1 = np.concatenate(
+        (
+            np.array([int(cp.service_s // step) for cp in problem.checkpoints], dtype=np.int64),
+            (g.travel_time_s[e] // step).astype(np.int64),
+        )
+    )
+    layers = len(problem.via_nodes) + 1
+    offsets = np.arange(layers, dtype=np.int64) * size
+    tail = (tail1[None, :] + offsets[:, None]).ravel()
+    head = (head1[None, :] + offsets[:, None]).ravel()
+    capacity = np.tile(cap1, layers)
+    arc_steps = np.tile(steps1, layers)
+    if problem.via_nodes:
+        via = np.array(problem.via_nodes, dtype=np.int64)
+        big = int(cap1.sum()) + 1
+        tail = np.concatenate((tail, via + offsets[:-1]))
+        head = np.concatenate((head, via + offsets[1:]))
+        capacity = np.concatenate((capacity, np.full(via.size, big)))
+        arc_steps = np.concatenate((arc_steps, np.zeros(via.size, dtype=np.int64)))
+    return _Network(
+        tail=tail,
+        head=head,
+        capacity=capacity,
+        steps=arc_steps,
+        n_nodes=size * layers,
+        origin_node=out_of[[o.node for o in problem.origins]].astype(np.int64),
+        sink_nodes=np.unique(out_of[[d.node for d in problem.destinations]]).astype(np.int64)
+        + offsets[-1],
+    )
+
+
+def flow_curve(
+    net: _Network, sources: NDArray[np.int64], rate_cap: NDArray[np.float64]
+) -> FlowCurve:
+    """o(A, H) for every horizon H: PCU that `sources` can get out by step H, each sending at
+    most `rate_cap` PCU per step (its whole supply: no plan sends more in one step, so the cap
+    keeps the bound valid and the flow finite)."""
+    if sources.size == 0:
+        return FlowCurve(np.zeros(0), np.zeros(0))
+    s, t = net.n_nodes, net.n_nodes + 1
+    tail = np.concatenate((net.tail, np.full(sources.size, s), net.sink_nodes))
+    head = np.concatenate((net.head, sources, np.full(net.sink_nodes.size, t)))
+    capacity = np.concatenate(
+        (net.capacity / SCALE, rate_cap, np.full(net.sink_nodes.size, np.inf))
+    )
+    capacity = np.minimum(capacity, float(rate_cap.sum()))
+    cost = np.concatenate((net.steps, np.zeros(sources.size), np.ones(net.sink_nodes.size))).astype(
+        np.float64
+    )
+    return successive_shortest_paths(net.n_nodes + 2, tail, head, capacity, cost, s, t)
+
+
+class BoundCalculator:
+    """The people-out bound for any horizon, over a fixed family of origin subsets; each
+    subset's whole curve comes from one successive-shortest-paths run."""
+
+    def __init__(self, problem: PlanningProblem, *, seats_per_pcu: float = 0.0) -> None:
+        self.problem = problem
+        self.net = _network(problem)
+        origins = problem.origins
+        self.people = np.array([o.car_people + o.bus_people for o in origins], dtype=np.float64)
+        self.occupancy = np.array([max(o.occupancy, seats_per_pcu) for o in origins])
+        # Supply in PCU at the fullest vehicles: the most an origin can send in one step.
+        self.supply_pcu = self.people / self.occupancy
+        self.exact = len(origins) <= EXACT_ORIGINS
+        self.subsets = self._family()
+        self.reception = sum(d.capacity_people for d in problem.destinations)
+        self._curves: dict[int, FlowCurve] = {}
+        m = problem.graph.n_edges
+        via = set(problem.via_nodes)
+        self._gates = [m + i for i, c in enumerate(problem.checkpoints) if c.node in via]
+        self._gate_cum = np.zeros((len(self._gates), 1))
+        if self._gates:
+            self._extend_gates(problem.window_steps + 1)
+
+    def _family(self) -> list[NDArray[np.int64]]:
+        n = len(self.problem.origins)
+        if self.exact:
+            return [
+                np.array(c, dtype=np.int64)
+                for k in range(1, n + 1)
+                for c in itertools.combinations(range(n), k)
+            ]
+        dist = self._free_flow_steps()
+        family = [np.arange(n)]
+        cuts = np.unique(np.geomspace(1, n - 1, 6).astype(int))
+        for order in (np.argsort(dist), np.argsort(-dist), np.argsort(self.occupancy)):
+            family.extend(np.sort(order[:cut]) for cut in cuts)
+        family.extend(np.array([i]) for i in np.argsort(-self.people)[:3])
+        unique = {subset.tobytes(): subset for subset in family}
+        return list(unique.values())
+
+    def _free_flow_steps(self) -> NDArray[np.float64]:
+        net = self.net
+        m = csr_matrix((net.steps + 1e-6, (net.tail, net.head)), shape=(net.n_nodes, net.n_nodes))
+        dist = dijkstra(m.T.tocsr(), directed=True, indices=net.sink_nodes)
+        return np.asarray(np.atleast_2d(dist).min(axis=0)[net.origin_node])
+
+    def _curve(self, i: int) -> FlowCurve:
+        if i not in self._curves:
+            subset = self.subsets[i]
+            self._curves[i] = flow_curve(
+                self.net, self.net.origin_node[subset], self.supply_pcu[subset]
+            )
+        return self._curves[i]
+
+    def people_by(self, horizon: int) -> float:
+        """The bound on people out by step `horizon`."""
+        total = float(self.people.sum())
+        best = min(total, self.reception)
+        gate = self._gate_pcu(horizon)
+        for i, subset in enumerate(self.subsets):
+            rest = total - float(self.people[subset].sum())
+            if rest >= best:
+                continue
+            pcu = min(self._curve(i).out_by(horizon), gate)
+            best = min(best, rest + self._fill(subset, pcu))
+        return best
+
+    def _fill(self, subset: NDArray[np.int64], pcu: float) -> float:
+        """Most people `pcu` vehicles from `subset` can carry: fullest origins first, each up
+        to its own supply (valid whoever really goes)."""
+        order = subset[np.argsort(-self.occupancy[subset], kind="stable")]
+        supply = np.cumsum(self.supply_pcu[order])
+        k = int(np.searchsorted(supply, pcu))
+        carried = float(self.people[order[:k]].sum())
+        if k < order.size:
+            before = float(supply[k - 1]) if k else 0.0
+            carried += (pcu - before) * float(self.occupancy[order[k]])
+        return carried
+
+    def _gate_pcu(self, horizon: int) -> float:
+        """What the corridor's checkpoints at via points let through by `horizon`: every unit
+        must pass each of them, and only while it is open (a cut over time)."""
+        if not self._gates or horizon <= 0:
+            return np.inf
+        if horizon > self._gate_cum.shape[1] - 1:
+            self._extend_gates(2 * horizon)
+        return float(self._gate_cum[:, horizon].min())
+
+    def _extend_gates(self, steps: int) -> None:
+        block = self.problem.capacity_block(np.array(self._gates, dtype=np.int64), 0, steps)
+        self._gate_cum = np.concatenate(
+            (np.zeros((len(self._gates), 1)), np.cumsum(block, axis=1)), axis=1
+        )
+
+    @property
+    def subsets_evaluated(self) -> int:
+        return len(self._curves)
+
+    def least_steps_for(self, people: float, hi: int) -> int | None:
+        """The least horizon by which the bound lets `people` out (a lower bound on egress)."""
+        if people <= 1e-9:
+            return 0
+        if self.people_by(hi) < people - 1e-6:
+            return None
+        lo = 0
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self.people_by(mid) >= people - 1e-6:
+                hi = mid
+            else:
+                lo = mid
+        return hi
+
+
+def compute_bound(
+    problem: PlanningProblem, *, people_served: float, plan_steps: int, seats_per_pcu: float = 0.0
+) -> Bound:
+    calc = BoundCalculator(problem, seats_per_pcu=seats_per_pcu)
+    by_window = calc.people_by(problem.window_steps)
+    steps = calc.least_steps_for(people_served, max(plan_steps, 1))
+    relaxed = []
+    if any(c.hours is not None for c in problem.checkpoints):
+        relaxed.append("checkpoint opening hours (counted only at corridor checkpoints, as a cut)")
+    if problem.timed_closures:
+        relaxed.append("hazards that last part of the time (taken as open)")
+    if problem.via_nodes:
+        relaxed.append("corridor legs share no capacity (one network layer per leg)")
+    if any(math.isfinite(d.capacity_people) for d in problem.destinations):
+        relaxed.append("reception capacity (summed over destinations)")
+    return Bound(
+        people_out_by_window_end_max=by_window,
+        egress_time_s_min=None if steps is None else steps * problem.step_s,
+        exact_subsets=calc.exact,
+        subsets_evaluated=calc.subsets_evaluated,
+        relaxed=relaxed,
+    )

@@ -1,0 +1,176 @@
+"""Residual capacity of every resource that can bind, in every time step, grown on demand."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from safepassage.plan.problem import PlanningProblem, TimedRoute
+
+#: Amounts below this many PCU are treated as zero (fluid rounding noise).
+EPS = 1e-7
+
+
+def binding_resources(
+    problem: PlanningProblem, routes: list[TimedRoute], demand: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Resources that could ever be full, and their pressure. A resource whose capacity in every step is at least
+    the whole demand of every origin routed through it can never bind, so it need not be
+    tracked (exact, not an approximation). Timed closures and opening hours always bind."""
+    if not routes:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    res = np.concatenate([r.resources for r in routes])
+    owner = np.repeat([r.origin for r in routes], [r.resources.shape[0] for r in routes])
+    route_id = np.repeat(np.arange(len(routes)), [r.resources.shape[0] for r in routes])
+    resources, inverse = np.unique(res, return_inverse=True)
+    # Demand through a resource: each origin using it counted once.
+    pairs = np.unique(inverse.astype(np.int64) * len(demand) + owner)
+    total = np.bincount(
+        pairs // len(demand), weights=demand[pairs % len(demand)], minlength=resources.shape[0]
+    )
+    # A route may pass one resource twice (a loop): count the worst repetition, to stay exact.
+    _, repeats = np.unique(
+        route_id.astype(np.int64) * resources.shape[0] + inverse, return_counts=True
+    )
+    loops = int(repeats.max(initial=1))
+    capacity = problem.base_capacity(resources)
+    m = problem.graph.n_edges
+    timed = np.zeros(resources.shape[0], dtype=bool)
+    for mask, _, _ in problem.timed_closures:
+        timed |= (resources < m) & mask[np.minimum(resources, m - 1)]
+    for i, resource in enumerate(resources.tolist()):
+        if resource >= m and problem.checkpoints[resource - m].hours is not None:
+            timed[i] = True
+    keep = timed | (total * loops > capacity - 1e-9)
+    # Pressure: demand routed through a resource per unit of its capacity (for checking order).
+    pressure = np.where(timed, np.inf, total / np.maximum(capacity, 1e-12))
+    return resources[keep], pressure[keep]
+
+
+class CapacityLedger:
+    """`residual[row, step]` of the tracked resources; routes keep only their tracked uses."""
+
+    def __init__(
+        self,
+        problem: PlanningProblem,
+        routes: list[TimedRoute],
+        tracked: NDArray[np.int64],
+        pressure: NDArray[np.float64],
+        initial_steps: int,
+    ) -> None:
+        self.pressure = pressure
+        self.problem = problem
+        self.resources = tracked
+        row_of = np.full(problem.n_resources, -1, dtype=np.int64)
+        row_of[tracked] = np.arange(tracked.shape[0])
+        self.rows: list[NDArray[np.int64]] = []
+        self.offsets: list[NDArray[np.int64]] = []
+        for r in routes:
+            rows = row_of[r.resources]
+            keep = rows >= 0
+            self.rows.append(rows[keep])
+            self.offsets.append(r.offsets[keep])
+        self.residual = problem.capacity_block(tracked, 0, max(initial_steps, 1))
+        self.max_offset = max((int(o.max()) for o in self.offsets if o.size), default=0)
+
+    @property
+    def horizon(self) -> int:
+        return int(self.residual.shape[1])
+
+    def ensure(self, steps: int) -> None:
+        """Grow the ledger to at least `steps` steps (doubling, so growth is rare)."""
+        if steps <= self.horizon:
+            return
+        new = max(steps, 2 * self.horizon)
+        extra = self.problem.capacity_block(self.resources, self.horizon, new)
+        self.residual = np.concatenate((self.residual, extra), axis=1)
+
+    def available(self, route: int, t: int) -> float:
+        """Bottleneck capacity left for a departure on `route` in step t."""
+        rows = self.rows[route]
+        if rows.size == 0:
+            return float("inf")
+        self.ensure(t + self.max_offset + 1)
+        return float(self.residual[rows, self.offsets[route] + t].min())
+
+    def reserve(self, route: int, t: int, amount: float) -> None:
+        rows = self.rows[route]
+        if rows.size:
+            np.subtract.at(self.residual, (rows, self.offsets[route] + t), amount)
+
+
+class RouteBatch:
+    """Flattened rows and offsets of a set of routes, for one vectorised availability pass."""
+
+    def __init__(self, ledger: CapacityLedger, routes: NDArray[np.int64]) -> None:
+        self.routes = routes
+        lengths = np.array([ledger.rows[r].shape[0] for r in routes.tolist()], dtype=np.int64)
+        self.free = lengths == 0  # routes with nothing that can bind
+        nonempty = routes[~self.free]
+        self.nonempty = nonempty
+        self.rows = (
+            np.concatenate([ledger.rows[r] for r in nonempty.tolist()])
+            if nonempty.size
+            else np.zeros(0, np.int64)
+        )
+        self.offsets = (
+            np.concatenate([ledger.offsets[r] for r in nonempty.tolist()])
+            if nonempty.size
+            else np.zeros(0, np.int64)
+        )
+        self.lengths = lengths[~self.free]
+        self.starts = (
+            np.concatenate(([0], np.cumsum(self.lengths)[:-1]))
+            if nonempty.size
+            else np.zeros(0, np.int64)
+        )
+
+        # Per route of the batch: where its segment starts (-1 for routes with no rows).
+        self.seg_start = np.full(routes.shape[0], -1, dtype=np.int64)
+        self.seg_len = np.zeros(routes.shape[0], dtype=np.int64)
+        self.seg_start[~self.free] = self.starts
+        self.seg_len[~self.free] = self.lengths
+        # Each route's most pressed cell: checked first, it rules most routes out cheaply.
+        self.key_row = np.zeros(routes.shape[0], dtype=np.int64)
+        self.key_off = np.zeros(routes.shape[0], dtype=np.int64)
+        for i, r in enumerate(routes.tolist()):
+            rows = ledger.rows[r]
+            if rows.size:
+                k = int(np.argmax(ledger.pressure[rows]))
+                self.key_row[i], self.key_off[i] = rows[k], ledger.offsets[r][k]
+
+    def available(self, ledger: CapacityLedger, t: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Bottleneck capacity for each route departing at its own step `t` (t >= 0)."""
+        return self.available_subset(ledger, np.arange(self.routes.shape[0]), t)
+
+    def available_subset(
+        self, ledger: CapacityLedger, positions: NDArray[np.int64], t: NDArray[np.int64]
+    ) -> NDArray[np.float64]:
+        """Bottleneck capacity for the routes at `positions`, each departing at its `t`:
+        first their most pressed cell (cheap), then every cell of the survivors."""
+        out = np.full(positions.shape[0], np.inf)
+        has = ~self.free[positions]
+        ledger.ensure(int(t.max(initial=0)) + ledger.max_offset + 1)
+        key = ledger.residual[self.key_row[positions], self.key_off[positions] + t]
+        out[has & (key <= EPS)] = 0.0
+        check = np.flatnonzero(has & (key > EPS))
+        if check.size:
+            out[check] = self.available_at(ledger, positions[check], t[check])
+        return out
+
+    def available_at(
+        self, ledger: CapacityLedger, positions: NDArray[np.int64], t: NDArray[np.int64]
+    ) -> NDArray[np.float64]:
+        """Like `available`, for the routes at `positions` of the batch only."""
+        out = np.full(positions.shape[0], np.inf)
+        lengths = self.seg_len[positions]
+        has = lengths > 0
+        if not has.any():
+            return out
+        lengths, starts, times = lengths[has], self.seg_start[positions[has]], t[has]
+        ledger.ensure(int(times.max()) + ledger.max_offset + 1)
+        firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        cell = np.arange(int(lengths.sum())) - np.repeat(firsts - starts, lengths)
+        cols = self.offsets[cell] + np.repeat(times, lengths)
+        out[has] = np.minimum.reduceat(ledger.residual[self.rows[cell], cols], firsts)
+        return out

@@ -1,0 +1,277 @@
+"""The discrete planning problem: demand, resources with per-step capacity, candidate routes.
+
+Time runs in steps of `step_s` seconds from the window's start. A vehicle departing in step t
+on a route enters its i-th resource (edge or checkpoint) in step t + offset[i], where offset[i]
+is the floor of the free-flow time (inspection means included) to that resource, and counts as
+out in step t + 1 + ceil(total time / step_s). Capacities are in passenger-car units (PCU) per
+step; vehicles are treated as a fluid in planning and rounded only when reported.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+import numpy as np
+from numpy.typing import NDArray
+
+from safepassage.errors import PlanningError
+from safepassage.model.prepare import PreparedScenario
+from safepassage.model.scenario import parse_hours
+from safepassage.network.areas import edges_in_areas
+from safepassage.network.graph import RoadGraph
+from safepassage.plan.routes import Candidate, candidate_routes
+
+#: Passenger-car units of a bus (HCM uses 1.5-2.5 for buses; 2 on level roads).
+BUS_PCU = 2.0
+#: Without a corridor window, plans run over this many hours.
+DEFAULT_WINDOW_H = 12.0
+
+
+@dataclass(frozen=True)
+class OriginDemand:
+    id: str
+    node: int
+    people: int
+    car_people: float  # people who leave by car
+    car_pcu: float  # cars needed for them (fluid)
+    occupancy: float  # people per car
+    bus_people: int  # people who need a seat on a bus
+    allowed: list[int]  # destination indices
+
+
+@dataclass(frozen=True)
+class DestinationInfo:
+    id: str
+    node: int
+    capacity_people: float  # inf when unlimited
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    id: str
+    node: int
+    pcu_per_step: float
+    service_s: float
+    hours: tuple[time, time] | None  # None: always open
+
+
+@dataclass(frozen=True)
+class TimedRoute:
+    """A candidate route with its resources and the step offsets at which it uses them."""
+
+    index: int
+    candidate: Candidate
+    resources: NDArray[np.int64]  # edge ids, then checkpoints as n_edges + checkpoint index
+    offsets: NDArray[np.int64]
+    total_s: float  # free-flow time plus inspection means
+    total_steps: int  # departure step to "out" step
+
+    @property
+    def origin(self) -> int:
+        return self.candidate.origin
+
+    @property
+    def destination(self) -> int:
+        return self.candidate.destination
+
+
+@dataclass
+class PlanningProblem:
+    """Everything the planners need, built once from a prepared scenario."""
+
+    graph: RoadGraph
+    step_s: float
+    window_steps: int
+    start: datetime
+    origins: list[OriginDemand]
+    destinations: list[DestinationInfo]
+    checkpoints: list[CheckpointInfo]
+    edge_pcu_per_step: NDArray[np.float64]
+    timed_closures: list[tuple[NDArray[np.bool_], int, int]]
+    routes: list[TimedRoute]
+    via_nodes: list[int]
+    closed_edges: NDArray[np.bool_]
+    slot_s: float = 600.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_resources(self) -> int:
+        return self.graph.n_edges + len(self.checkpoints)
+
+    def step_time(self, step: int | float) -> datetime:
+        return self.start + timedelta(seconds=float(step) * self.step_s)
+
+    def base_capacity(self, resources: NDArray[np.int64]) -> NDArray[np.float64]:
+        """PCU per step of each resource when open."""
+        m = self.graph.n_edges
+        cp = np.array([c.pcu_per_step for c in self.checkpoints] + [0.0])
+        is_edge = resources < m
+        out = np.empty(resources.shape[0])
+        out[is_edge] = self.edge_pcu_per_step[resources[is_edge]]
+        out[~is_edge] = cp[resources[~is_edge] - m]
+        return out
+
+    def capacity_block(self, resources: NDArray[np.int64], t0: int, t1: int) -> NDArray[np.float64]:
+        """Capacity of each resource in steps t0..t1-1: zero while closed (hazards, hours)."""
+        block = np.repeat(self.base_capacity(resources)[:, None], t1 - t0, axis=1)
+        m = self.graph.n_edges
+        for mask, start, end in self.timed_closures:
+            rows = np.flatnonzero((resources < m) & mask[np.minimum(resources, m - 1)])
+            lo, hi = max(start, t0), min(end, t1)
+            if rows.size and lo < hi:
+                block[rows, lo - t0 : hi - t0] = 0.0
+        for row in np.flatnonzero(resources >= m):
+            checkpoint = self.checkpoints[int(resources[row]) - m]
+            if checkpoint.hours is not None:
+                block[row] *= self._open_mask(checkpoint.hours, t0, t1)
+        return block
+
+    def _open_mask(self, hours: tuple[time, time], t0: int, t1: int) -> NDArray[np.float64]:
+        """1 for steps that start inside the opening hours (local time of the window's zone)."""
+        opens, closes = hours
+        minutes = np.array(
+            [(lambda d: d.hour * 60 + d.minute)(self.step_time(t)) for t in range(t0, t1)]
+        )
+        a, b = opens.hour * 60 + opens.minute, closes.hour * 60 + closes.minute
+        inside = (minutes >= a) & (minutes < b) if a < b else (minutes >= a) | (minutes < b)
+        return inside.astype(np.float64)
+
+
+def _demand(prepared: PreparedScenario) -> list[OriginDemand]:
+    s = prepared.scenario
+    dest_index = {d.id: j for j, d in enumerate(s.destinations)}
+    out = []
+    for o in s.origins:
+        occupancy = o.car_occupancy or s.occupancy.car
+        car_people = float(min(o.people - o.need_bus, o.cars * occupancy))
+        allowed = [dest_index[d] for d in o.to] if o.to else list(range(len(s.destinations)))
+        out.append(
+            OriginDemand(
+                id=o.id,
+                node=prepared.node_of[o.id],
+                people=o.people,
+                car_people=car_people,
+                car_pcu=car_people / occupancy,
+                occupancy=occupancy,
+                bus_people=o.people - math.ceil(car_people - 1e-9),
+                allowed=allowed,
+            )
+        )
+    return out
+
+
+def _timing(
+    route_index: int,
+    cand: Candidate,
+    graph: RoadGraph,
+    cp_at_node: dict[int, int],
+    checkpoints: list[CheckpointInfo],
+    step_s: float,
+) -> TimedRoute:
+    resources: list[int] = []
+    offsets: list[int] = []
+    clock = 0.0
+    for position, edge in enumerate(cand.edges.tolist()):
+        node = int(cand.nodes[position])
+        if position > 0 and node in cp_at_node:
+            c = cp_at_node[node]
+            resources.append(graph.n_edges + c)
+            offsets.append(int(clock // step_s))
+            clock += checkpoints[c].service_s
+        resources.append(edge)
+        offsets.append(int(clock // step_s))
+        clock += float(graph.travel_time_s[edge])
+    last = int(cand.nodes[-1])
+    if last in cp_at_node and cand.edges.size:
+        c = cp_at_node[last]
+        resources.append(graph.n_edges + c)
+        offsets.append(int(clock // step_s))
+        clock += checkpoints[c].service_s
+    return TimedRoute(
+        index=route_index,
+        candidate=cand,
+        resources=np.array(resources, dtype=np.int64),
+        offsets=np.array(offsets, dtype=np.int64),
+        total_s=clock,
+        total_steps=1 + math.ceil(clock / step_s - 1e-9),
+    )
+
+
+def build_problem(
+    prepared: PreparedScenario,
+    *,
+    step_s: float = 60.0,
+    slot_s: float = 600.0,
+    routes_per_origin: int = 3,
+) -> PlanningProblem:
+    """Turn a prepared scenario into a discrete planning problem."""
+    if step_s <= 0 or slot_s < step_s:
+        raise PlanningError("the time step must be positive and the slot at least one step long")
+    s, graph = prepared.scenario, prepared.graph
+    window = s.window()
+    if window is not None:
+        start, window_s = window.start, window.duration_s
+    else:
+        start = datetime(2000, 1, 1, tzinfo=s.tz)
+        window_s = DEFAULT_WINDOW_H * 3600
+    window_steps = max(1, int(window_s // step_s))
+    areas = prepared.hazard_areas()
+    end = start + timedelta(seconds=window_s)
+    permanent = [a for a in areas if (a.start is None or a.start <= start) and (a.end is None)]
+    closed = edges_in_areas(graph, permanent)
+    weight = np.where(closed, np.inf, graph.travel_time_s)
+    timed = []
+    for area in areas:
+        if area in permanent or not area.active_during(start, end + timedelta(days=2)):
+            continue
+        lo = 0 if area.start is None else int((area.start - start).total_seconds() // step_s)
+        hi = 10**9 if area.end is None else math.ceil((area.end - start).total_seconds() / step_s)
+        timed.append((edges_in_areas(graph, [area]), max(lo, 0), hi))
+    checkpoints = [
+        CheckpointInfo(
+            id=c.id,
+            node=prepared.node_of[c.id],
+            pcu_per_step=c.throughput_vph * step_s / 3600.0,
+            service_s=c.inspection_s.mean,
+            hours=parse_hours(c.open),
+        )
+        for c in s.checkpoints
+    ]
+    origins = _demand(prepared)
+    destinations = [
+        DestinationInfo(
+            d.id,
+            prepared.node_of[d.id],
+            float(d.capacity_people) if d.capacity_people is not None else math.inf,
+        )
+        for d in s.destinations
+    ]
+    via = [prepared.node_of[v] for v in (s.corridor.via if s.corridor else [])]
+    cands = candidate_routes(
+        graph,
+        weight,
+        [o.node for o in origins],
+        [d.node for d in destinations],
+        [o.allowed for o in origins],
+        via,
+        k=routes_per_origin,
+    )
+    cp_at_node = {c.node: i for i, c in enumerate(checkpoints)}
+    routes = [_timing(i, c, graph, cp_at_node, checkpoints, step_s) for i, c in enumerate(cands)]
+    return PlanningProblem(
+        graph=graph,
+        step_s=step_s,
+        window_steps=window_steps,
+        start=start,
+        origins=origins,
+        destinations=destinations,
+        checkpoints=checkpoints,
+        edge_pcu_per_step=graph.capacity_vph * step_s / 3600.0,
+        timed_closures=timed,
+        routes=routes,
+        via_nodes=via,
+        closed_edges=closed,
+        slot_s=slot_s,
+    )
