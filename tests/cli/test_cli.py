@@ -37,7 +37,30 @@ def test_demo_json() -> None:
     result = cli("demo", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["people"] == 24000 and data["checkpoints"] == 18
+    assert data["scenario"]["people"] == 24000 and data["scenario"]["checkpoints"] == 18
+    plan = data["plan"]
+    assert 0 < plan["people_out_by_window_end"] <= plan["bound"]["people_out_by_window_end_max"]
+
+
+def test_plan_outputs(tmp_path: Path) -> None:
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "mariupol-2022.yaml"
+    html, geo = tmp_path / "plan.html", tmp_path / "plan.geojson"
+    result = cli("plan", str(scenario), "--json", "--html", str(html), "--geojson", str(geo))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    for key in ("people_total", "people_out_by_window_end", "egress_time_s", "bound", "gap"):
+        assert key in data
+    page = html.read_text()
+    assert "<svg" in page and "http" not in page.replace("http-equiv", "")  # offline: no links out
+    kinds = {f["properties"]["kind"] for f in json.loads(geo.read_text())["features"]}
+    assert kinds == {"route", "checkpoint", "origin", "destination"}
+
+
+def test_exact_refuses_large_instances(tmp_path: Path) -> None:
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "mariupol-2022.yaml"
+    result = cli("plan", str(scenario), "--exact", "--step", "10")
+    assert result.returncode == 2
+    assert "too large for the exact solver" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_network_info_route_export(tmp_path: Path) -> None:

@@ -9,7 +9,9 @@ import typer
 from safepassage import __version__
 from safepassage.cli import network, scenario
 from safepassage.cli.common import DEMO_SCENARIO, JsonOption, console, handles_errors, print_json
+from safepassage.cli.plan import plan_cmd, print_plan
 from safepassage.model.prepare import prepare_scenario
+from safepassage.plan import make_plan
 
 app = typer.Typer(
     name="safepassage",
@@ -20,6 +22,7 @@ app = typer.Typer(
 )
 app.add_typer(network.app, name="network")
 app.add_typer(scenario.app, name="scenario")
+app.command("plan")(plan_cmd)
 
 
 @app.command("demo")
@@ -30,13 +33,17 @@ def demo(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """The main job on the bundled demo: validate the scenario, load its network, summarise."""
+    """The main job on the bundled demo: check the scenario, load its network, plan it."""
     prepared = prepare_scenario(file)
     summary = scenario.scenario_summary(prepared)
+    with console.status("Planning…"):
+        plan = make_plan(prepared)
+        data = plan.as_dict()
     if as_json:
-        print_json(summary)
+        print_json({"scenario": summary, "plan": data})
         return
     scenario.print_summary(summary)
+    print_plan(plan, data)
 
 
 @app.command("version")

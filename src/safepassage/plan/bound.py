@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from safepassage.plan.buses import BusCapacity
 from safepassage.plan.problem import PlanningProblem
 from safepassage.plan.ssp import FlowCurve, successive_shortest_paths
 
@@ -147,12 +148,15 @@ class BoundCalculator:
     """The people-out bound for any horizon, over a fixed family of origin subsets; each
     subset's whole curve comes from one successive-shortest-paths run."""
 
-    def __init__(self, problem: PlanningProblem, *, seats_per_pcu: float = 0.0) -> None:
+    def __init__(self, problem: PlanningProblem, *, buses: BusCapacity | None = None) -> None:
         self.problem = problem
         self.net = _network(problem)
         origins = problem.origins
-        self.people = np.array([o.car_people + o.bus_people for o in origins], dtype=np.float64)
-        self.occupancy = np.array([max(o.occupancy, seats_per_pcu) for o in origins])
+        # Cars here; bus passengers are bounded apart (`buses`) and added: a valid sum, since
+        # buses only take capacity the cars could otherwise use (at gates, counted once).
+        self.people = np.array([o.car_people for o in origins], dtype=np.float64)
+        self.occupancy = np.array([o.occupancy for o in origins])
+        self.buses = buses
         # Supply in PCU at the fullest vehicles: the most an origin can send in one step.
         self.supply_pcu = self.people / self.occupancy
         self.exact = len(origins) <= EXACT_ORIGINS
@@ -160,8 +164,7 @@ class BoundCalculator:
         self.reception = sum(d.capacity_people for d in problem.destinations)
         self._curves: dict[int, FlowCurve] = {}
         m = problem.graph.n_edges
-        via = set(problem.via_nodes)
-        self._gates = [m + i for i, c in enumerate(problem.checkpoints) if c.node in via]
+        self._gates = [m + i for i in gate_checkpoints(problem)]
         self._gate_cum = np.zeros((len(self._gates), 1))
         if self._gates:
             self._extend_gates(problem.window_steps + 1)
@@ -199,9 +202,29 @@ class BoundCalculator:
 
     def people_by(self, horizon: int) -> float:
         """The bound on people out by step `horizon`."""
-        total = float(self.people.sum())
-        best = min(total, self.reception)
         gate = self._gate_pcu(horizon)
+        if self.buses is None:
+            return min(self._car_people_by(horizon, gate), self.reception)
+        b = self.buses
+        most = int(min(b.trips_by(horizon), math.ceil(b.need / b.seats), gate))
+
+        def total(trips: int) -> float:
+            # Buses and cars share the gates: `trips` bus passages leave gate - trips for cars.
+            return self._car_people_by(horizon, gate - trips) + float(min(b.need, trips * b.seats))
+
+        # `total` is concave in trips (cars fill fullest first): binary search for its top.
+        lo, hi = 0, most
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if total(mid + 1) >= total(mid):
+                lo = mid + 1
+            else:
+                hi = mid
+        return min(total(lo), self.reception)
+
+    def _car_people_by(self, horizon: int, gate: float) -> float:
+        total = float(self.people.sum())
+        best = total
         for i, subset in enumerate(self.subsets):
             rest = total - float(self.people[subset].sum())
             if rest >= best:
@@ -257,25 +280,48 @@ class BoundCalculator:
         return hi
 
 
-def compute_bound(
-    problem: PlanningProblem, *, people_served: float, plan_steps: int, seats_per_pcu: float = 0.0
-) -> Bound:
-    calc = BoundCalculator(problem, seats_per_pcu=seats_per_pcu)
-    by_window = calc.people_by(problem.window_steps)
-    steps = calc.least_steps_for(people_served, max(plan_steps, 1))
+def gate_checkpoints(problem: PlanningProblem) -> list[int]:
+    """Checkpoints every evacuee must pass: those at corridor via points, and those without
+    which no origin reaches any destination (cut vertices of the open network)."""
+    g = problem.graph
+    via = set(problem.via_nodes)
+    open_ = ~problem.closed_edges
+    origins = [o.node for o in problem.origins]
+    targets = np.array([d.node for d in problem.destinations])
+    gates = []
+    for i, cp in enumerate(problem.checkpoints):
+        if cp.node in via:
+            gates.append(i)
+            continue
+        if cp.node in origins or cp.node in targets:
+            continue
+        keep = open_ & (g.edge_source != cp.node) & (g.edge_target != cp.node)
+        matrix = csr_matrix(
+            (np.ones(int(keep.sum())), (g.edge_source[keep], g.edge_target[keep])),
+            shape=(g.n_nodes, g.n_nodes),
+        )
+        reach = np.isfinite(
+            np.atleast_2d(dijkstra(matrix, directed=True, indices=origins, unweighted=True))
+        )
+        if not reach[:, targets].any():
+            gates.append(i)
+    return gates
+
+
+def relaxations(problem: PlanningProblem) -> list[str]:
+    """What the bound relaxes for this problem (each keeps it valid)."""
     relaxed = []
     if any(c.hours is not None for c in problem.checkpoints):
-        relaxed.append("checkpoint opening hours (counted only at corridor checkpoints, as a cut)")
+        relaxed.append(
+            "checkpoint opening hours (counted only where every evacuee must pass, as a cut)"
+        )
     if problem.timed_closures:
         relaxed.append("hazards that last part of the time (taken as open)")
     if problem.via_nodes:
         relaxed.append("corridor legs share no capacity (one network layer per leg)")
     if any(math.isfinite(d.capacity_people) for d in problem.destinations):
         relaxed.append("reception capacity (summed over destinations)")
-    return Bound(
-        people_out_by_window_end_max=by_window,
-        egress_time_s_min=None if steps is None else steps * problem.step_s,
-        exact_subsets=calc.exact,
-        subsets_evaluated=calc.subsets_evaluated,
-        relaxed=relaxed,
-    )
+    if problem.checkpoints and any(c.hours is not None for c in problem.checkpoints):
+        relaxed.append("bus round trips ignore checkpoint hours")
+    relaxed.append("travel times rounded down to whole steps per road")
+    return relaxed

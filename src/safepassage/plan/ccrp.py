@@ -49,7 +49,21 @@ class Schedule:
     ledger: CapacityLedger
 
 
-def plan_cars(problem: PlanningProblem, *, order: str = "fullest-first") -> Schedule:
+def new_ledger(
+    problem: PlanningProblem, *, bus_pcu: NDArray[np.float64] | None = None
+) -> CapacityLedger:
+    """A ledger tracking every resource that the cars (and buses, `bus_pcu` per origin at
+    most) could fill."""
+    demand = np.array([o.car_pcu for o in problem.origins])
+    if bus_pcu is not None:
+        demand = demand + bus_pcu
+    tracked, pressure = binding_resources(problem, problem.routes, demand)
+    return CapacityLedger(problem, problem.routes, tracked, pressure, problem.window_steps * 2)
+
+
+def plan_cars(
+    problem: PlanningProblem, *, order: str = "fullest-first", ledger: CapacityLedger | None = None
+) -> Schedule:
     """Book every origin's cars onto its candidate routes, earliest arrival first.
 
     Among trips arriving in the same step, `order` decides who goes first: the fullest cars
@@ -60,10 +74,8 @@ def plan_cars(problem: PlanningProblem, *, order: str = "fullest-first") -> Sche
     if order not in ORDERS:
         raise ValueError(f"order must be one of {ORDERS}")
     routes = problem.routes
-    demand = np.array([o.car_pcu for o in problem.origins])
-    tracked, pressure = binding_resources(problem, routes, demand)
-    ledger = CapacityLedger(problem, routes, tracked, pressure, problem.window_steps * 2)
-    remaining = demand.copy()
+    ledger = ledger or new_ledger(problem)
+    remaining = np.array([o.car_pcu for o in problem.origins])
     room = np.array([d.capacity_people for d in problem.destinations])
     occupancy = np.array([o.occupancy for o in problem.origins])
     total = np.array([r.total_steps for r in routes], dtype=np.int64)
@@ -98,32 +110,32 @@ def plan_cars(problem: PlanningProblem, *, order: str = "fullest-first") -> Sche
             ok = alive & (depart >= 0) & ((depart < W) if in_window else (depart >= W))
             if not ok.any():
                 continue
-            avail = batch.available(ledger, np.maximum(depart, 0))
-            positions = np.flatnonzero(ok & (avail > EPS))
+            depart = np.maximum(depart, 0)
+            key = batch.key_values(ledger, depart)
+            positions = np.flatnonzero(ok & (key > EPS))
             positions = positions[np.argsort(priority[batch.routes[positions]], kind="stable")]
-            caps = avail[positions]
-            exact = True  # caps[0] is exact; later ones are upper bounds until re-checked
-            while positions.size:
-                r = int(batch.routes[positions[0]])
-                o, d, t = int(origin[r]), int(dest[r]), arrival - int(total[r])
-                cap = float(caps[0]) if exact else ledger.available(r, t)
+            dead = np.zeros(batch.routes.shape[0], dtype=bool)
+            for p in positions.tolist():
+                if dead[p]:
+                    continue
+                r = int(batch.routes[p])
+                o, d, t = int(origin[r]), int(dest[r]), int(depart[p])
+                if remaining[o] <= EPS or room[d] <= EPS:
+                    continue
+                values = ledger.cell_values(r, t)
+                cap = float(values.min()) if values.size else np.inf
+                if cap <= EPS:
+                    batch.remember_block(ledger, p, int(np.argmin(values)))
+                    continue
                 amount = min(cap, remaining[o], room[d] / occupancy[o])
-                saturated = False
-                if amount > EPS:
-                    ledger.reserve(r, t, amount)
-                    bookings.append(Booking(r, t, amount))
-                    remaining[o] -= amount
-                    room[d] -= amount * occupancy[o]
-                    saturated = amount >= cap - EPS
-                positions, caps, exact = positions[1:], caps[1:], False
-                if saturated and positions.size:
-                    # A cell just filled up: drop, in one vectorised pass, whoever needed it.
-                    rs = batch.routes[positions]
-                    caps = batch.available_subset(
-                        ledger, positions, np.maximum(depart[positions], 0)
-                    )
-                    keep = (caps > EPS) & (remaining[origin[rs]] > EPS) & (room[dest[rs]] > EPS)
-                    positions, caps, exact = positions[keep], caps[keep], True
+                ledger.reserve(r, t, amount)
+                bookings.append(Booking(r, t, amount))
+                remaining[o] -= amount
+                room[d] -= amount * occupancy[o]
+                if amount >= cap - EPS:
+                    # Cells just filled up: everyone who needs them in this step is out.
+                    for k in np.flatnonzero(values <= cap + EPS).tolist():
+                        dead |= batch.mark_users(ledger, r, k, t, depart)
     return Schedule(bookings, remaining.tolist(), ledger)
 
 

@@ -93,6 +93,27 @@ class CapacityLedger:
         self.ensure(t + self.max_offset + 1)
         return float(self.residual[rows, self.offsets[route] + t].min())
 
+    def fits(self, route: int, t: int, need: NDArray[np.float64]) -> bool:
+        """Whether every tracked cell of `route` departing at t has `need` (per cell) left."""
+        rows = self.rows[route]
+        if rows.size == 0:
+            return True
+        self.ensure(t + self.max_offset + 1)
+        return bool(np.all(self.residual[rows, self.offsets[route] + t] >= need - EPS))
+
+    def reserve_cells(self, route: int, t: int, need: NDArray[np.float64]) -> None:
+        rows = self.rows[route]
+        if rows.size:
+            np.subtract.at(self.residual, (rows, self.offsets[route] + t), need)
+
+    def cell_values(self, route: int, t: int) -> NDArray[np.float64]:
+        """Residual of each tracked cell of `route` for a departure in step t."""
+        rows = self.rows[route]
+        if rows.size == 0:
+            return np.zeros(0)
+        self.ensure(t + self.max_offset + 1)
+        return np.asarray(self.residual[rows, self.offsets[route] + t])
+
     def reserve(self, route: int, t: int, amount: float) -> None:
         rows = self.rows[route]
         if rows.size:
@@ -130,7 +151,10 @@ class RouteBatch:
         self.seg_len = np.zeros(routes.shape[0], dtype=np.int64)
         self.seg_start[~self.free] = self.starts
         self.seg_len[~self.free] = self.lengths
-        # Each route's most pressed cell: checked first, it rules most routes out cheaply.
+        self._users: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None = None
+        # Each route's blocking cell: first its most pressed one, then whichever last blocked
+        # it. Checked first, it rules most routes out cheaply (a full cell stays full, and a
+        # bottleneck full in one step is usually full in the next).
         self.key_row = np.zeros(routes.shape[0], dtype=np.int64)
         self.key_off = np.zeros(routes.shape[0], dtype=np.int64)
         for i, r in enumerate(routes.tolist()):
@@ -138,6 +162,42 @@ class RouteBatch:
             if rows.size:
                 k = int(np.argmax(ledger.pressure[rows]))
                 self.key_row[i], self.key_off[i] = rows[k], ledger.offsets[r][k]
+
+    def key_values(self, ledger: CapacityLedger, t: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Residual of each route's blocking cell for a departure at its own step `t`
+        (inf for routes with no cells): zero means surely blocked, else maybe free."""
+        values = np.full(self.routes.shape[0], np.inf)
+        has = ~self.free
+        if has.any():
+            ledger.ensure(int(t.max(initial=0)) + ledger.max_offset + 1)
+            values[has] = ledger.residual[self.key_row[has], self.key_off[has] + t[has]]
+        return values
+
+    def remember_block(self, ledger: CapacityLedger, position: int, cell: int) -> None:
+        """Route at `position` was blocked by its `cell`-th cell: check that one first."""
+        r = int(self.routes[position])
+        self.key_row[position] = ledger.rows[r][cell]
+        self.key_off[position] = ledger.offsets[r][cell]
+
+    def mark_users(
+        self, ledger: CapacityLedger, route: int, cell: int, t: int, depart: NDArray[np.int64]
+    ) -> NDArray[np.bool_]:
+        """Routes of the batch that use the now-full cell (`cell`-th of `route`, departing at
+        t) for their own departure `depart`; they remember it as their blocking cell."""
+        if self._users is None:
+            order = np.argsort(self.rows, kind="stable")
+            owner = np.repeat(np.flatnonzero(~self.free), self.lengths)
+            self._users = (self.rows[order], owner[order], self.offsets[order])
+        rows_sorted, owners, offsets = self._users
+        row = int(ledger.rows[route][cell])
+        column = int(ledger.offsets[route][cell]) + t
+        lo, hi = np.searchsorted(rows_sorted, [row, row + 1])
+        hit = owners[lo:hi][depart[owners[lo:hi]] + offsets[lo:hi] == column]
+        self.key_row[hit] = row
+        self.key_off[hit] = column - depart[hit]
+        marked = np.zeros(self.routes.shape[0], dtype=bool)
+        marked[hit] = True
+        return marked
 
     def available(self, ledger: CapacityLedger, t: NDArray[np.int64]) -> NDArray[np.float64]:
         """Bottleneck capacity for each route departing at its own step `t` (t >= 0)."""
@@ -155,22 +215,35 @@ class RouteBatch:
         out[has & (key <= EPS)] = 0.0
         check = np.flatnonzero(has & (key > EPS))
         if check.size:
-            out[check] = self.available_at(ledger, positions[check], t[check])
+            values, blocking = self.available_at(ledger, positions[check], t[check], with_cell=True)
+            out[check] = values
+            blocked = values <= EPS
+            where = positions[check][blocked]
+            self.key_row[where] = self.rows[blocking[blocked]]
+            self.key_off[where] = self.offsets[blocking[blocked]]
         return out
 
     def available_at(
-        self, ledger: CapacityLedger, positions: NDArray[np.int64], t: NDArray[np.int64]
-    ) -> NDArray[np.float64]:
-        """Like `available`, for the routes at `positions` of the batch only."""
-        out = np.full(positions.shape[0], np.inf)
+        self,
+        ledger: CapacityLedger,
+        positions: NDArray[np.int64],
+        t: NDArray[np.int64],
+        *,
+        with_cell: bool = False,
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Every cell of the routes at `positions` (all of which have cells): their bottleneck
+        capacity and, with `with_cell`, the index of a cell where it is reached."""
         lengths = self.seg_len[positions]
-        has = lengths > 0
-        if not has.any():
-            return out
-        lengths, starts, times = lengths[has], self.seg_start[positions[has]], t[has]
-        ledger.ensure(int(times.max()) + ledger.max_offset + 1)
+        starts = self.seg_start[positions]
+        ledger.ensure(int(t.max()) + ledger.max_offset + 1)
         firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         cell = np.arange(int(lengths.sum())) - np.repeat(firsts - starts, lengths)
-        cols = self.offsets[cell] + np.repeat(times, lengths)
-        out[has] = np.minimum.reduceat(ledger.residual[self.rows[cell], cols], firsts)
-        return out
+        cols = self.offsets[cell] + np.repeat(t, lengths)
+        values = ledger.residual[self.rows[cell], cols]
+        mins = np.minimum.reduceat(values, firsts)
+        if not with_cell:
+            return mins, np.zeros(0, dtype=np.int64)
+        at_min = np.flatnonzero(values <= np.repeat(mins, lengths))
+        segment = np.searchsorted(firsts, at_min, side="right") - 1
+        _, first_hit = np.unique(segment, return_index=True)
+        return mins, cell[at_min[first_hit]]

@@ -1,0 +1,91 @@
+"""`safepassage plan SCENARIO`: a capacity-constrained evacuation plan with its bound."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from safepassage.cli.common import JsonOption, console, handles_errors, print_json
+from safepassage.errors import SafePassageError
+from safepassage.model.prepare import prepare_scenario
+from safepassage.plan import Plan, make_plan
+from safepassage.plan.exact import solve_exact
+from safepassage.plan.geojson import plan_geojson
+from safepassage.plan.html import plan_html
+
+
+def _hours(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds / 3600:,.1f} h"
+
+
+def print_plan(plan: Plan, data: dict[str, Any]) -> None:
+    bound, gap = data["bound"], data["gap"]
+    table = Table(title=f"Plan: {data['scenario']}", show_header=False)
+    table.add_row("people", f"{data['people_total']:,}")
+    table.add_row(
+        "out by the window's end",
+        f"{data['people_out_by_window_end']:,}  (bound {bound['people_out_by_window_end_max']:,.0f}, gap {gap['people_out_by_window_end']:.1%})",
+    )
+    time_gap = "n/a" if gap["egress_time_s"] is None else f"{gap['egress_time_s']:.1%}"
+    table.add_row(
+        "time for everyone served",
+        f"{_hours(data['egress_time_s'])}  (bound {_hours(bound['egress_time_s_min'])}, gap {time_gap})",
+    )
+    table.add_row("served by the plan", f"{data['people_served']:,}")
+    for neck in data["bottlenecks"][:3]:
+        table.add_row("bottleneck", f"{neck['resource']} (full {neck['full_minutes']} min)")
+    console.print(table)
+    unserved = Table(title="Not out by the window's end")
+    for col in ("origin", "people", "why"):
+        unserved.add_column(col)
+    for row in data["unserved"][:15]:
+        unserved.add_row(row["origin"], f"{row['people']:,}", row["reason"])
+    if data["unserved"]:
+        console.print(unserved)
+
+
+@handles_errors
+def plan_cmd(
+    scenario: Path = typer.Argument(..., help="Scenario YAML file."),
+    as_json: bool = JsonOption,
+    geojson: Path | None = typer.Option(
+        None, "--geojson", help="Write routes, checkpoints and places as GeoJSON."
+    ),
+    html_out: Path | None = typer.Option(
+        None, "--html", help="Write a self-contained offline HTML report."
+    ),
+    exact: bool = typer.Option(
+        False, "--exact", help="Also solve exactly on the time-expanded network (small instances)."
+    ),
+    step_s: float = typer.Option(60.0, "--step", help="Time step in seconds."),
+    slot_s: float = typer.Option(600.0, "--slot", help="Departure slot length in seconds."),
+    routes: int = typer.Option(
+        3, "--routes", min=1, max=6, help="Candidate routes per origin and destination."
+    ),
+) -> None:
+    """Plan who leaves from where, when and by which route; state the gap to the best possible."""
+    prepared = prepare_scenario(scenario)
+    with console.status("Planning…"):
+        plan = make_plan(prepared, step_s=step_s, slot_s=slot_s, routes_per_origin=routes)
+        data = plan.as_dict()
+        if exact:
+            data["exact"] = solve_exact(plan.problem).as_dict()
+    try:
+        if geojson:
+            geojson.write_text(json.dumps(plan_geojson(plan)))
+        if html_out:
+            html_out.write_text(plan_html(plan), encoding="utf-8")
+    except OSError as exc:
+        raise SafePassageError(f"cannot write output: {exc}") from None
+    if as_json:
+        print_json(data)
+        return
+    print_plan(plan, data)
+    if exact:
+        console.print(
+            f"exact optimum: {data['exact']['people_out_by_window_end']:,.0f} people by the window's end, everyone in {_hours(data['exact']['egress_time_s'])}"
+        )

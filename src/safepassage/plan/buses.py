@@ -1,0 +1,154 @@
+"""Bus allocation: buses shuttle from their depots to the origins with the most people who
+need a seat, and carry them out on the origins' routes.
+
+Greedy, in time order: a free bus goes to the origin with the most people still waiting for a
+seat (nearest first on ties), loads, and takes the earliest-arriving candidate route with room
+for a whole bus (`BUS_PCU` at every cell) in the capacity ledger; after unloading it is free
+again at that destination. Buses are booked before cars: a bus carries ten times the people of
+a car per unit of road and checkpoint capacity. Trips to the origin are not capacity-checked
+(inbound traffic is light); their inspections are not modelled: buses were stopped and seized
+in 2022, so a plan that depends on them is marked as such.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+
+from safepassage.model.prepare import PreparedScenario
+from safepassage.plan.ledger import CapacityLedger
+from safepassage.plan.problem import BUS_PCU, PlanningProblem
+
+LOAD_S = 900.0  # boarding at an assembly point
+UNLOAD_S = 600.0
+
+
+@dataclass(frozen=True)
+class BusTrip:
+    bus: str
+    origin: int
+    route: int
+    leave_depot_step: int
+    depart_step: int  # from the origin, on `route`
+    out_step: int  # counted out (at the destination)
+    people: int
+
+
+def plan_buses(
+    prepared: PreparedScenario, problem: PlanningProblem, ledger: CapacityLedger, *, max_steps: int
+) -> tuple[list[BusTrip], list[int]]:
+    """Book bus trips into `ledger`; returns the trips and the people still waiting per origin."""
+    waiting = [o.bus_people for o in problem.origins]
+    buses = prepared.scenario.fleet.buses
+    if not buses or not any(waiting):
+        return [], waiting
+    step = problem.step_s
+    weight = np.where(problem.closed_edges, np.inf, problem.graph.travel_time_s)
+    matrix = problem.graph.matrix(weight)
+    origin_nodes = [o.node for o in problem.origins]
+    by_origin: dict[int, list[int]] = {}
+    for r in problem.routes:
+        by_origin.setdefault(r.origin, []).append(r.index)
+    free = [(0, i, prepared.node_of[b.depot]) for i, b in enumerate(buses)]
+    heapq.heapify(free)
+    trips: list[BusTrip] = []
+    while free:
+        ready, i, node = heapq.heappop(free)
+        if ready >= max_steps or not any(waiting[o] > 0 for o in by_origin):
+            continue
+        to_origin = np.asarray(dijkstra(matrix, directed=True, indices=node))[origin_nodes]
+        choices = [o for o in by_origin if waiting[o] > 0 and np.isfinite(to_origin[o])]
+        if not choices:
+            continue
+        o = max(choices, key=lambda k: (waiting[k], -to_origin[k]))
+        at_origin = ready + math.ceil((to_origin[o] + LOAD_S) / step)
+        booked = _book(ledger, problem, by_origin[o], at_origin, max_steps)
+        if booked is None:
+            continue
+        route, depart = booked
+        seats = buses[i].seats
+        people = min(seats, waiting[o])
+        waiting[o] -= people
+        out = depart + problem.routes[route].total_steps
+        trips.append(BusTrip(buses[i].id, o, route, ready, depart, out, people))
+        dest_node = problem.destinations[problem.routes[route].destination].node
+        heapq.heappush(free, (out + math.ceil(UNLOAD_S / step), i, dest_node))
+    return trips, waiting
+
+
+def bus_need(ledger: CapacityLedger, problem: PlanningProblem, route: int) -> np.ndarray:
+    """What one bus takes from each tracked cell of a route: `BUS_PCU` on roads (never more
+    than one step's capacity: a bus is one vehicle), one vehicle at checkpoints (inspected as
+    one; a longer inspection of a full bus is not modelled)."""
+    resources = ledger.resources[ledger.rows[route]]
+    base = problem.base_capacity(resources)
+    need = np.minimum(BUS_PCU, 0.99 * base)
+    at_checkpoint = resources >= problem.graph.n_edges
+    need[at_checkpoint] = np.minimum(1.0, 0.99 * base[at_checkpoint])
+    return need
+
+
+def _book(
+    ledger: CapacityLedger, problem: PlanningProblem, routes: list[int], earliest: int, limit: int
+) -> tuple[int, int] | None:
+    """The earliest-arriving (route, departure) with room for a whole bus; books it."""
+    best: tuple[int, int, int] | None = None
+    for r in routes:
+        t = earliest
+        need = bus_need(ledger, problem, r)
+        while t < limit and not ledger.fits(r, t, need):
+            t += 1
+        if t < limit:
+            arrival = t + problem.routes[r].total_steps
+            if best is None or arrival < best[0]:
+                best = (arrival, r, t)
+    if best is None:
+        return None
+    _, r, t = best
+    ledger.reserve_cells(r, t, bus_need(ledger, problem, r))
+    return r, t
+
+
+@dataclass(frozen=True)
+class BusCapacity:
+    """Upper bounds for the bound: bus trips that can be out by step H, and their seats."""
+
+    trips_by: Callable[[int], int]
+    seats: int
+    need: int  # people who need a seat
+
+
+def bus_bound(prepared: PreparedScenario, problem: PlanningProblem) -> BusCapacity | None:
+    """Every bus runs back to back on the shortest free-flow legs (depot or destination to the
+    nearest origin, load, fastest route out, unload), always full."""
+    buses = prepared.scenario.fleet.buses
+    need = sum(o.bus_people for o in problem.origins)
+    if not buses or not need or not problem.routes:
+        return None
+    step = problem.step_s
+    matrix = problem.graph.matrix(
+        np.where(problem.closed_edges, np.inf, problem.graph.travel_time_s)
+    )
+    origin_nodes = [o.node for o in problem.origins]
+    shortest_out = min(r.total_s for r in problem.routes)
+    depots = sorted(
+        {prepared.node_of[b.depot] for b in buses} | {d.node for d in problem.destinations}
+    )
+    to_origin = np.atleast_2d(dijkstra(matrix, directed=True, indices=depots))[:, origin_nodes]
+    reach = dict(zip(depots, to_origin.min(axis=1).tolist(), strict=True))
+    cycle = min(reach[d.node] for d in problem.destinations) + LOAD_S + shortest_out + UNLOAD_S
+    firsts = [(reach[prepared.node_of[b.depot]] + LOAD_S + shortest_out) / step for b in buses]
+    cycle_steps = max(cycle / step, 1.0)
+    seats = max(b.seats for b in buses)
+
+    def trips(horizon: int) -> int:
+        return sum(
+            max(0, math.floor((horizon - f) / cycle_steps) + 1) for f in firsts if horizon >= f
+        )
+
+    return BusCapacity(trips, seats, need)

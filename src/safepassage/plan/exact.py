@@ -1,0 +1,172 @@
+"""Exact optimum on the time-expanded network (OR-Tools), for small instances.
+
+Nodes are (place, step); roads and checkpoints become arcs from step s to s + floor(time /
+step) with that step's capacity (zero while closed: opening hours and timed hazards are exact
+here); anyone may wait anywhere. Origins send their cars into any departure step of the
+window; arcs into the sink exist for arrivals by the window's end. A min-cost flow with a
+profit of people per vehicle gives the most people out by the window's end; the least
+egress time is the smallest horizon whose max flow moves every car. Corridor order is
+modelled by one layer per leg, as in the bound: exact when legs share no road.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from ortools.graph.python import max_flow, min_cost_flow
+
+from safepassage.errors import PlanningError
+from safepassage.plan.bound import SCALE, _Network, _network
+from safepassage.plan.problem import PlanningProblem
+
+#: The largest time-expanded network we build (arcs).
+MAX_ARCS = 3_000_000
+
+
+@dataclass(frozen=True)
+class ExactResult:
+    people_out_by_window_end: float
+    egress_time_s: float | None
+    arcs: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "people_out_by_window_end": round(self.people_out_by_window_end, 1),
+            "egress_time_s": self.egress_time_s,
+            "time_expanded_arcs": self.arcs,
+        }
+
+
+def _capacities(problem: PlanningProblem, net: _Network, horizon: int) -> NDArray[np.float64]:
+    """Per-step capacity of each arc of the static network (rows) in steps 0..horizon-1."""
+    g = problem.graph
+    c = len(problem.checkpoints)
+    e = np.flatnonzero(~problem.closed_edges)
+    resources = np.concatenate((g.n_edges + np.arange(c, dtype=np.int64), e))
+    per_layer = problem.capacity_block(resources, 0, horizon)
+    layers = net.tail.shape[0] // max(resources.shape[0], 1) if resources.size else 1
+    blocks = [per_layer] * layers
+    extra = net.tail.shape[0] - layers * resources.shape[0]  # via transitions
+    if extra:
+        blocks.append(np.full((extra, horizon), np.inf))
+    return np.vstack(blocks)
+
+
+def _build(
+    problem: PlanningProblem, net: _Network, horizon: int, depart_until: int
+) -> tuple[list[NDArray[np.int64]], ...]:
+    size = net.n_nodes
+    if (net.tail.shape[0] + size) * (horizon + 1) > MAX_ARCS:
+        raise PlanningError(
+            f"the instance is too large for the exact solver ({size:,} nodes x {horizon:,} steps);"
+            " plan without --exact, or use a longer --step"
+        )
+    caps = _capacities(problem, net, horizon)
+    tails, heads, capacity, cost = [], [], [], []
+
+    def node(v: NDArray[np.int64] | int, s: NDArray[np.int64] | int) -> NDArray[np.int64]:
+        return np.asarray(s * size + v, dtype=np.int64)
+
+    big = np.iinfo(np.int64).max // 4
+    for s in range(horizon):
+        arrive = s + net.steps
+        ok = arrive < horizon
+        tails.append(node(net.tail[ok], s))
+        heads.append(node(net.head[ok], arrive[ok]))
+        capacity.append(
+            np.where(np.isinf(caps[ok, s]), big, np.floor(caps[ok, s] * SCALE + 1e-6)).astype(
+                np.int64
+            )
+        )
+        cost.append(np.zeros(int(ok.sum()), dtype=np.int64))
+        if s + 1 < horizon:  # waiting
+            tails.append(node(np.arange(size), s))
+            heads.append(node(np.arange(size), s + 1))
+            capacity.append(np.full(size, big, dtype=np.int64))
+            cost.append(np.zeros(size, dtype=np.int64))
+    source, sink = size * horizon, size * horizon + 1
+    origin_hub = sink + 1 + np.arange(len(problem.origins))
+    supply = np.array([np.floor(o.car_pcu * SCALE + 1e-6) for o in problem.origins], dtype=np.int64)
+    profit = np.array([round(o.occupancy * 1000) for o in problem.origins], dtype=np.int64)
+    tails.append(np.full(len(problem.origins), source))
+    heads.append(origin_hub)
+    capacity.append(supply)
+    cost.append(-profit)
+    for i in range(len(problem.origins)):
+        steps = np.arange(min(depart_until, horizon))
+        tails.append(np.full(steps.size, origin_hub[i]))
+        heads.append(node(net.origin_node[i], steps))
+        capacity.append(np.full(steps.size, big, dtype=np.int64))
+        cost.append(np.zeros(steps.size, dtype=np.int64))
+    for s in range(horizon):  # arrival at step s counts as out by s + 1
+        tails.append(node(net.sink_nodes, s))
+        heads.append(np.full(net.sink_nodes.size, sink))
+        capacity.append(np.full(net.sink_nodes.size, big, dtype=np.int64))
+        cost.append(np.zeros(net.sink_nodes.size, dtype=np.int64))
+    return tails, heads, capacity, cost
+
+
+def solve_exact(problem: PlanningProblem) -> ExactResult:
+    """The most people out by the window's end and the least time to move every car."""
+    net = _network(problem)
+    horizon = problem.window_steps
+    parts = _build(problem, net, horizon, horizon)
+    people = _max_people(parts, net.n_nodes * horizon, len(problem.origins))
+    egress = _least_horizon(problem, net)
+    return ExactResult(
+        people / SCALE / 1000,
+        None if egress is None else egress * problem.step_s,
+        sum(p.size for p in parts[0]),
+    )
+
+
+def _max_people(
+    parts: tuple[list[NDArray[np.int64]], ...], ten_nodes: int, n_origins: int
+) -> float:
+    tails, heads, capacity, cost = (np.concatenate(p) for p in parts)
+    source, sink = ten_nodes, ten_nodes + 1
+    total = int(capacity[tails == source].sum())
+    tails = np.concatenate((tails, [source]))
+    heads = np.concatenate((heads, [sink]))
+    capacity = np.concatenate((capacity, [total]))
+    cost = np.concatenate((cost, [0]))
+    solver = min_cost_flow.SimpleMinCostFlow()
+    solver.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32), heads.astype(np.int32), capacity, cost
+    )
+    supplies = np.zeros(ten_nodes + 2 + n_origins, dtype=np.int64)
+    supplies[source], supplies[sink] = total, -total
+    solver.set_nodes_supplies(np.arange(supplies.size, dtype=np.int32), supplies)
+    if solver.solve() != solver.OPTIMAL:
+        raise PlanningError("the exact solver found no optimal flow")
+    return float(-solver.optimal_cost())
+
+
+def _moves_everyone(problem: PlanningProblem, net: _Network, horizon: int) -> bool:
+    tails, heads, capacity, _ = (np.concatenate(p) for p in _build(problem, net, horizon, horizon))
+    source, sink = net.n_nodes * horizon, net.n_nodes * horizon + 1
+    solver = max_flow.SimpleMaxFlow()
+    solver.add_arcs_with_capacity(tails.astype(np.int32), heads.astype(np.int32), capacity)
+    if solver.solve(source, sink) != solver.OPTIMAL:
+        raise PlanningError("the exact solver's max flow failed")
+    return bool(solver.optimal_flow() >= capacity[tails == source].sum())
+
+
+def _least_horizon(problem: PlanningProblem, net: _Network) -> int | None:
+    """Smallest H (steps) by which every car can be out; None beyond 4 windows."""
+    hi = max(problem.window_steps, 1)
+    limit = 4 * hi
+    while not _moves_everyone(problem, net, hi):
+        if hi >= limit:
+            return None
+        hi = min(2 * hi, limit)
+    lo = 0
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if mid > 0 and _moves_everyone(problem, net, mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi

@@ -1,0 +1,94 @@
+"""Random small scenarios with integer per-step capacities, for exact cross-checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import strategies as st
+
+STEP_S = 60.0
+
+
+@st.composite
+def small_scenarios(draw: st.DrawFn, *, with_hours: bool = False) -> dict[str, Any]:
+    """2-4 origins, 1-2 destinations, 0-2 checkpoints on a random connected link graph."""
+    n_origins = draw(st.integers(1, 3))
+    n_dest = draw(st.integers(1, 2))
+    n_mid = draw(st.integers(1, 3))
+    n_cp = draw(st.integers(0, min(2, n_mid)))
+    origins = [f"o{i}" for i in range(n_origins)]
+    dests = [f"d{i}" for i in range(n_dest)]
+    mids = [f"m{i}" for i in range(n_mid)]
+    cps = mids[:n_cp]
+    names = origins + mids + dests
+    at = {name: [47.0 + 0.01 * i, 37.0 + 0.01 * i] for i, name in enumerate(names)}
+    links = []
+
+    def link(a: str, b: str) -> None:
+        minutes = draw(st.integers(1, 6))
+        links.append(
+            {
+                "from": a,
+                "to": b,
+                "length_km": minutes,  # at 60 km/h: `minutes` whole steps
+                "speed_kmh": 60,
+                "capacity_vph": 60 * draw(st.integers(1, 4)),  # 1-4 cars a step
+                "oneway": draw(st.booleans()),
+            }
+        )
+
+    for o in origins:
+        link(o, draw(st.sampled_from(mids)))
+    for i, m in enumerate(mids[1:], 1):
+        link(mids[i - 1], m)
+    for d in dests:
+        link(draw(st.sampled_from(mids)), d)
+    for _ in range(draw(st.integers(0, 3))):
+        a, b = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+        if a != b:
+            link(a, b)
+    occupancy = draw(st.sampled_from([2.0, 4.0]))
+    origin_rows = []
+    for o in origins:
+        cars = draw(st.integers(1, 30))
+        origin_rows.append({"id": o, "at": at[o], "people": int(cars * occupancy), "cars": cars})
+    checkpoints = [
+        {
+            "id": f"cp-{m}",
+            "at": at[m],
+            "controlled_by": "X",
+            "lanes": draw(st.integers(1, 2)),
+            "inspection_s": {"mean": 60},
+            **({"open": "09:10-09:40"} if with_hours and draw(st.booleans()) else {}),
+        }
+        for m in cps
+    ]
+    # Checkpoints sit on the mid nodes: rename those nodes to the checkpoint ids.
+    rename = {m: f"cp-{m}" for m in cps}
+    for row in links:
+        row["from"] = rename.get(row["from"], row["from"])
+        row["to"] = rename.get(row["to"], row["to"])
+    nodes = [{"id": m, "at": at[m]} for m in mids if m not in rename]
+    window_min = draw(st.integers(10, 40))
+    return {
+        "name": "random",
+        "timezone": "UTC",
+        "network": {"nodes": nodes, "links": links},
+        "origins": origin_rows,
+        "destinations": [{"id": d, "at": at[d]} for d in dests],
+        "checkpoints": checkpoints,
+        "occupancy": {"car": occupancy},
+        "corridor": {
+            "window": {
+                "start": "2022-03-15T09:00:00",
+                "end": f"2022-03-15T{9 + window_min // 60:02d}:{window_min % 60:02d}:00",
+            }
+        },
+    }
+
+
+def write(path: Path, data: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
