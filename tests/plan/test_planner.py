@@ -124,11 +124,10 @@ destinations:
   - {id: safe, at: [47.1, 37.1]}
   - {id: island, at: [47.4, 37.4]}
 checkpoints:
-  - {id: cp, at: [47.05, 37.05], controlled_by: X, lanes: 1, inspection_s: {mean: 60}%s}
+  - {id: cp, at: [47.05, 37.05], controlled_by: X, lanes: 1, inspection_s: {mean: 60}EXTRA}
 corridor:
   window: {start: 2022-03-15T09:00, end: 2022-03-15T11:00}
-"""
-        % extra
+""".replace("EXTRA", extra)
     )
     return path
 
