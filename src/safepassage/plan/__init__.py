@@ -51,7 +51,9 @@ def make_plan(
     plan.bound = _bound(calc, problem, plan)
     slot_steps = max(1, int(slot_s // step_s))
     end = max(plan.egress_steps, problem.window_steps)
-    plan.bound_curve = [(s, calc.people_by(s)) for s in range(0, end + slot_steps, slot_steps)]
+    # The bound's curve at every slot, thinned to at most ~150 points for long evacuations.
+    stride = slot_steps * max(1, (end // slot_steps + 1) // 150)
+    plan.bound_curve = [(s, calc.people_by(s)) for s in range(0, end + stride, stride)]
     return plan
 
 

@@ -163,6 +163,9 @@ class BoundCalculator:
         self.subsets = self._family()
         self.reception = sum(d.capacity_people for d in problem.destinations)
         self._curves: dict[int, FlowCurve] = {}
+        self._fills: dict[
+            int, tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
+        ] = {}
         m = problem.graph.n_edges
         self._gates = [m + i for i in gate_checkpoints(problem)]
         self._gate_cum = np.zeros((len(self._gates), 1))
@@ -179,7 +182,7 @@ class BoundCalculator:
             ]
         dist = self._free_flow_steps()
         family = [np.arange(n)]
-        cuts = np.unique(np.geomspace(1, n - 1, 6).astype(int))
+        cuts = np.unique(np.geomspace(1, n - 1, 5).astype(int))
         for order in (np.argsort(dist), np.argsort(-dist), np.argsort(self.occupancy)):
             family.extend(np.sort(order[:cut]) for cut in cuts)
         family.extend(np.array([i]) for i in np.argsort(-self.people)[:3])
@@ -230,20 +233,27 @@ class BoundCalculator:
             if rest >= best:
                 continue
             pcu = min(self._curve(i).out_by(horizon), gate)
-            best = min(best, rest + self._fill(subset, pcu))
+            best = min(best, rest + self._fill(i, pcu))
         return best
 
-    def _fill(self, subset: NDArray[np.int64], pcu: float) -> float:
-        """Most people `pcu` vehicles from `subset` can carry: fullest origins first, each up
+    def _fill(self, i: int, pcu: float) -> float:
+        """Most people `pcu` vehicles from subset `i` can carry: fullest origins first, each up
         to its own supply (valid whoever really goes)."""
-        order = subset[np.argsort(-self.occupancy[subset], kind="stable")]
-        supply = np.cumsum(self.supply_pcu[order])
+        if i not in self._fills:
+            subset = self.subsets[i]
+            order = subset[np.argsort(-self.occupancy[subset], kind="stable")]
+            self._fills[i] = (
+                np.cumsum(self.supply_pcu[order]),
+                np.cumsum(self.people[order]),
+                self.occupancy[order],
+            )
+        supply, people, occupancy = self._fills[i]
         k = int(np.searchsorted(supply, pcu))
-        carried = float(self.people[order[:k]].sum())
-        if k < order.size:
-            before = float(supply[k - 1]) if k else 0.0
-            carried += (pcu - before) * float(self.occupancy[order[k]])
-        return carried
+        if k >= supply.shape[0]:
+            return float(people[-1])
+        before_pcu = float(supply[k - 1]) if k else 0.0
+        before_people = float(people[k - 1]) if k else 0.0
+        return before_people + (pcu - before_pcu) * float(occupancy[k])
 
     def _gate_pcu(self, horizon: int) -> float:
         """What the corridor's checkpoints at via points let through by `horizon`: every unit

@@ -101,8 +101,7 @@ def _book(
     for r in routes:
         t = earliest
         need = bus_need(ledger, problem, r)
-        while t < limit and not ledger.fits(r, t, need):
-            t += 1
+        t = ledger.first_fit(r, t, need, limit)
         if t < limit:
             arrival = t + problem.routes[r].total_steps
             if best is None or arrival < best[0]:

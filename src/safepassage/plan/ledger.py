@@ -101,6 +101,23 @@ class CapacityLedger:
         self.ensure(t + self.max_offset + 1)
         return bool(np.all(self.residual[rows, self.offsets[route] + t] >= need - EPS))
 
+    def first_fit(self, route: int, t: int, need: NDArray[np.float64], limit: int) -> int:
+        """The first departure step >= t where `fits` holds (scanned 64 steps at a time);
+        `limit` if none before it."""
+        rows = self.rows[route]
+        if rows.size == 0:
+            return t
+        block = 64
+        while t < limit:
+            self.ensure(t + block + self.max_offset + 1)
+            cols = self.offsets[route][:, None] + (t + np.arange(block))[None, :]
+            ok = np.all(self.residual[rows[:, None], cols] >= need[:, None] - EPS, axis=0)
+            hit = np.flatnonzero(ok)
+            if hit.size:
+                return min(t + int(hit[0]), limit)
+            t += block
+        return limit
+
     def reserve_cells(self, route: int, t: int, need: NDArray[np.float64]) -> None:
         rows = self.rows[route]
         if rows.size:

@@ -166,36 +166,41 @@ def _timing(
     route_index: int,
     cand: Candidate,
     graph: RoadGraph,
-    cp_at_node: dict[int, int],
-    checkpoints: list[CheckpointInfo],
+    cp_index: NDArray[np.int64],
+    service_s: NDArray[np.float64],
     step_s: float,
 ) -> TimedRoute:
-    resources: list[int] = []
-    offsets: list[int] = []
-    clock = 0.0
-    for position, edge in enumerate(cand.edges.tolist()):
-        node = int(cand.nodes[position])
-        if position > 0 and node in cp_at_node:
-            c = cp_at_node[node]
-            resources.append(graph.n_edges + c)
-            offsets.append(int(clock // step_s))
-            clock += checkpoints[c].service_s
-        resources.append(edge)
-        offsets.append(int(clock // step_s))
-        clock += float(graph.travel_time_s[edge])
-    last = int(cand.nodes[-1])
-    if last in cp_at_node and cand.edges.size:
-        c = cp_at_node[last]
-        resources.append(graph.n_edges + c)
-        offsets.append(int(clock // step_s))
-        clock += checkpoints[c].service_s
+    """Resources in order of use and the step offset of each, by cumulative free-flow time.
+
+    A checkpoint at a node of the route (not the origin) is passed on arrival there, before
+    the next road; its mean inspection time adds to the clock."""
+    edges, nodes = cand.edges, cand.nodes
+    n = edges.shape[0]
+    # Checkpoint (or -1) at each node where one can be passed: nodes 1..n.
+    cps = cp_index[nodes[1:]] if n else np.zeros(0, dtype=np.int64)
+    wait = np.where(cps >= 0, service_s[np.maximum(cps, 0)], 0.0)
+    travel = graph.travel_time_s[edges]
+    # Clock on entering edge i: travel of edges < i plus inspections at nodes 1..i.
+    enter_edge = np.concatenate(([0.0], np.cumsum(travel + wait)))[:-1]
+    # Node i (1..n) is reached at the clock of entering edge i minus its inspection.
+    reach = (
+        np.concatenate((enter_edge[1:] - wait[:-1], [travel.sum() + wait[:-1].sum()]))
+        if n
+        else np.zeros(0)
+    )
+    has = np.flatnonzero(cps >= 0)
+    key = np.concatenate((np.arange(n) * 2.0, has * 2.0 + 1.0))  # node i+1 comes after edge i
+    order = np.argsort(key, kind="stable")
+    res = np.concatenate((edges, graph.n_edges + cps[has]))[order].astype(np.int64)
+    clock = np.concatenate((enter_edge, reach[has]))[order]
+    total = float(travel.sum() + wait.sum())
     return TimedRoute(
         index=route_index,
         candidate=cand,
-        resources=np.array(resources, dtype=np.int64),
-        offsets=np.array(offsets, dtype=np.int64),
-        total_s=clock,
-        total_steps=1 + math.ceil(clock / step_s - 1e-9),
+        resources=res,
+        offsets=np.floor(clock / step_s + 1e-9).astype(np.int64),
+        total_s=total,
+        total_steps=1 + math.ceil(total / step_s - 1e-9),
     )
 
 
@@ -258,8 +263,11 @@ def build_problem(
         via,
         k=routes_per_origin,
     )
-    cp_at_node = {c.node: i for i, c in enumerate(checkpoints)}
-    routes = [_timing(i, c, graph, cp_at_node, checkpoints, step_s) for i, c in enumerate(cands)]
+    cp_index = np.full(graph.n_nodes, -1, dtype=np.int64)
+    for i, c in enumerate(checkpoints):
+        cp_index[c.node] = i
+    service = np.array([c.service_s for c in checkpoints] + [0.0])
+    routes = [_timing(i, c, graph, cp_index, service, step_s) for i, c in enumerate(cands)]
     return PlanningProblem(
         graph=graph,
         step_s=step_s,

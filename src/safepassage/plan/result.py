@@ -81,9 +81,10 @@ class Plan:
         """People out over time, per slot, against the bound's curve."""
         slot_steps = max(1, int(self.problem.slot_s // self.problem.step_s))
         events = self.out_events()
+        end = max(self.egress_steps, self.problem.window_steps)
+        slot_steps *= max(1, (end // slot_steps + 1) // 150)  # same thinning as the bound's curve
         steps = np.array([s for s, _ in events] or [0])
         people = np.array([p for _, p in events] or [0.0])
-        end = max(self.egress_steps, self.problem.window_steps)
         bound = dict(self.bound_curve)
         out = []
         for s in range(0, end + slot_steps, slot_steps):

@@ -87,8 +87,8 @@ def candidate_routes(
     via: list[int],
     *,
     k: int = 3,
-    penalty: float = 1.6,
-    max_stretch: float = 1.5,
+    penalty: float = 2.0,
+    max_stretch: float = 2.0,
 ) -> list[Candidate]:
     """Up to `k` routes from each origin to each allowed destination, through `via` in order.
 
