@@ -125,6 +125,7 @@ destinations:
   - {id: island, at: [47.4, 37.4]}
 checkpoints:
   - {id: cp, at: [47.05, 37.05], controlled_by: X, lanes: 1, inspection_s: {mean: 60}EXTRA}
+occupancy: {car: 4}
 corridor:
   window: {start: 2022-03-15T09:00, end: 2022-03-15T11:00}
 """.replace("EXTRA", extra)
@@ -132,10 +133,31 @@ corridor:
     return path
 
 
-def test_unserved_are_named_with_reasons(tmp_path: Path) -> None:
-    # `cutoff` may only go to `safe`, which it cannot reach: the check warns... and refuses.
+def test_cut_off_origin_is_refused_by_check_but_planned_around(tmp_path: Path) -> None:
+    # `cutoff` may only go to `safe`, which it cannot reach.
+    path = _corridor(tmp_path, "")
     with pytest.raises(ScenarioError, match="cutoff"):
-        prepare_scenario(_corridor(tmp_path, ""))
+        prepare_scenario(path)
+    prepared = prepare_scenario(path, cut_off="warning")
+    assert any("cutoff" in str(w) for w in prepared.warnings)
+    plan = make_plan(prepared)
+    assert plan.people_out_by_window_end == pytest.approx(100)  # everyone else is out
+    unserved = {u["origin"]: u for u in plan.unserved()}
+    assert unserved["cutoff"]["people"] == 40 and "no route" in unserved["cutoff"]["reason"]
+
+
+def test_window_shorter_than_the_shortest_trip(tmp_path: Path) -> None:
+    path = _corridor(tmp_path, "")
+    text = path.read_text().replace("end: 2022-03-15T11:00", "end: 2022-03-15T09:05")
+    text = text.replace(
+        "  - {id: cutoff, at: [47.3, 37.3], people: 40, cars: 10, to: [safe]}\n", ""
+    )
+    path.write_text(text.replace("    - {from: cutoff, to: island, length_km: 1}\n", ""))
+    plan = make_plan(prepare_scenario(path, cut_off="warning"))
+    assert plan.people_out_by_window_end == 0
+    assert plan.bound.people_out_by_window_end_max == 0
+    assert plan.people_served == pytest.approx(100)  # they still get out, after the window
+    assert any("window too short" in u["reason"] for u in plan.unserved())
 
 
 def test_checkpoint_closed_for_the_whole_window(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from safepassage.cli.common import JsonOption, console, handles_errors, print_json
+from safepassage.cli.common import JsonOption, console, err_console, handles_errors, print_json
 from safepassage.errors import SafePassageError
 from safepassage.model.prepare import prepare_scenario
 from safepassage.plan import Plan, make_plan
@@ -68,7 +68,9 @@ def plan_cmd(
     ),
 ) -> None:
     """Plan who leaves from where, when and by which route; state the gap to the best possible."""
-    prepared = prepare_scenario(scenario)
+    prepared = prepare_scenario(scenario, cut_off="warning")
+    for warning in prepared.warnings:
+        err_console.print(f"[yellow]{warning}[/]", highlight=False)
     with console.status("Planning…"):
         plan = make_plan(prepared, step_s=step_s, slot_s=slot_s, routes_per_origin=routes)
         data = plan.as_dict()

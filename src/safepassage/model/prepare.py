@@ -182,9 +182,14 @@ def _snap_places(
 
 
 def _check_reachability(
-    scenario: Scenario, graph: RoadGraph, node_of: dict[str, int], check: _Checker
+    scenario: Scenario,
+    graph: RoadGraph,
+    node_of: dict[str, int],
+    check: _Checker,
+    cut_off: str = "error",
 ) -> None:
-    """Every origin reaches a destination (error), and each destination it is sent to (warning)."""
+    """Every origin reaches a destination (`cut_off` severity), and each destination it is
+    sent to (warning)."""
     from scipy.sparse.csgraph import breadth_first_order
 
     backwards = graph.time_matrix.T.tocsr()
@@ -202,6 +207,7 @@ def _check_reachability(
                 ("origins", i),
                 f"origin {origin.id!r} cannot reach any of its destinations by road",
                 "check the network and the origin's position",
+                severity=cut_off,
             )
         for dest_id in missing if len(missing) < len(wanted) else []:
             check.add(
@@ -211,8 +217,10 @@ def _check_reachability(
             )
 
 
-def prepare_scenario(path: str | Path) -> PreparedScenario:
-    """Load, validate and check a scenario against its network; ScenarioError lists every problem."""
+def prepare_scenario(path: str | Path, *, cut_off: str = "error") -> PreparedScenario:
+    """Load, validate and check a scenario against its network; ScenarioError lists every
+    problem. `cut_off="warning"` accepts origins that reach no destination (a planner then
+    names them as not served) instead of refusing the scenario."""
     scenario, source = load_scenario(path)
     check = _Checker(source)
     check_times(scenario, check)
@@ -226,7 +234,7 @@ def prepare_scenario(path: str | Path) -> PreparedScenario:
         raise ScenarioError(check.problems) from None
     node_of, dist = _snap_places(scenario, graph, check)
     if not check.errors:
-        _check_reachability(scenario, graph, node_of, check)
+        _check_reachability(scenario, graph, node_of, check, cut_off)
     if check.errors:
         raise ScenarioError(check.problems)
     return PreparedScenario(scenario, source, graph, node_of, dist, warnings=check.problems)
