@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from safepassage.model.prepare import PreparedScenario
-from safepassage.plan.bound import Bound, BoundCalculator
+from safepassage.plan.bound import Bound, BoundCalculator, gate_checkpoints
 from safepassage.plan.buses import bus_bound, plan_buses
 from safepassage.plan.ccrp import MAX_EXTRA_DAYS, new_ledger, plan_cars
 from safepassage.plan.problem import BUS_PCU, PlanningProblem, build_problem
@@ -35,7 +35,7 @@ def make_plan(
     limit = problem.window_steps + int(MAX_EXTRA_DAYS * 86400 / step_s)
     trips, waiting = plan_buses(prepared, problem, ledger, max_steps=limit)
     schedule = plan_cars(problem, order=order, ledger=ledger)
-    calc = BoundCalculator(problem, buses=bus_bound(prepared, problem))
+    calc = BoundCalculator(problem, buses=bus_bound(prepared, problem, gate_checkpoints(problem)))
     plan = Plan(
         problem=problem,
         scenario_name=prepared.scenario.name,

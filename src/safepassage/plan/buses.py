@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,9 +122,13 @@ class BusCapacity:
     need: int  # people who need a seat
 
 
-def bus_bound(prepared: PreparedScenario, problem: PlanningProblem) -> BusCapacity | None:
+def bus_bound(
+    prepared: PreparedScenario, problem: PlanningProblem, gates: Sequence[int] = ()
+) -> BusCapacity | None:
     """Every bus runs back to back on the shortest free-flow legs (depot or destination to the
-    nearest origin, load, fastest route out, unload), always full."""
+    nearest origin, load, fastest route out, unload), always full. Where every evacuee must
+    pass a checkpoint with opening hours (`gates`, checkpoint indices), a bus that reaches it
+    while closed waits for it to open: still a lower bound on each trip's time."""
     buses = prepared.scenario.fleet.buses
     need = sum(o.bus_people for o in problem.origins)
     if not buses or not need or not problem.routes:
@@ -134,20 +138,56 @@ def bus_bound(prepared: PreparedScenario, problem: PlanningProblem) -> BusCapaci
         np.where(problem.closed_edges, np.inf, problem.graph.travel_time_s)
     )
     origin_nodes = [o.node for o in problem.origins]
-    shortest_out = min(r.total_s for r in problem.routes)
     depots = sorted(
         {prepared.node_of[b.depot] for b in buses} | {d.node for d in problem.destinations}
     )
     to_origin = np.atleast_2d(dijkstra(matrix, directed=True, indices=depots))[:, origin_nodes]
     reach = dict(zip(depots, to_origin.min(axis=1).tolist(), strict=True))
-    cycle = min(reach[d.node] for d in problem.destinations) + LOAD_S + shortest_out + UNLOAD_S
-    firsts = [(reach[prepared.node_of[b.depot]] + LOAD_S + shortest_out) / step for b in buses]
-    cycle_steps = max(cycle / step, 1.0)
+    back = min(reach[d.node] for d in problem.destinations)
+    limit = problem.window_steps + int(14 * 86400 / step)
+    to_gate, after_gate, next_open = _gate_timing(problem, gates, limit)
+    out_steps: list[int] = []
+    for bus in buses:
+        ready = (reach[prepared.node_of[bus.depot]] + LOAD_S) / step
+        while ready < limit:
+            at_gate = math.floor(ready) + to_gate
+            if at_gate >= limit or next_open[at_gate] < 0:
+                break
+            out = int(next_open[at_gate]) + after_gate
+            out_steps.append(out)
+            ready = out + (UNLOAD_S + back + LOAD_S) / step
+    outs = np.sort(np.array(out_steps, dtype=np.int64))
     seats = max(b.seats for b in buses)
 
     def trips(horizon: int) -> int:
-        return sum(
-            max(0, math.floor((horizon - f) / cycle_steps) + 1) for f in firsts if horizon >= f
-        )
+        return int(np.searchsorted(outs, horizon, side="right"))
 
     return BusCapacity(trips, seats, need)
+
+
+def _gate_timing(
+    problem: PlanningProblem, gates: Sequence[int], limit: int
+) -> tuple[int, int, np.ndarray]:
+    """Least steps from leaving an origin to the gate and from the gate to out, and for each
+    step the next step the gate is open (-1: never again). Without a gate with hours: the
+    fastest route's time, split at its start, and always open."""
+    m = problem.graph.n_edges
+    hours = [g for g in gates if problem.checkpoints[g].hours is not None]
+    if not hours:
+        shortest = min(r.total_steps for r in problem.routes)
+        return 0, shortest, np.arange(limit + 1, dtype=np.int64)
+    gate = m + hours[0]
+    before, after = [], []
+    for r in problem.routes:
+        where = np.flatnonzero(r.resources == gate)
+        if where.size:
+            before.append(int(r.offsets[where[0]]))
+            after.append(r.total_steps - int(r.offsets[where[0]]))
+    open_ = problem.capacity_block(np.array([gate], dtype=np.int64), 0, limit + 1)[0] > 0
+    nxt = np.full(limit + 1, -1, dtype=np.int64)
+    upcoming = -1
+    for s in range(limit, -1, -1):
+        if open_[s]:
+            upcoming = s
+        nxt[s] = upcoming
+    return min(before), min(after), nxt
