@@ -332,7 +332,7 @@ def relaxations(problem: PlanningProblem) -> list[str]:
     if any(math.isfinite(d.capacity_people) for d in problem.destinations):
         relaxed.append("reception capacity (summed over destinations)")
     if problem.checkpoints and any(c.hours is not None for c in problem.checkpoints):
-        relaxed.append("bus round trips ignore checkpoint hours")
+        relaxed.append("bus cycles on the shortest legs, waiting only for the first gate's hours")
     if any(len(o.allowed) < len(problem.destinations) for o in problem.origins):
         relaxed.append("origins' allowed destinations (any destination counts)")
     relaxed.append("travel times rounded down to whole steps per road")
