@@ -149,7 +149,3 @@ def route_loads(problem: PlanningProblem, bookings: list[Booking]) -> dict[tuple
             key = (res, b.step + off)
             loads[key] = loads.get(key, 0.0) + b.pcu
     return loads
-
-
-def unbooked(schedule: Schedule) -> NDArray[np.float64]:
-    return np.array(schedule.remaining_pcu)

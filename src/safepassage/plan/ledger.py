@@ -85,22 +85,6 @@ class CapacityLedger:
         extra = self.problem.capacity_block(self.resources, self.horizon, new)
         self.residual = np.concatenate((self.residual, extra), axis=1)
 
-    def available(self, route: int, t: int) -> float:
-        """Bottleneck capacity left for a departure on `route` in step t."""
-        rows = self.rows[route]
-        if rows.size == 0:
-            return float("inf")
-        self.ensure(t + self.max_offset + 1)
-        return float(self.residual[rows, self.offsets[route] + t].min())
-
-    def fits(self, route: int, t: int, need: NDArray[np.float64]) -> bool:
-        """Whether every tracked cell of `route` departing at t has `need` (per cell) left."""
-        rows = self.rows[route]
-        if rows.size == 0:
-            return True
-        self.ensure(t + self.max_offset + 1)
-        return bool(np.all(self.residual[rows, self.offsets[route] + t] >= need - EPS))
-
     def first_fit(self, route: int, t: int, need: NDArray[np.float64], limit: int) -> int:
         """The first departure step >= t where `fits` holds (scanned 64 steps at a time);
         `limit` if none before it."""
@@ -138,36 +122,24 @@ class CapacityLedger:
 
 
 class RouteBatch:
-    """Flattened rows and offsets of a set of routes, for one vectorised availability pass."""
+    """The tracked cells of a set of routes, for vectorised checks in one arrival step."""
 
     def __init__(self, ledger: CapacityLedger, routes: NDArray[np.int64]) -> None:
         self.routes = routes
         lengths = np.array([ledger.rows[r].shape[0] for r in routes.tolist()], dtype=np.int64)
         self.free = lengths == 0  # routes with nothing that can bind
-        nonempty = routes[~self.free]
-        self.nonempty = nonempty
+        nonempty = routes[~self.free].tolist()
         self.rows = (
-            np.concatenate([ledger.rows[r] for r in nonempty.tolist()])
-            if nonempty.size
+            np.concatenate([ledger.rows[r] for r in nonempty])
+            if nonempty
             else np.zeros(0, np.int64)
         )
         self.offsets = (
-            np.concatenate([ledger.offsets[r] for r in nonempty.tolist()])
-            if nonempty.size
+            np.concatenate([ledger.offsets[r] for r in nonempty])
+            if nonempty
             else np.zeros(0, np.int64)
         )
         self.lengths = lengths[~self.free]
-        self.starts = (
-            np.concatenate(([0], np.cumsum(self.lengths)[:-1]))
-            if nonempty.size
-            else np.zeros(0, np.int64)
-        )
-
-        # Per route of the batch: where its segment starts (-1 for routes with no rows).
-        self.seg_start = np.full(routes.shape[0], -1, dtype=np.int64)
-        self.seg_len = np.zeros(routes.shape[0], dtype=np.int64)
-        self.seg_start[~self.free] = self.starts
-        self.seg_len[~self.free] = self.lengths
         self._users: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None = None
         # Each route's blocking cell: first its most pressed one, then whichever last blocked
         # it. Checked first, it rules most routes out cheaply (a full cell stays full, and a
@@ -215,52 +187,3 @@ class RouteBatch:
         marked = np.zeros(self.routes.shape[0], dtype=bool)
         marked[hit] = True
         return marked
-
-    def available(self, ledger: CapacityLedger, t: NDArray[np.int64]) -> NDArray[np.float64]:
-        """Bottleneck capacity for each route departing at its own step `t` (t >= 0)."""
-        return self.available_subset(ledger, np.arange(self.routes.shape[0]), t)
-
-    def available_subset(
-        self, ledger: CapacityLedger, positions: NDArray[np.int64], t: NDArray[np.int64]
-    ) -> NDArray[np.float64]:
-        """Bottleneck capacity for the routes at `positions`, each departing at its `t`:
-        first their most pressed cell (cheap), then every cell of the survivors."""
-        out = np.full(positions.shape[0], np.inf)
-        has = ~self.free[positions]
-        ledger.ensure(int(t.max(initial=0)) + ledger.max_offset + 1)
-        key = ledger.residual[self.key_row[positions], self.key_off[positions] + t]
-        out[has & (key <= EPS)] = 0.0
-        check = np.flatnonzero(has & (key > EPS))
-        if check.size:
-            values, blocking = self.available_at(ledger, positions[check], t[check], with_cell=True)
-            out[check] = values
-            blocked = values <= EPS
-            where = positions[check][blocked]
-            self.key_row[where] = self.rows[blocking[blocked]]
-            self.key_off[where] = self.offsets[blocking[blocked]]
-        return out
-
-    def available_at(
-        self,
-        ledger: CapacityLedger,
-        positions: NDArray[np.int64],
-        t: NDArray[np.int64],
-        *,
-        with_cell: bool = False,
-    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-        """Every cell of the routes at `positions` (all of which have cells): their bottleneck
-        capacity and, with `with_cell`, the index of a cell where it is reached."""
-        lengths = self.seg_len[positions]
-        starts = self.seg_start[positions]
-        ledger.ensure(int(t.max()) + ledger.max_offset + 1)
-        firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        cell = np.arange(int(lengths.sum())) - np.repeat(firsts - starts, lengths)
-        cols = self.offsets[cell] + np.repeat(t, lengths)
-        values = ledger.residual[self.rows[cell], cols]
-        mins = np.minimum.reduceat(values, firsts)
-        if not with_cell:
-            return mins, np.zeros(0, dtype=np.int64)
-        at_min = np.flatnonzero(values <= np.repeat(mins, lengths))
-        segment = np.searchsorted(firsts, at_min, side="right") - 1
-        _, first_hit = np.unique(segment, return_index=True)
-        return mins, cell[at_min[first_hit]]
