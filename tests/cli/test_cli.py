@@ -106,3 +106,18 @@ def test_scenario_check_reports_and_exits_2(tmp_path: Path) -> None:
     assert "bad.yaml:5: surprise: unknown field" in result.stderr
     as_json = json.loads(cli("scenario", "check", str(bad), "--json").stdout)
     assert as_json["ok"] is False and len(as_json["problems"]) >= 3
+
+
+def test_network_info_clipped_to_a_geojson_polygon(tmp_path: Path) -> None:
+    osm = write_osm(tmp_path / "line.osm", LINE, [(1, list(range(1, 11)), {"highway": "primary"})])
+    ring = [[37.0025, 46.9], [37.0075, 46.9], [37.0075, 47.1], [37.0025, 47.1], [37.0025, 46.9]]
+    area = tmp_path / "area.geojson"
+    area.write_text(
+        json.dumps({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    )
+    info = json.loads(cli("network", "info", str(osm), "--polygon", str(area), "--json").stdout)
+    assert info["nodes"] == 2 and abs(info["road_km"] - 4 * 0.0758) < 0.01
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "Point", "coordinates": [0, 0]}')
+    result = cli("network", "info", str(osm), "--polygon", str(bad))
+    assert result.returncode == 2 and "no Polygon" in result.stderr

@@ -11,7 +11,7 @@ from rich.table import Table
 from safepassage.cli.common import JsonOption, console, handles_errors, parse_latlon, print_json
 from safepassage.errors import SafePassageError
 from safepassage.network.areas import Area
-from safepassage.network.clip import ClipArea, parse_bbox
+from safepassage.network.clip import ClipArea, parse_bbox, polygon_from_geojson
 from safepassage.network.geojson import write_geojson
 from safepassage.network.graph import RoadGraph
 from safepassage.network.load import load_network
@@ -23,15 +23,21 @@ app = typer.Typer(help="Read, inspect, route on and export road networks.", no_a
 
 CrsOption = typer.Option(None, "--crs", help="Coordinate system of a MATSim file, e.g. EPSG:28355.")
 BboxOption = typer.Option(None, "--bbox", help="Clip to min_lon,min_lat,max_lon,max_lat.")
+PolygonOption = typer.Option(None, "--polygon", help="Clip to the first polygon of a GeoJSON file.")
 
 
-def _load(file: Path, crs: str | None, bbox: str | None) -> RoadGraph:
+def _load(file: Path, crs: str | None, bbox: str | None, polygon: Path | None = None) -> RoadGraph:
     clip: ClipArea | None = None
     if bbox:
         try:
             clip = parse_bbox(bbox)
         except ValueError as exc:
             raise SafePassageError(f"--bbox: {exc}") from None
+    if polygon:
+        try:
+            clip = polygon_from_geojson(str(polygon))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise SafePassageError(f"--polygon {polygon}: {exc}") from None
     with console.status(f"Reading {file.name}…", spinner="dots"):
         return load_network(file, crs=crs, clip=clip)
 
@@ -44,10 +50,11 @@ def info(
     ),
     crs: str | None = CrsOption,
     bbox: str | None = BboxOption,
+    polygon: Path | None = PolygonOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Nodes, edges, km of road by class, bounding box and connected components."""
-    summary = network_summary(_load(file, crs, bbox))
+    summary = network_summary(_load(file, crs, bbox, polygon))
     if as_json:
         print_json(summary)
         return
@@ -167,9 +174,10 @@ def export(
     geojson: Path = typer.Option(..., "--geojson", help="Write the network as GeoJSON here."),
     crs: str | None = CrsOption,
     bbox: str | None = BboxOption,
+    polygon: Path | None = PolygonOption,
 ) -> None:
     """Export the road graph (one feature per road segment)."""
-    graph = _load(file, crs, bbox)
+    graph = _load(file, crs, bbox, polygon)
     try:
         count = write_geojson(graph, geojson)
     except OSError as exc:

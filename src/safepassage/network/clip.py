@@ -42,3 +42,25 @@ def parse_bbox(text: str) -> ClipArea:
             "the box's minimum must be below its maximum (min_lon,min_lat,max_lon,max_lat)"
         )
     return ClipArea(bbox=(min_lon, min_lat, max_lon, max_lat))
+
+
+def polygon_from_geojson(path: str) -> ClipArea:
+    """The first Polygon (or MultiPolygon's first part) of a GeoJSON file as a ClipArea."""
+    import json
+
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    geometries = [data] if data.get("type") in ("Polygon", "MultiPolygon") else []
+    if data.get("type") == "Feature":
+        geometries = [data.get("geometry") or {}]
+    if data.get("type") == "FeatureCollection":
+        geometries = [f.get("geometry") or {} for f in data.get("features", [])]
+    for geometry in geometries:
+        if geometry.get("type") == "Polygon":
+            ring = geometry["coordinates"][0]
+        elif geometry.get("type") == "MultiPolygon":
+            ring = geometry["coordinates"][0][0]
+        else:
+            continue
+        return ClipArea(polygon_lonlat=tuple((float(x), float(y)) for x, y, *_ in ring))
+    raise ValueError("no Polygon or MultiPolygon geometry found")
