@@ -64,7 +64,7 @@ def plan_cmd(
     step_s: float = typer.Option(60.0, "--step", help="Time step in seconds."),
     slot_s: float = typer.Option(600.0, "--slot", help="Departure slot length in seconds."),
     routes: int = typer.Option(
-        3, "--routes", min=1, max=6, help="Candidate routes per origin and destination."
+        4, "--routes", min=1, max=6, help="Candidate routes per origin and destination."
     ),
 ) -> None:
     """Plan who leaves from where, when and by which route; state the gap to the best possible."""

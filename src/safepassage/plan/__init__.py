@@ -19,7 +19,7 @@ def make_plan(
     *,
     step_s: float = 60.0,
     slot_s: float = 600.0,
-    routes_per_origin: int = 3,
+    routes_per_origin: int = 4,
     order: str = "fullest-first",
 ) -> Plan:
     """Plan a prepared scenario: buses first, then cars, then the bound and the gap."""

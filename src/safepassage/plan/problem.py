@@ -209,7 +209,7 @@ def build_problem(
     *,
     step_s: float = 60.0,
     slot_s: float = 600.0,
-    routes_per_origin: int = 3,
+    routes_per_origin: int = 4,
 ) -> PlanningProblem:
     """Turn a prepared scenario into a discrete planning problem."""
     if step_s <= 0 or slot_s < step_s:
