@@ -69,7 +69,7 @@ def plan_cars(
     Among trips arriving in the same step, `order` decides who goes first: the fullest cars
     (default: more people per unit of scarce capacity), ties in route order; the longest
     route; or the route index (plain CCRP's arbitrary order). The effect of each is measured
-    in docs/benchmarks.md (longest-first lost 2.5% on Porto, fullest-first gained 11% on
+    in docs/benchmarks.md (longest-first lost 2.4% on Porto, fullest-first gained 13% on
     Castlemaine).
     """
     if order not in ORDERS:
