@@ -64,10 +64,6 @@ class ScenarioError(SafePassageError):
     """A scenario file has one or more problems (all of them are listed)."""
 
 
-class NetworkError(SafePassageError):
-    """A road network cannot be read or does not support the request."""
-
-
 class RoutingError(SafePassageError):
     """No route exists under the given constraints."""
 

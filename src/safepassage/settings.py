@@ -22,7 +22,6 @@ class Settings(BaseSettings):
     use_cache: bool = True
     max_snap_distance_m: float = 2000.0
     read_workers: int = 2
-    shared_data_dir: Path | None = None
 
 
 @lru_cache(maxsize=1)

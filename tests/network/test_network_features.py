@@ -120,3 +120,26 @@ def test_geojson_export(tmp_path: Path) -> None:
     data = json.loads(out.read_text())
     assert {f["properties"]["oneway"] for f in data["features"]} == {True, False}
     assert "OpenStreetMap" in data["properties"]["attribution"]
+
+
+def test_edge_lookups_agree_and_pick_the_cheapest(monaco_pbf: Path) -> None:
+    from safepassage.network.graph import EdgeLookup
+
+    g = load_network(monaco_pbf)
+    rng = np.random.default_rng(3)
+    lookup = EdgeLookup(g, g.travel_time_s)
+    for _ in range(30):
+        a, b = (int(x) for x in rng.integers(0, g.n_nodes, 2))
+        try:
+            r = route(g, a, b)
+        except RoutingError:
+            continue
+        one = g.edges_along(r.nodes, g.travel_time_s)
+        many = lookup(r.nodes)
+        assert one is not None and many is not None
+        assert np.array_equal(one, many)
+        assert np.array_equal(g.edge_source[one], r.nodes[:-1])
+        assert np.array_equal(g.edge_target[one], r.nodes[1:])
+    no_loop = int(np.flatnonzero(np.diff(g.indptr) > 0)[0])
+    assert g.edges_along(np.array([no_loop, no_loop]), g.travel_time_s) is None
+    assert lookup(np.array([no_loop, no_loop])) is None

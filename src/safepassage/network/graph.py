@@ -12,8 +12,6 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 
-from safepassage.network.tags import HIGHWAY_CLASSES
-
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -63,11 +61,6 @@ class RoadGraph:
     def n_edges(self) -> int:
         return int(self.edge_target.shape[0])
 
-    @property
-    def highway_names(self) -> list[str]:
-        """The road class of every edge, as names."""
-        return [HIGHWAY_CLASSES[i] for i in self.highway]
-
     def edge_geometry(self, edge: int) -> tuple[FloatArray, FloatArray]:
         """(lon, lat) arrays of the edge's shape, from its source to its target."""
         start, end = int(self.geom_start[edge]), int(self.geom_end[edge])
@@ -107,13 +100,27 @@ class RoadGraph:
         """Shortest-path weights (metres), built once per graph."""
         return self.matrix(self.length_m)
 
-    def find_edge(self, source: int, target: int, weight: FloatArray) -> int:
-        """The cheapest edge from `source` to `target` under `weight`; -1 if none."""
-        lo, hi = int(self.indptr[source]), int(self.indptr[source + 1])
-        candidates = np.flatnonzero(self.edge_target[lo:hi] == target)
-        if candidates.size == 0:
-            return -1
-        return lo + int(candidates[np.argmin(weight[lo + candidates])])
+    def edges_along(self, nodes: IntArray, weight: FloatArray) -> IntArray | None:
+        """The cheapest edge (under `weight`) for each step of a node path; None if a step
+        has no edge. Looks only at the out-edges of the path's nodes (vectorised)."""
+        if nodes.shape[0] < 2:
+            return np.zeros(0, dtype=np.int64)
+        u, v = nodes[:-1], nodes[1:]
+        starts, lengths = self.indptr[u], self.indptr[u + 1] - self.indptr[u]
+        if np.any(lengths == 0):
+            return None
+        firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        edge = np.arange(int(lengths.sum())) - np.repeat(firsts - starts, lengths)
+        match = self.edge_target[edge] == np.repeat(v, lengths)
+        if not np.logical_or.reduceat(match, firsts).all():
+            return None
+        cost = np.where(match, weight[edge], np.inf)
+        best = np.repeat(np.minimum.reduceat(cost, firsts), lengths)
+        pick = np.flatnonzero(match & (cost == best))
+        segment = np.searchsorted(firsts, pick, side="right") - 1
+        first_hit = np.ones(pick.shape[0], dtype=bool)  # the first cheapest edge per step
+        first_hit[1:] = segment[1:] != segment[:-1]
+        return np.asarray(edge[pick[first_hit]], dtype=np.int64)
 
     def bbox(self) -> tuple[float, float, float, float]:
         """(min_lon, min_lat, max_lon, max_lat) of the nodes."""
@@ -140,6 +147,33 @@ class RoadGraph:
             kwargs: dict[str, Any] = {f.name: data[f.name] for f in fields(cls) if f.name != "meta"}
             kwargs["meta"] = json.loads(str(data["meta"]))
         return cls(**kwargs)
+
+
+class EdgeLookup:
+    """The cheapest edge for any (source, target) pair under one weighting, by binary search.
+    Built once (a sort of all edges) for many paths; for one path, `RoadGraph.edges_along`
+    is cheaper. Both pick the same edge (the first cheapest in CSR order)."""
+
+    def __init__(self, graph: RoadGraph, weight: FloatArray) -> None:
+        n = graph.n_nodes
+        key = graph.edge_source * n + graph.edge_target
+        order = np.lexsort((weight, key))
+        key = key[order]
+        first = np.ones(key.shape[0], dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        self.keys = key[first]
+        self.edges = order[first]
+        self.n = n
+
+    def __call__(self, nodes: IntArray) -> IntArray | None:
+        """The edge for each step of a node path; None if a step has no edge."""
+        if nodes.shape[0] < 2:
+            return np.zeros(0, dtype=np.int64)
+        wanted = nodes[:-1] * self.n + nodes[1:]
+        pos = np.minimum(np.searchsorted(self.keys, wanted), self.keys.shape[0] - 1)
+        if not np.array_equal(self.keys[pos], wanted):
+            return None
+        return np.asarray(self.edges[pos], dtype=np.int64)
 
 
 def build_graph(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -113,8 +112,9 @@ def path_from_tree(
     while nodes[-1] != source:
         nodes.append(int(pred[nodes[-1]]))
     nodes.reverse()
-    edges = [graph.find_edge(u, v, weight) for u, v in itertools.pairwise(nodes)]
-    edge_arr = np.array(edges, dtype=np.int64)
+    found = graph.edges_along(np.array(nodes, dtype=np.int64), weight)
+    assert found is not None  # consecutive nodes of a shortest-path tree are joined by an edge
+    edge_arr = found
     return Route(
         nodes=np.array(nodes, dtype=np.int64),
         edges=edge_arr,

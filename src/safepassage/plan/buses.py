@@ -48,8 +48,7 @@ def plan_buses(
     if not buses or not any(waiting):
         return [], waiting
     step = problem.step_s
-    weight = np.where(problem.closed_edges, np.inf, problem.graph.travel_time_s)
-    matrix = problem.graph.matrix(weight)
+    matrix = problem.open_time_matrix
     origin_nodes = [o.node for o in problem.origins]
     by_origin: dict[int, list[int]] = {}
     for r in problem.routes:
@@ -134,9 +133,7 @@ def bus_bound(
     if not buses or not need or not problem.routes:
         return None
     step = problem.step_s
-    matrix = problem.graph.matrix(
-        np.where(problem.closed_edges, np.inf, problem.graph.travel_time_s)
-    )
+    matrix = problem.open_time_matrix
     origin_nodes = [o.node for o in problem.origins]
     depots = sorted(
         {prepared.node_of[b.depot] for b in buses} | {d.node for d in problem.destinations}

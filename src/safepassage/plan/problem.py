@@ -10,11 +10,13 @@ step; vehicles are treated as a fluid in planning and rounded only when reported
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
 
 from safepassage.errors import PlanningError
 from safepassage.model.prepare import PreparedScenario
@@ -94,7 +96,11 @@ class PlanningProblem:
     via_nodes: list[int]
     closed_edges: NDArray[np.bool_]
     slot_s: float = 600.0
-    notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def open_time_matrix(self) -> csr_matrix:
+        """Free-flow times with permanently closed roads removed (built once)."""
+        return self.graph.matrix(np.where(self.closed_edges, np.inf, self.graph.travel_time_s))
 
     @property
     def n_resources(self) -> int:

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
-from safepassage.network.graph import RoadGraph
+from safepassage.network.graph import EdgeLookup, RoadGraph
 
 
 @dataclass(frozen=True)
@@ -30,15 +30,18 @@ class Candidate:
     length_m: float
 
 
-def _tree(
-    graph: RoadGraph, weight: NDArray[np.float64], root: int, reverse: bool
-) -> NDArray[np.int32]:
-    """Predecessors of a shortest-path tree from `root` (towards `root` when `reverse`)."""
-    matrix = graph.matrix(weight)
-    if reverse:
-        matrix = matrix.T.tocsr()
-    _, pred = dijkstra(matrix, directed=True, indices=root, return_predecessors=True)
-    return np.asarray(pred)
+class _Trees:
+    """Shortest-path trees under one weighting; its matrices are built once, not per tree."""
+
+    def __init__(self, graph: RoadGraph, weight: NDArray[np.float64]) -> None:
+        self.forward = graph.matrix(weight)
+        self.backward = self.forward.T.tocsr()
+
+    def __call__(self, root: int, reverse: bool) -> NDArray[np.int32]:
+        """Predecessors of the tree from `root` (towards `root` when `reverse`)."""
+        matrix = self.backward if reverse else self.forward
+        _, pred = dijkstra(matrix, directed=True, indices=root, return_predecessors=True)
+        return np.asarray(pred)
 
 
 def _walk(pred: NDArray[np.int32], start: int, root: int, reverse: bool) -> list[int] | None:
@@ -51,31 +54,6 @@ def _walk(pred: NDArray[np.int32], start: int, root: int, reverse: bool) -> list
             return None
         path.append(nxt)
     return path if reverse else path[::-1]
-
-
-class _EdgeLookup:
-    """The cheapest edge for any (source, target) pair, found by binary search (vectorised)."""
-
-    def __init__(self, graph: RoadGraph, weight: NDArray[np.float64]) -> None:
-        n = graph.n_nodes
-        key = graph.edge_source * n + graph.edge_target
-        order = np.lexsort((weight, key))
-        key = key[order]
-        first = np.ones(key.shape[0], dtype=bool)
-        first[1:] = key[1:] != key[:-1]
-        self.keys = key[first]
-        self.edges = order[first]
-        self.n = n
-
-    def __call__(self, nodes: NDArray[np.int64]) -> NDArray[np.int64] | None:
-        if nodes.shape[0] < 2:
-            return np.zeros(0, dtype=np.int64)
-        wanted = nodes[:-1] * self.n + nodes[1:]
-        pos = np.searchsorted(self.keys, wanted)
-        pos = np.minimum(pos, self.keys.shape[0] - 1)
-        if not np.array_equal(self.keys[pos], wanted):
-            return None
-        return np.asarray(self.edges[pos], dtype=np.int64)
 
 
 def candidate_routes(
@@ -122,19 +100,20 @@ def _one_variant(
     via: list[int],
 ) -> list[Candidate]:
     """One route per (origin, allowed destination) under weights `current`."""
+    tree = _Trees(graph, current)
+    lookup = EdgeLookup(graph, current)
     # Middle legs between consecutive via points: fixed for every origin.
     middle: list[int] = []
     for a, b in itertools.pairwise(via):
-        leg = _walk(_tree(graph, current, b, True), a, b, True) if a != b else [a]
+        leg = _walk(tree(b, True), a, b, True) if a != b else [a]
         if leg is None:
             return []
         middle.extend(leg if not middle else leg[1:])
     first_target = via[0] if via else None
     last_source = via[-1] if via else None
-    to_first = _tree(graph, current, first_target, True) if first_target is not None else None
-    from_last = _tree(graph, current, last_source, False) if last_source is not None else None
-    to_dest = {d: _tree(graph, current, d, True) for d in set(destinations)} if not via else {}
-    lookup = _EdgeLookup(graph, current)
+    to_first = tree(first_target, True) if first_target is not None else None
+    from_last = tree(last_source, False) if last_source is not None else None
+    to_dest = {d: tree(d, True) for d in set(destinations)} if not via else {}
     out: list[Candidate] = []
     for i, origin in enumerate(origins):
         for j in allowed[i]:
