@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from safepassage import __version__
-from safepassage.cli import network, scenario
+from safepassage.cli import forecast, network, scenario
 from safepassage.cli.common import DEMO_SCENARIO, JsonOption, console, handles_errors, print_json
 from safepassage.cli.plan import plan_cmd, print_plan
 from safepassage.model.prepare import prepare_scenario
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(network.app, name="network")
 app.add_typer(scenario.app, name="scenario")
 app.command("plan")(plan_cmd)
+app.add_typer(forecast.app, name="forecast")
 
 
 @app.command("demo")

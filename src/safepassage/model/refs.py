@@ -56,6 +56,15 @@ def check_references(data: dict[str, Any], report: Report) -> None:
                 f"{ref!r} is not a checkpoint or waypoint",
                 suggest(ref, corridor_ids, "checkpoints or waypoints"),
             )
+    forecast = data.get("forecast")
+    out_at = forecast.get("out_at") if isinstance(forecast, dict) else None
+    stations = corridor_ids | ids["destinations"]
+    if out_at is not None and out_at not in stations:
+        report(
+            ("forecast", "out_at"),
+            f"{out_at!r} is not a checkpoint, waypoint or destination",
+            suggest(out_at, stations, "stations"),
+        )
     depots = ids["destinations"] | ids["waypoints"] | ids["origins"]
     for i, bus in _items(data, "fleet", "buses"):
         if "depot" in bus and bus["depot"] not in depots:

@@ -262,6 +262,58 @@ class NetworkSpec(Strict):
         return self
 
 
+class Suspensions(Strict):
+    """Suspensions of the ceasefire: all traffic and inspection halt while one lasts."""
+
+    per_day: Annotated[float, Field(ge=0)] = 0.0
+    mean_duration_h: Annotated[float, Field(gt=0)] = 2.0
+
+
+class LaneClosures(Strict):
+    """Each checkpoint lane closes now and then (staff, shift change, an incident)."""
+
+    per_day: Annotated[float, Field(ge=0)] = 0.0
+    mean_duration_h: Annotated[float, Field(gt=0)] = 1.0
+
+
+class Breakdowns(Strict):
+    """Vehicles that break down lose time (and are overtaken)."""
+
+    per_100km: Annotated[float, Field(ge=0)] = 0.0
+    mean_delay_min: Annotated[float, Field(gt=0)] = 60.0
+
+
+class Lateness(Strict):
+    """How late vehicles leave against their planned slot (lognormal, minutes; 0 = on time)."""
+
+    mean_min: Annotated[float, Field(ge=0)] = 10.0
+    sd_min: Annotated[float, Field(ge=0)] = 10.0
+
+
+class ForecastSpec(Strict):
+    """What the Monte Carlo forecast varies; every field has a documented default
+    (docs/forecast.md)."""
+
+    driver_cv: Annotated[float, Field(ge=0, le=1)] = 0.05
+    road_cv: Annotated[float, Field(ge=0, le=1)] = 0.10
+    departure_lateness: Lateness = Field(default_factory=Lateness)
+    suspensions: Suspensions = Field(default_factory=Suspensions)
+    lane_closures: LaneClosures = Field(default_factory=LaneClosures)
+    breakdowns: Breakdowns = Field(default_factory=Breakdowns)
+    drive_hours: str | None = None
+    out_at: Id | None = None
+    note: str | None = None
+
+    @field_validator("drive_hours")
+    @classmethod
+    def _drive_hours(cls, value: str | None) -> str | None:
+        if value is not None:
+            hours = parse_hours(value)
+            if hours is not None and hours[0] >= hours[1]:
+                raise ValueError("drive_hours must be a daytime span such as 06:00-18:00")
+        return value
+
+
 class Scenario(Strict):
     """A whole evacuation scenario as written in a scenario file."""
 
@@ -276,6 +328,7 @@ class Scenario(Strict):
     hazards: list[Hazard] = Field(default_factory=list)
     fleet: Fleet = Field(default_factory=Fleet)
     occupancy: Occupancy = Field(default_factory=Occupancy)
+    forecast: ForecastSpec = Field(default_factory=ForecastSpec)
     assumptions: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
 
