@@ -31,8 +31,10 @@ def forecast_prepared(
     system = system_from_plan(plan, prepared)
     sampler = None
     if calibration is not None:
-        from safepassage.forecast.calibrate import scale_sampler
+        from safepassage.forecast.calibrate import calibrated_system, scale_sampler
 
+        # The fitted throughput holds under the hours it was fitted with: use those hours.
+        system = calibrated_system(calibration, system)
         sampler = scale_sampler(calibration, system)
     raw = run_monte_carlo(system, runs, seed, progress=progress, inspection_scale=sampler)
     return Forecast(

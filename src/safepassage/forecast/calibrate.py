@@ -201,6 +201,20 @@ def calibrate_throughput(
     )
 
 
+def calibrated_system(calibration: dict[str, Any], system: Any) -> Any:
+    """`system` with the calibrated checkpoint's opening hours set to the calibration's."""
+    import dataclasses
+
+    from safepassage.model.scenario import parse_hours
+
+    hours = parse_hours(str(calibration.get("hours", "always")))
+    stations = [
+        dataclasses.replace(s, hours=hours) if s.id == calibration.get("checkpoint") else s
+        for s in system.stations
+    ]
+    return dataclasses.replace(system, stations=stations)
+
+
 def scale_sampler(calibration: dict[str, Any], system: Any) -> Any:
     """Per-replication multipliers of inspection times that make the calibrated checkpoint's
     throughput follow the calibration's posterior (lanes as in the scenario)."""

@@ -3,11 +3,13 @@ chunks (for a progress bar), and keep the raw per-replication results."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
@@ -24,17 +26,22 @@ QUEUE_SAMPLES = 193
 
 
 def service_table(spread: Spread | None, points: int = QUANTILES) -> NDArray[np.float64]:
+    """Quantiles of the inspection time (see `_table`); tables are cached by distribution."""
+    if spread is None:
+        return np.zeros(points)
+    return _table(spread.mean, spread.sd, spread.distribution, points).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _table(mean: float, sd: float, distribution: str, points: int) -> NDArray[np.float64]:
     """Quantiles of the inspection time at evenly spaced probabilities.
 
     Inner points are exact quantiles. The two outer points are set so that each outer bin,
     read by linear interpolation, has the exact mean of its tail (a plain 0 / 1 - 1e-7
     quantile would inflate the spread by several per cent)."""
-    if spread is None:
-        return np.zeros(points)
-    mean, sd = spread.mean, spread.sd
     if sd <= 0:
         return np.full(points, mean)
-    if spread.distribution == "gamma":
+    if distribution == "gamma":
         shape = (mean / sd) ** 2
         dist = stats.gamma(shape, scale=mean / shape)
     else:
@@ -144,6 +151,7 @@ def kernel_inputs(system: CorridorSystem) -> KernelInputs:
             spec.breakdowns.mean_delay_min * 60.0,
             drive_from,
             drive_to,
+            horizon_s(system),
         ]
     )
     assert fparams.shape[0] == len(kernel.FLOAT_PARAMS)
@@ -231,6 +239,7 @@ def run_monte_carlo(
             queue[lo:hi],
             per_day[lo:hi],
             out_people[lo:hi],
+            max(1, min(numba.get_num_threads(), hi - lo)),
         )
         if progress is not None:
             progress(hi - lo)

@@ -31,13 +31,11 @@ _S11 = np.uint64(11)
 _TWO53 = 1.0 / 9007199254740992.0
 DAY = 86400.0
 MAX_SUSPENSIONS = 64
-#: No suspension is drawn after this (seconds); a forecast never runs that long.
-HORIZON_S = 60 * DAY
 
 
-_jit = cast(Callable[..., Any], njit(cache=True, fastmath=False))
-_jit_inline = cast(Callable[..., Any], njit(cache=True, inline="always"))
-_jit_parallel = cast(Callable[..., Any], njit(cache=True, parallel=True))
+_jit = cast(Callable[..., Any], njit(cache=True, error_model="numpy"))
+_jit_inline = cast(Callable[..., Any], njit(cache=True, inline="always", error_model="numpy"))
+_jit_parallel = cast(Callable[..., Any], njit(cache=True, parallel=True, error_model="numpy"))
 
 
 def _mix_py(z: Any) -> Any:
@@ -53,7 +51,8 @@ def _uniform_py(state: Any) -> float:
     """A uniform number in (0, 1) from a splitmix64 state (a one-element uint64 array)."""
     state[0] = state[0] + _GOLDEN
     z = _mix(state[0])
-    return (float(z >> _S11) + 0.5) * _TWO53
+    # Through int64: converting a uint64 to a double is several instructions on x86-64.
+    return (float(np.int64(z >> _S11)) + 0.5) * _TWO53
 
 
 _uniform = _jit_inline(_uniform_py)
@@ -119,28 +118,24 @@ def _advance_py(t: float, duration: float, s_start: Any, s_end: Any, n_susp: int
     return t + remaining
 
 
-_advance = _jit(_advance_py)
+_advance = _jit_inline(_advance_py)
 
 
-def _insertion_sort_py(order: Any, key: Any, scratch: Any) -> None:
-    """Sort `order` (indices) by key[order]; fast when it is nearly sorted already.
-
-    The keys are gathered into `scratch` first so that the inner loop compares contiguous
-    values instead of chasing indices."""
+def _insertion_sort_py(order: Any, keys: Any) -> None:
+    """Sort `order` (indices) and `keys` (their keys, in the same positions) together by key;
+    fast when they are nearly sorted already."""
     n = order.shape[0]
-    for i in range(n):
-        scratch[i] = key[order[i]]
     for i in range(1, n):
-        k = scratch[i]
-        if scratch[i - 1] <= k:
+        k = keys[i]
+        if keys[i - 1] <= k:
             continue
         item = order[i]
         j = i - 1
-        while j >= 0 and scratch[j] > k:
-            scratch[j + 1] = scratch[j]
+        while j >= 0 and keys[j] > k:
+            keys[j + 1] = keys[j]
             order[j + 1] = order[j]
             j -= 1
-        scratch[j + 1] = k
+        keys[j + 1] = k
         order[j + 1] = item
 
 
@@ -183,8 +178,10 @@ def _one_replication_py(
     median: Any,
     last: Any,
     queue: Any,  # (C, T) int32
-    per_day: Any,  # (K, D) people passing per local day
+    per_day: Any,  # (K, D) people passing per local day (first, out and last station only)
     out_people: Any,  # (1,) people through `out_stage` by the window's end
+    work: Any,  # (6, n) float scratch space of the calling thread
+    order: Any,  # (n,) int scratch space
 ) -> None:
     n = depart.shape[0]
     n_stages = leg_s.shape[0]
@@ -204,6 +201,7 @@ def _one_replication_py(
     breakdown_mean = fparams[10]
     drive_from = fparams[11]
     drive_to = fparams[12]
+    horizon = fparams[13]
     n_days = per_day.shape[1]
     n_quantiles = svc_table.shape[1]
 
@@ -213,43 +211,49 @@ def _one_replication_py(
     n_susp = 0
     if susp_rate > 0.0:
         t = _exponential(state, 1.0 / susp_rate)
-        while t < HORIZON_S and n_susp < MAX_SUSPENSIONS:
+        while t < horizon and n_susp < MAX_SUSPENSIONS:
             s_start[n_susp] = t
             s_end[n_susp] = t + _exponential(state, susp_mean)
             t = s_end[n_susp] + _exponential(state, 1.0 / susp_rate)
             n_susp += 1
 
-    driver = np.empty(n)
+    driver = work[0]
     for v in range(n):
         driver[v] = math.exp(driver_sigma * _normal(state, spare) - 0.5 * driver_sigma**2)
     road = np.empty(n_stages)
     for k in range(n_stages):
         road[k] = math.exp(road_sigma * _normal(state, spare) - 0.5 * road_sigma**2)
 
-    arr = np.empty(n)
-    dep = np.empty(n)
-    passage = np.empty(n)
-    scratch = np.empty(n)
-    order = np.arange(n)
+    arr = work[1]
+    dep = work[2]
+    passage = work[3]
+    scratch = work[4]
+    for v in range(n):
+        order[v] = v
     # Into the first station: planned departure, lateness, the way from the origin.
     for v in range(n):
         t = depart[v]
         if late_sigma >= 0.0:
             t += math.exp(late_mu + late_sigma * _normal(state, spare))
         arr[v] = _advance(t, access[v] * driver[v] * road[0], s_start, s_end, n_susp)
+        scratch[v] = arr[v]  # `order` is the identity here
 
     lane_free = np.empty(8)
     lane_closed_from = np.empty(8)
     lane_closed_to = np.empty(8)
     for k in range(n_stages):
         if k > 0:
-            for v in range(n):
+            # In the previous station's order, so that `scratch` holds keys nearly sorted.
+            for i in range(n):
+                v = order[i]
                 t = dep[v]
                 if leg_breakdown_p[k] > 0.0 and _uniform(state) < leg_breakdown_p[k]:
                     t += _exponential(state, breakdown_mean)
                 travel = leg_s[k] * driver[v] * road[k]
-                arr[v] = t + travel if n_susp == 0 else _advance(t, travel, s_start, s_end, n_susp)
-        _insertion_sort(order, arr, scratch)
+                t = t + travel if n_susp == 0 else _advance(t, travel, s_start, s_end, n_susp)
+                arr[v] = t
+                scratch[i] = t
+        _insertion_sort(order, scratch)  # now scratch[i] = arr[order[i]], ascending
         c = lanes[k]
         if c > 0:
             for j in range(c):
@@ -299,15 +303,14 @@ def _one_replication_py(
                 )
                 lane_free[best_lane] = done
                 dep[v] = done
-            for i in range(n):
-                passage[i] = dep[order[i]]
-            _sort_values(passage)
+                passage[i] = done
+            _sort_values(passage)  # already sorted with one lane; nearly, with several
             row = cp_row[k]
             a = 0
             b = 0
             for q in range(sample_t.shape[0]):
                 tq = sample_t[q]
-                while a < n and arr[order[a]] <= tq:
+                while a < n and scratch[a] <= tq:
                     a += 1
                 while b < n and passage[b] <= tq:
                     b += 1
@@ -329,13 +332,14 @@ def _one_replication_py(
         first[k] = passage[0]
         median[k] = passage[n // 2]
         last[k] = passage[n - 1]
-        for v in range(n):
-            through = dep[v] if c > 0 else arr[v]
-            day = math.floor((through + day_offset) * (1.0 / DAY))
-            if 0 <= day < n_days:
-                per_day[k, day] += people[v]
-            if k == out_stage and through <= window_end:
-                out_people[0] += people[v]
+        if k == 0 or k == out_stage or k == n_stages - 1:  # the stations reported per day
+            for v in range(n):
+                through = dep[v] if c > 0 else arr[v]
+                day = math.floor((through + day_offset) * (1.0 / DAY))
+                if 0 <= day < n_days:
+                    per_day[k, day] += people[v]
+                if k == out_stage and through <= window_end:
+                    out_people[0] += people[v]
 
 
 _one_replication = _jit(_one_replication_py)
@@ -367,35 +371,44 @@ def _run_py(
     queue: Any,  # (n_reps, C, T)
     per_day: Any,  # (n_reps, K, D)
     out_people: Any,  # (n_reps, 1)
+    n_workers: int,
 ) -> None:
     base = _mix(np.uint64(seed) * _GOLDEN + np.uint64(0x5AFE))
-    for r in prange(n_reps):
-        rep_seed = _mix(base ^ (np.uint64(first_rep + r) * _MIX1))
-        _one_replication(
-            rep_seed,
-            depart,
-            access,
-            people,
-            leg_s,
-            leg_breakdown_p,
-            lanes,
-            svc_table,
-            open_s,
-            close_s,
-            overnight,
-            ahead_s,
-            svc_scale[r],
-            fparams,
-            sample_t,
-            cp_row,
-            out_stage,
-            first[r],
-            median[r],
-            last[r],
-            queue[r],
-            per_day[r],
-            out_people[r],
-        )
+    n = depart.shape[0]
+    # One worker per thread, each with its own scratch space, taking every n_workers-th
+    # replication; a replication's draws depend only on its index, not on its worker.
+    for w in prange(n_workers):
+        work = np.empty((6, n))
+        order = np.empty(n, dtype=np.int64)
+        for r in range(w, n_reps, n_workers):
+            rep_seed = _mix(base ^ (np.uint64(first_rep + r) * _MIX1))
+            _one_replication(
+                rep_seed,
+                depart,
+                access,
+                people,
+                leg_s,
+                leg_breakdown_p,
+                lanes,
+                svc_table,
+                open_s,
+                close_s,
+                overnight,
+                ahead_s,
+                svc_scale[r],
+                fparams,
+                sample_t,
+                cp_row,
+                out_stage,
+                first[r],
+                median[r],
+                last[r],
+                queue[r],
+                per_day[r],
+                out_people[r],
+                work,
+                order,
+            )
 
 
 run_replications = _jit_parallel(_run_py)
@@ -415,4 +428,5 @@ FLOAT_PARAMS = (
     "breakdown_mean_s",
     "drive_from_s",
     "drive_to_s",
+    "horizon_s",
 )

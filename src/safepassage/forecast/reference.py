@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from safepassage.forecast.engine import kernel_inputs
-from safepassage.forecast.kernel import DAY, HORIZON_S, MAX_SUSPENSIONS
+from safepassage.forecast.kernel import DAY, MAX_SUSPENSIONS
 from safepassage.forecast.system import CorridorSystem
 
 
@@ -76,7 +76,7 @@ def simulate_once(
     suspensions: list[tuple[float, float]] = []
     if susp_rate > 0:
         t = rng.exponential(1 / susp_rate)
-        while t < HORIZON_S and len(suspensions) < MAX_SUSPENSIONS:
+        while t < f[13] and len(suspensions) < MAX_SUSPENSIONS:
             end = t + rng.exponential(susp_mean)
             suspensions.append((t, end))
             t = end + rng.exponential(1 / susp_rate)

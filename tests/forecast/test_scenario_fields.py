@@ -1,0 +1,44 @@
+"""The scenario's `forecast` section: defaults, and mistakes named with their line."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from safepassage.errors import SafePassageError
+from safepassage.forecast.calibrate import open_seconds
+from safepassage.model.prepare import prepare_scenario
+
+MARIUPOL = Path(__file__).resolve().parents[2] / "scenarios" / "mariupol-2022.yaml"
+
+
+def _variant(tmp_path: Path, old: str, new: str) -> Path:
+    text = MARIUPOL.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "variant.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def test_bad_forecast_fields_are_reported_with_their_place(tmp_path: Path) -> None:
+    path = _variant(tmp_path, "out_at: cp18-ua-kamianske", "out_at: cp18-ua-kamyanske")
+    with pytest.raises(SafePassageError) as err:
+        prepare_scenario(path)
+    text = str(err.value.problems[0])
+    assert "forecast.out_at" in text and "cp18-ua-kamianske" in text  # the suggestion
+    path = _variant(tmp_path, 'drive_hours: "07:00-18:00"', 'drive_hours: "19:00-06:00"')
+    with pytest.raises(SafePassageError) as err:
+        prepare_scenario(path)
+    assert "drive_hours" in str(err.value.problems[0])
+
+
+def test_open_seconds_counts_only_opening_hours() -> None:
+    kyiv = ZoneInfo("Europe/Kyiv")
+    start = datetime(2022, 3, 14, 13, 0, tzinfo=kyiv)
+    end = datetime(2022, 3, 15, 14, 0, tzinfo=kyiv)
+    assert open_seconds(start, end, None) == 25 * 3600
+    assert open_seconds(start, end, (time(8), time(18))) == 11 * 3600  # 13-18 and 08-14
+    assert open_seconds(start, end, (time(22), time(6))) == 8 * 3600  # overnight hours
