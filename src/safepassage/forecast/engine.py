@@ -166,7 +166,15 @@ def kernel_inputs(system: CorridorSystem) -> KernelInputs:
         leg_s=np.array([s.leg_s for s in st]),
         breakdown_p=-np.expm1(-spec.breakdowns.per_100km * np.array([s.leg_km for s in st]) / 100),
         lanes=np.array([s.lanes if s.kind == "checkpoint" else 0 for s in st], dtype=np.int64),
-        tables=np.stack([service_table(s.inspection) for s in st]),
+        tables=np.stack(
+            [service_table(s.inspection) for s in st]
+            + [
+                service_table(Spread(mean=1.0, sd=spec.driver_cv)),
+                service_table(Spread(mean=lateness.mean_min * 60, sd=lateness.sd_min * 60))
+                if lateness.mean_min > 0
+                else np.zeros(QUANTILES),
+            ]
+        ),
         open_s=np.array([h[0] for h in hours]),
         close_s=np.array([h[1] for h in hours]),
         overnight=np.array([s.overnight_stop for s in st], dtype=np.bool_),

@@ -81,6 +81,16 @@ def _exponential_py(state: Any, mean: float) -> float:
 _exponential = _jit_inline(_exponential_py)
 
 
+def _from_table_py(state: Any, table: Any, row: int) -> float:
+    """Inverse-transform sampling from a row of quantiles at evenly spaced probabilities."""
+    x = _uniform(state) * (table.shape[1] - 1)
+    q = int(x)
+    return float(table[row, q] + (x - q) * (table[row, q + 1] - table[row, q]))
+
+
+_from_table = _jit_inline(_from_table_py)
+
+
 def _next_open_py(t: float, opens: float, closes: float, day_offset: float) -> float:
     """The first moment >= t inside daily hours [opens, closes) (seconds of the local day);
     `opens` < 0 means always open. Hours may pass midnight (opens > closes)."""
@@ -163,7 +173,7 @@ def _one_replication_py(
     leg_s: Any,  # (K,) free-flow seconds from the previous station (leg_s[0] unused)
     leg_breakdown_p: Any,  # (K,) probability of a breakdown on the leg into the station
     lanes: Any,  # (K,) 0 for stations that are not checkpoints
-    svc_table: Any,  # (K, Q) inspection-time quantiles at evenly spaced probabilities
+    svc_table: Any,  # (K + 2, Q) quantiles: inspection per station, driver factor, lateness
     open_s: Any,  # (K,) opening second of day, -1 for always
     close_s: Any,
     overnight: Any,  # (K,) bool: a designated overnight stop
@@ -192,7 +202,6 @@ def _one_replication_py(
     window_end = fparams[1]
     driver_sigma = fparams[2]
     road_sigma = fparams[3]
-    late_mu = fparams[4]
     late_sigma = fparams[5]
     susp_rate = fparams[6]
     susp_mean = fparams[7]
@@ -203,7 +212,6 @@ def _one_replication_py(
     drive_to = fparams[12]
     horizon = fparams[13]
     n_days = per_day.shape[1]
-    n_quantiles = svc_table.shape[1]
 
     # Suspensions of the ceasefire: a Poisson process of intervals over the horizon.
     s_start = np.empty(MAX_SUSPENSIONS)
@@ -218,8 +226,9 @@ def _one_replication_py(
             n_susp += 1
 
     driver = work[0]
+    # Rows n_stages and n_stages + 1 of the table hold the driver factor and the lateness.
     for v in range(n):
-        driver[v] = math.exp(driver_sigma * _normal(state, spare) - 0.5 * driver_sigma**2)
+        driver[v] = _from_table(state, svc_table, n_stages) if driver_sigma > 0.0 else 1.0
     road = np.empty(n_stages)
     for k in range(n_stages):
         road[k] = math.exp(road_sigma * _normal(state, spare) - 0.5 * road_sigma**2)
@@ -234,7 +243,7 @@ def _one_replication_py(
     for v in range(n):
         t = depart[v]
         if late_sigma >= 0.0:
-            t += math.exp(late_mu + late_sigma * _normal(state, spare))
+            t += _from_table(state, svc_table, n_stages + 1)
         arr[v] = _advance(t, access[v] * driver[v] * road[0], s_start, s_end, n_susp)
         scratch[v] = arr[v]  # `order` is the identity here
 
@@ -291,11 +300,7 @@ def _one_replication_py(
                     if s < best:
                         best = s
                         best_lane = j
-                # Inverse-transform sampling from the station's quantile table.
-                x = _uniform(state) * (n_quantiles - 1)
-                q = int(x)
-                service = svc_table[k, q] + (x - q) * (svc_table[k, q + 1] - svc_table[k, q])
-                service *= svc_scale[k]
+                service = _from_table(state, svc_table, k) * svc_scale[k]
                 done = (
                     best + service
                     if n_susp == 0
