@@ -17,19 +17,10 @@ from numpy.typing import NDArray
 
 from safepassage.forecast.engine import kernel_inputs
 from safepassage.forecast.kernel import DAY, MAX_SUSPENSIONS
+
+# The time-of-day rule is shared (plain Python here); the queueing and ordering are not.
+from safepassage.forecast.kernel import _next_open_py as _next_open
 from safepassage.forecast.system import CorridorSystem
-
-
-def _next_open(t: float, opens: float, closes: float, day_offset: float) -> float:
-    if opens < 0:
-        return t
-    tod = (t + day_offset) % DAY
-    midnight = t - tod
-    if opens < closes:
-        if tod < opens:
-            return midnight + opens
-        return t if tod < closes else midnight + DAY + opens
-    return t if (tod >= opens or tod < closes) else midnight + opens
 
 
 def _advance(t: float, duration: float, suspensions: list[tuple[float, float]]) -> float:
