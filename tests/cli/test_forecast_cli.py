@@ -96,3 +96,12 @@ def test_sweep_on_local_processes() -> None:
     assert two["people_out_by_window_end"]["p50"] > one["people_out_by_window_end"]["p50"]
     bad = cli("forecast", "sweep", str(MARIUPOL), "--vary", "nowhere.lanes=2", "--runs", "5")
     assert bad.returncode == 2 and "nowhere.lanes" in bad.stderr
+
+
+def test_unwritable_output_is_a_clear_error(tmp_path: Path) -> None:
+    target = tmp_path / "missing-dir" / "forecast.html"
+    result = cli("forecast", str(MARIUPOL), "--runs", "5", "--html", str(target))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "cannot write output" in result.stderr and "forecast.html" in result.stderr
+    result = cli("plan", str(MARIUPOL), "--geojson", str(target.with_suffix(".geojson")))
+    assert result.returncode == 2 and "cannot write output" in result.stderr

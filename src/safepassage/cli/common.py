@@ -12,7 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from safepassage.errors import SafePassageError
+from safepassage.errors import Problem, SafePassageError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -48,6 +48,16 @@ def report_error(exc: SafePassageError, *, as_json: bool) -> None:
         return
     for problem in exc.problems:
         err_console.print(f"[bold red]error:[/] {problem}", highlight=False, soft_wrap=True)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a file the user asked for, or fail with a message naming it (never a traceback)."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise SafePassageError(
+            Problem(f"cannot write output: {exc.strerror or exc}", file=str(path))
+        ) from None
 
 
 def print_json(data: Any) -> None:

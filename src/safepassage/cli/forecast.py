@@ -12,7 +12,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
-from safepassage.cli.common import JsonOption, console, err_console, handles_errors, print_json
+from safepassage.cli.common import (
+    JsonOption,
+    console,
+    err_console,
+    handles_errors,
+    print_json,
+    write_output,
+)
 from safepassage.errors import Problem, SafePassageError
 from safepassage.model.prepare import prepare_scenario
 from safepassage.model.scenario import parse_hours, zone
@@ -92,10 +99,7 @@ def forecast_cmd(
         )
     data = fc.as_dict()
     if html_out:
-        try:
-            html_out.write_text(forecast_html(data), encoding="utf-8")
-        except OSError as exc:
-            raise SafePassageError(f"cannot write {html_out}: {exc}") from None
+        write_output(html_out, forecast_html(data))
     if as_json:
         print_json(data)
         return
@@ -220,7 +224,7 @@ def calibrate_cmd(
     data = cal.as_dict()
     data["scenario_lanes"] = cp.lanes
     if out:
-        out.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        write_output(out, json.dumps(data, indent=2))
     if as_json:
         print_json(data)
         return

@@ -9,8 +9,14 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from safepassage.cli.common import JsonOption, console, err_console, handles_errors, print_json
-from safepassage.errors import SafePassageError
+from safepassage.cli.common import (
+    JsonOption,
+    console,
+    err_console,
+    handles_errors,
+    print_json,
+    write_output,
+)
 from safepassage.model.prepare import prepare_scenario
 from safepassage.plan import Plan, make_plan
 from safepassage.plan.exact import solve_exact
@@ -76,13 +82,10 @@ def plan_cmd(
         data = plan.as_dict()
         if exact:
             data["exact"] = solve_exact(plan.problem).as_dict()
-    try:
-        if geojson:
-            geojson.write_text(json.dumps(plan_geojson(plan)))
-        if html_out:
-            html_out.write_text(plan_html(plan), encoding="utf-8")
-    except OSError as exc:
-        raise SafePassageError(f"cannot write output: {exc}") from None
+    if geojson:
+        write_output(geojson, json.dumps(plan_geojson(plan)))
+    if html_out:
+        write_output(html_out, plan_html(plan))
     if as_json:
         print_json(data)
         return

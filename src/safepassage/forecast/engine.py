@@ -135,6 +135,7 @@ def kernel_inputs(system: CorridorSystem) -> KernelInputs:
     drive = parse_hours(spec.drive_hours) if spec.drive_hours else None
     drive_from, drive_to = _hours_s(drive) if drive else (-1.0, -1.0)
     start = system.start
+    horizon = horizon_s(system)
     day_offset = start.hour * 3600.0 + start.minute * 60.0 + start.second
     fparams = np.array(
         [
@@ -151,11 +152,10 @@ def kernel_inputs(system: CorridorSystem) -> KernelInputs:
             spec.breakdowns.mean_delay_min * 60.0,
             drive_from,
             drive_to,
-            horizon_s(system),
+            horizon,
         ]
     )
     assert fparams.shape[0] == len(kernel.FLOAT_PARAMS)
-    horizon = horizon_s(system)
     cps = [k for k, s in enumerate(st) if s.kind == "checkpoint"]
     cp_row = np.full(len(st), -1, dtype=np.int64)
     cp_row[cps] = np.arange(len(cps))

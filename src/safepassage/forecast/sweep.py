@@ -135,20 +135,21 @@ def run_sweep(
         return _run_dask(points, dask_address, progress)
     workers = workers or os.cpu_count() or 1
     if workers == 1:
-        out = []
-        for p in points:
-            out.append(run_point(p))
-            if progress:
-                progress(1)
-        return out
+        return _collect((run_point(p) for p in points), progress)
     with ProcessPoolExecutor(max_workers=workers, initializer=_single_thread_worker) as pool:
-        futures = [pool.submit(run_point, p) for p in points]
-        results = []
-        for f in futures:
-            results.append(f.result())
-            if progress:
-                progress(1)
-        return results
+        return _collect((f.result() for f in [pool.submit(run_point, p) for p in points]), progress)
+
+
+def _collect(
+    results: Iterable[dict[str, Any]], progress: Callable[[int], None] | None
+) -> list[dict[str, Any]]:
+    """Results in order, ticking the progress bar as each arrives."""
+    out = []
+    for result in results:
+        out.append(result)
+        if progress:
+            progress(1)
+    return out
 
 
 def _run_dask(
@@ -170,10 +171,4 @@ def _run_dask(
             )
         ) from None
     with client:
-        futures = client.map(run_point, points, pure=False)
-        results = []
-        for f in futures:
-            results.append(f.result())
-            if progress:
-                progress(1)
-        return results
+        return _collect((f.result() for f in client.map(run_point, points, pure=False)), progress)

@@ -262,18 +262,21 @@ class NetworkSpec(Strict):
         return self
 
 
-class Suspensions(Strict):
-    """Suspensions of the ceasefire: all traffic and inspection halt while one lasts."""
-
-    per_day: Annotated[float, Field(ge=0)] = 0.0
-    mean_duration_h: Annotated[float, Field(gt=0)] = 2.0
-
-
-class LaneClosures(Strict):
-    """Each checkpoint lane closes now and then (staff, shift change, an incident)."""
+class Interruptions(Strict):
+    """Interruptions arriving at random (a Poisson process) with exponential durations."""
 
     per_day: Annotated[float, Field(ge=0)] = 0.0
     mean_duration_h: Annotated[float, Field(gt=0)] = 1.0
+
+
+class Suspensions(Interruptions):
+    """Suspensions of the ceasefire: all traffic and inspection halt while one lasts."""
+
+    mean_duration_h: Annotated[float, Field(gt=0)] = 2.0
+
+
+class LaneClosures(Interruptions):
+    """Each checkpoint lane closes now and then (staff, shift change, an incident)."""
 
 
 class Breakdowns(Strict):
