@@ -113,7 +113,10 @@ _next_open = _jit_inline(_next_open_py)
 
 
 def _advance_py(t: float, duration: float, s_start: Any, s_end: Any, n_susp: int) -> float:
-    """When an activity of `duration` active seconds started at t ends, frozen in suspensions."""
+    """When an activity of `duration` active seconds started at t ends, frozen in suspensions
+    (sorted, disjoint intervals)."""
+    if n_susp == 0 or t >= s_end[n_susp - 1] or t + duration <= s_start[0]:
+        return t + duration  # the common case: no suspension in reach
     remaining = duration
     for i in range(n_susp):
         if s_end[i] <= t:
@@ -259,7 +262,7 @@ def _one_replication_py(
                 if leg_breakdown_p[k] > 0.0 and _uniform(state) < leg_breakdown_p[k]:
                     t += _exponential(state, breakdown_mean)
                 travel = leg_s[k] * driver[v] * road[k]
-                t = t + travel if n_susp == 0 else _advance(t, travel, s_start, s_end, n_susp)
+                t = _advance(t, travel, s_start, s_end, n_susp)
                 arr[v] = t
                 scratch[i] = t
         _insertion_sort(order, scratch)  # now scratch[i] = arr[order[i]], ascending
@@ -283,9 +286,10 @@ def _one_replication_py(
                     for _ in range(0 if simple else 16):
                         before = s
                         s = _next_open(s, open_s[k], close_s[k], day_offset)
-                        for m in range(n_susp):  # no inspection starts in a suspension
-                            if s_start[m] <= s < s_end[m]:
-                                s = s_end[m]
+                        if n_susp > 0 and s_start[0] <= s < s_end[n_susp - 1]:
+                            for m in range(n_susp):  # no inspection starts in a suspension
+                                if s_start[m] <= s < s_end[m]:
+                                    s = s_end[m]
                         while lane_closed_to[j] <= s:  # closures that ended: draw the next
                             lane_closed_from[j] = lane_closed_to[j] + _exponential(
                                 state, 1.0 / closure_rate
@@ -301,11 +305,7 @@ def _one_replication_py(
                         best = s
                         best_lane = j
                 service = _from_table(state, svc_table, k) * svc_scale[k]
-                done = (
-                    best + service
-                    if n_susp == 0
-                    else _advance(best, service, s_start, s_end, n_susp)
-                )
+                done = _advance(best, service, s_start, s_end, n_susp)
                 lane_free[best_lane] = done
                 dep[v] = done
                 passage[i] = done
