@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from safepassage import __version__
-from safepassage.cli import forecast, network, scenario
+from safepassage.cli import forecast, network, ops, scenario
 from safepassage.cli.common import DEMO_SCENARIO, JsonOption, console, handles_errors, print_json
 from safepassage.cli.plan import plan_cmd, print_plan
 from safepassage.model.prepare import prepare_scenario
@@ -24,6 +24,10 @@ app.add_typer(network.app, name="network")
 app.add_typer(scenario.app, name="scenario")
 app.command("plan")(plan_cmd)
 app.add_typer(forecast.app, name="forecast")
+app.command("serve")(ops.serve_cmd)
+app.add_typer(ops.users_app, name="users")
+app.add_typer(ops.ops_app, name="ops")
+app.add_typer(ops.log_app, name="log")
 
 
 @app.command("demo")

@@ -1,0 +1,382 @@
+"""The HTTP API (FastAPI; its OpenAPI spec is at /openapi.json).
+
+Token authentication (`Authorization: Bearer TOKEN`); roles: admin, coordinator, reporter
+(limited to named checkpoints or convoys), observer; and a public view that needs no token
+and is aggregate and delayed. Every write is audited; events are idempotent by their id.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Body, Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from safepassage.ops.events import EventError, EventIn, validate_event
+from safepassage.ops.intake import CheckpointCount, acknowledgement, parse_report
+from safepassage.ops.state import Projection, StateSettings, public_state
+from safepassage.ops.store import EventStore, User
+
+MAX_BULK = 1000
+WRITE_ROLES = {"admin", "coordinator", "reporter"}
+READ_ROLES = {"admin", "coordinator", "observer"}
+#: What a reporter may write (within their scope); the rest is for coordinators.
+REPORTER_TYPES = {
+    "checkpoint_count",
+    "waypoint_passage",
+    "incident",
+    "bus_movement",
+    "aid_delivery",
+}
+#: The payload field that names what a reporter's scope must include.
+SCOPED_FIELD = {"checkpoint_count": "checkpoint", "waypoint_passage": "convoy"}
+INTAKE_NAMESPACE = uuid.UUID("5afe9a55-0000-4000-8000-000000002022")
+
+
+class RateLimiter:
+    """A token bucket per caller: `rate` requests a second, bursts of `burst`."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> float:
+        """0 if allowed now, else seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1 - tokens) / self.rate
+
+
+class LiveState:
+    """The projection kept up to date with the log (also with writes by other processes)."""
+
+    def __init__(self, store: EventStore, settings: StateSettings) -> None:
+        self.store, self.settings = store, settings
+        self.projection = Projection(settings)
+        self._lock = threading.Lock()
+        self._public: tuple[tuple[int, int], dict[str, Any]] | None = None
+
+    def refresh(self) -> Projection:
+        with self._lock:
+            while True:
+                batch = self.store.read(after=self.projection.last_seq, limit=10_000)
+                if not batch:
+                    return self.projection
+                for e in batch:
+                    self.projection.apply(e)
+
+    def public(self, now: datetime) -> dict[str, Any]:
+        """The public view, recomputed at most once a minute or when the log grows."""
+        key = (self.store.head(), int(now.timestamp() // 60))
+        cached = self._public
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        events: list[Any] = []
+        after = 0
+        while batch := self.store.read(after=after, limit=50_000):
+            events.extend(batch)
+            after = batch[-1].seq
+        view = public_state(events, now, self.settings)
+        self._public = (key, view)
+        return view
+
+
+def create_app(
+    store: EventStore,
+    *,
+    settings: StateSettings | None = None,
+    rate: float = 50.0,
+    burst: int = 200,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FastAPI:
+    """The API over `store`. `clock` is injectable so that tests control "now"."""
+    settings = settings or StateSettings()
+    live = LiveState(store, settings)
+    limiter = RateLimiter(rate, burst)
+    app = FastAPI(
+        title="safepassage operations API",
+        version="1",
+        description="The corridor's event log, live state and report intake.",
+    )
+
+    def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> User:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise HTTPException(
+                401, "send Authorization: Bearer TOKEN", {"WWW-Authenticate": "Bearer"}
+            )
+        user = store.user_for_token(authorization[7:].strip())
+        if user is None:
+            raise HTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
+        wait = limiter.allow(user.name)
+        if wait:
+            raise HTTPException(429, "too many requests", {"Retry-After": str(max(1, round(wait)))})
+        return user
+
+    def writer(user: Annotated[User, Depends(caller)]) -> User:
+        if user.role not in WRITE_ROLES:
+            raise HTTPException(403, f"role {user.role} may not write")
+        return user
+
+    def reader(user: Annotated[User, Depends(caller)]) -> User:
+        if user.role not in READ_ROLES:
+            raise HTTPException(403, f"role {user.role} may not read the live state")
+        return user
+
+    def admin(user: Annotated[User, Depends(caller)]) -> User:
+        if user.role != "admin":
+            raise HTTPException(403, "admin only")
+        return user
+
+    def permitted(user: User, event: EventIn) -> str | None:
+        """Why `user` may not write `event`, or None."""
+        if user.role != "reporter":
+            return None
+        if event.type not in REPORTER_TYPES:
+            return f"reporters may not write {event.type} events"
+        name = SCOPED_FIELD.get(event.type)
+        if name and event.data.get(name) not in user.scope:
+            return f"{name} {event.data.get(name)!r} is outside your assignment ({', '.join(user.scope)})"
+        return None
+
+    def submit(user: User, raw: list[Any], action: str) -> list[dict[str, Any]]:
+        results: list[dict[str, Any] | None] = [None] * len(raw)
+        accepted: list[tuple[int, EventIn]] = []
+        for i, item in enumerate(raw):
+            try:
+                event = validate_event(item)
+            except EventError as exc:
+                ident = item.get("id") if isinstance(item, dict) else None
+                results[i] = {
+                    "id": ident,
+                    "outcome": "invalid",
+                    "problems": [{"field": f, "message": m} for f, m in exc.problems],
+                }
+                continue
+            why = permitted(user, event)
+            if why:
+                results[i] = {"id": str(event.id), "outcome": "forbidden", "message": why}
+                continue
+            accepted.append((i, event))
+        if accepted:
+            stored = store.append([e for _, e in accepted], user.name, action=action)
+            for (i, _), r in zip(accepted, stored, strict=True):
+                results[i] = {
+                    "id": r.id,
+                    "outcome": r.outcome,
+                    "seq": r.seq,
+                    **({"message": r.message} if r.message else {}),
+                }
+        else:
+            store.record_audit(user.name, action, {"rejected": len(raw)})
+        return [r for r in results if r is not None]
+
+    @app.get("/api/v1/health")
+    def health() -> dict[str, Any]:
+        return {"ok": True, "backend": store.backend, "events": store.head()}
+
+    @app.post("/api/v1/events", status_code=201)
+    def post_event(
+        user: Annotated[User, Depends(writer)], event: Annotated[dict[str, Any], Body()]
+    ) -> JSONResponse:
+        """Record one event. 201 stored, 200 already stored (same content), 409 the id is taken
+        by different content, 403 outside the reporter's assignment, 422 invalid."""
+        (result,) = submit(user, [event], "events.post")
+        code = {"stored": 201, "duplicate": 200, "conflict": 409, "forbidden": 403, "invalid": 422}
+        return JSONResponse(result, status_code=code[result["outcome"]])
+
+    @app.post("/api/v1/events/bulk")
+    def post_bulk(
+        user: Annotated[User, Depends(writer)],
+        events: Annotated[list[Any], Body(max_length=MAX_BULK)],
+    ) -> dict[str, Any]:
+        """Record up to 1,000 events (a phone flushing its offline queue); one result each,
+        in order. Resending the same queue is safe."""
+        results = submit(user, events, "events.bulk")
+        return {"results": results, "stored": sum(r["outcome"] == "stored" for r in results)}
+
+    @app.get("/api/v1/events")
+    def get_events(
+        user: Annotated[User, Depends(reader)],
+        response: Response,
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+        corridor: str | None = None,
+        if_none_match: Annotated[str | None, Header()] = None,
+    ) -> Any:
+        """The log in order, a page at a time: pass the last `seq` as `after`."""
+        etag = f'"{store.head()}-{after}-{limit}-{corridor}"'
+        if if_none_match == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        page = store.read(after=after, limit=limit, corridor=corridor)
+        response.headers["ETag"] = etag
+        return {
+            "events": [e.as_dict() for e in page],
+            "next_after": page[-1].seq if len(page) == limit else None,
+        }
+
+    @app.get("/api/v1/state/{corridor}")
+    def get_state(
+        corridor: str,
+        user: Annotated[User, Depends(reader)],
+        response: Response,
+        if_none_match: Annotated[str | None, Header()] = None,
+    ) -> Any:
+        """The live state of one corridor: status, counts, throughput, convoys, ETAs, alerts."""
+        now = clock()
+        projection = live.refresh()
+        etag = f'"{projection.last_seq}-{int(now.timestamp() // 60)}"'
+        if if_none_match == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        response.headers["ETag"] = etag
+        state = projection.corridor_state(corridor, now)
+        if not state["known"]:
+            raise HTTPException(404, f"no events for corridor {corridor!r}")
+        return state
+
+    @app.get("/api/v1/public/status")
+    def get_public(response: Response) -> dict[str, Any]:
+        """For the public and families: aggregate and delayed; no token needed."""
+        response.headers["Cache-Control"] = "public, max-age=60"
+        return live.public(clock())
+
+    @app.post("/api/v1/intake/sms", response_class=PlainTextResponse)
+    def post_sms(
+        user: Annotated[User, Depends(writer)],
+        text: Annotated[str, Body(media_type="text/plain", max_length=500)],
+        corridor: str = "default",
+        tz: str = "Europe/Kyiv",
+    ) -> PlainTextResponse:
+        """One compact report, e.g. `CP MANHUSH 1405 OUT 42 CARS 130 PPL`; the answer is a
+        one-line acknowledgement or a rejection that says how to fix it. Sending the same text
+        again the same day stores it once."""
+        return _sms(user, text, corridor, tz)
+
+    def _sms(user: User, text: str, corridor: str, tz: str) -> PlainTextResponse:
+        scope = (
+            user.scope if user.role == "reporter" else _known_checkpoints(live.refresh(), corridor)
+        )
+        parsed = parse_report(text, scope)
+        if not isinstance(parsed, CheckpointCount):
+            store.record_audit(user.name, "intake.sms", {"rejected": str(parsed)})
+            return PlainTextResponse(str(parsed), status_code=422)
+        event = _sms_event(parsed, text, user.name, corridor, tz, clock())
+        (result,) = submit(user, [event], "intake.sms")
+        if result["outcome"] in ("stored", "duplicate"):
+            return PlainTextResponse(acknowledgement(parsed) + f" #{result['seq']}")
+        return PlainTextResponse(
+            f"NOT RECORDED: {result.get('message', result['outcome'])}", status_code=422
+        )
+
+    @app.post("/api/v1/intake/csv")
+    def post_csv(
+        user: Annotated[User, Depends(writer)],
+        body: Annotated[str, Body(media_type="text/csv", max_length=2_000_000)],
+        corridor: str = "default",
+    ) -> dict[str, Any]:
+        """Counts as CSV with a header: id,occurred_at,checkpoint,direction,vehicles,buses,people
+        (id optional: made from the row when absent). One result per row, with its line."""
+        rows = list(csv.DictReader(io.StringIO(body)))
+        events: list[dict[str, Any]] = []
+        lines: list[int] = []
+        results: list[dict[str, Any]] = []
+        for line, row in enumerate(rows, start=2):
+            try:
+                data = {
+                    "checkpoint": (row.get("checkpoint") or "").strip(),
+                    "direction": (row.get("direction") or "out").strip(),
+                    "vehicles": int(row.get("vehicles") or 0),
+                    "buses": int(row.get("buses") or 0),
+                }
+                if (row.get("people") or "").strip():
+                    data["people"] = int(row["people"])
+            except ValueError as exc:
+                results.append(
+                    {"line": line, "outcome": "invalid", "message": f"not a whole number: {exc}"}
+                )
+                continue
+            ident = (row.get("id") or "").strip() or str(
+                uuid.uuid5(INTAKE_NAMESPACE, f"csv|{user.name}|{corridor}|{sorted(row.items())}")
+            )
+            events.append(
+                {
+                    "id": ident,
+                    "type": "checkpoint_count",
+                    "occurred_at": (row.get("occurred_at") or "").strip(),
+                    "corridor": corridor,
+                    "source": f"csv upload by {user.name}",
+                    "data": data,
+                }
+            )
+            lines.append(line)
+        for line, r in zip(lines, submit(user, events, "intake.csv"), strict=True):
+            results.append({"line": line, **r})
+        results.sort(key=lambda r: int(r["line"]))
+        return {"results": results, "stored": sum(r["outcome"] == "stored" for r in results)}
+
+    @app.get("/api/v1/log/verify")
+    def verify(user: Annotated[User, Depends(admin)]) -> dict[str, Any]:
+        result = store.verify()
+        return {
+            "ok": result.ok,
+            "checked": result.checked,
+            "first_bad_seq": result.first_bad_seq,
+            "reason": result.reason,
+        }
+
+    @app.get("/api/v1/audit")
+    def get_audit(
+        user: Annotated[User, Depends(admin)], limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    ) -> list[dict[str, Any]]:
+        return store.audit_trail(limit)
+
+    return app
+
+
+def _known_checkpoints(projection: Projection, corridor: str) -> list[str]:
+    c = projection.corridors.get(corridor)
+    known = set(c.checkpoints) if c else set()
+    for e in c.announced.values() if c else []:
+        known.update(e.data["route"])
+    return sorted(known)
+
+
+def _sms_event(
+    parsed: CheckpointCount, text: str, reporter: str, corridor: str, tz: str, now: datetime
+) -> dict[str, Any]:
+    """The event of an SMS report: its time is today's HH:MM in `tz` (yesterday's when that
+    would be in the future: a report sent after midnight about the evening)."""
+    zone = ZoneInfo(tz)
+    local_now = now.astimezone(zone)
+    at = local_now.replace(hour=parsed.at.hour, minute=parsed.at.minute, second=0, microsecond=0)
+    if at > local_now + timedelta(minutes=5):
+        at -= timedelta(days=1)
+    normalised = " ".join(text.upper().split())
+    return {
+        "id": str(uuid.uuid5(INTAKE_NAMESPACE, f"sms|{reporter}|{at.date()}|{normalised}")),
+        "type": "checkpoint_count",
+        "occurred_at": at.isoformat(),
+        "corridor": corridor,
+        "source": f"sms from {reporter}",
+        "data": {
+            "checkpoint": parsed.checkpoint,
+            "direction": parsed.direction,
+            "vehicles": parsed.vehicles,
+            "buses": parsed.buses,
+            **({"people": parsed.people} if parsed.people is not None else {}),
+        },
+    }

@@ -1,0 +1,314 @@
+"""Live state of each corridor, projected from the log and rebuildable from it.
+
+The projection is incremental (events are applied in log order) and its result does not depend
+on that order: sums are order-free, "latest" means latest by the time it happened (then by
+id), and a correction or retraction removes the event it names whether it arrives before or
+after it. Confirmed and unconfirmed figures are kept apart and never added together.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from safepassage.ops.store import StoredEvent
+
+#: Incidents that contradict a corridor said to be open.
+VIOLENT = {"shelling", "shooting", "mines", "detention", "blocked"}
+
+
+@dataclass(frozen=True)
+class StateSettings:
+    silent_after_min: float = 60.0  # a checkpoint not heard from for this long is "silent"
+    overdue_grace_min: float = 30.0  # a convoy this late at its next waypoint is "overdue"
+    throughput_window_min: float = 60.0
+    public_delay_min: float = 60.0  # the public view shows the state as of this long ago
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _key(e: StoredEvent) -> tuple[str, str]:
+    return (e.occurred_at, e.id)
+
+
+def _bucket() -> dict[str, int]:
+    return {"vehicles": 0, "buses": 0, "people": 0}
+
+
+@dataclass
+class _Checkpoint:
+    totals: dict[tuple[str, str], dict[str, int]] = field(
+        default_factory=lambda: defaultdict(_bucket)
+    )  # (direction, confirmed|unconfirmed) -> sums
+    by_minute: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # vehicles out
+    last_heard: str = ""
+    waiting: tuple[tuple[str, str], int] | None = None  # (key, vehicles waiting)
+
+
+@dataclass
+class _Corridor:
+    announced: dict[str, StoredEvent] = field(default_factory=dict)
+    statuses: dict[str, StoredEvent] = field(default_factory=dict)
+    incidents: dict[str, StoredEvent] = field(default_factory=dict)
+    passages: dict[str, StoredEvent] = field(default_factory=dict)
+    checkpoints: dict[str, _Checkpoint] = field(default_factory=lambda: defaultdict(_Checkpoint))
+    other: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class Projection:
+    """Apply stored events one by one; `corridor_state` and `public_state` read it."""
+
+    def __init__(self, settings: StateSettings | None = None) -> None:
+        self.settings = settings or StateSettings()
+        self.corridors: dict[str, _Corridor] = defaultdict(_Corridor)
+        self.applied: dict[str, StoredEvent] = {}  # counts applied, by id (for removal)
+        self.voided: set[str] = set()
+        self.last_seq = 0
+
+    # -- applying -----------------------------------------------------------------------
+    def apply(self, e: StoredEvent) -> None:
+        self.last_seq = max(self.last_seq, e.seq)
+        c = self.corridors[e.corridor]
+        if e.type == "checkpoint_count":
+            # Hearing from a checkpoint counts even if the report is later withdrawn.
+            cp = c.checkpoints[e.data["checkpoint"]]
+            cp.last_heard = max(cp.last_heard, e.occurred_at)
+        if e.supersedes:
+            self._void(e.supersedes)
+        if e.id in self.voided or e.type == "retraction":
+            return
+        if e.type == "checkpoint_count":
+            self._count(e, +1)
+            self.applied[e.id] = e
+        elif e.type in ("corridor_announced", "corridor_status", "incident", "waypoint_passage"):
+            bucket = {
+                "corridor_announced": c.announced,
+                "corridor_status": c.statuses,
+                "incident": c.incidents,
+                "waypoint_passage": c.passages,
+            }[e.type]
+            bucket[e.id] = e
+            self.applied[e.id] = e
+        else:
+            c.other[e.type] += 1
+
+    def _void(self, target: str) -> None:
+        self.voided.add(target)
+        old = self.applied.pop(target, None)
+        if old is None:
+            return
+        c = self.corridors[old.corridor]
+        if old.type == "checkpoint_count":
+            self._count(old, -1)
+        for bucket in (c.announced, c.statuses, c.incidents, c.passages):
+            bucket.pop(target, None)
+
+    def _count(self, e: StoredEvent, sign: int) -> None:
+        d = e.data
+        cp = self.corridors[e.corridor].checkpoints[d["checkpoint"]]
+        verified = "confirmed" if e.status == "confirmed" else "unconfirmed"
+        sums = cp.totals[(d.get("direction", "out"), verified)]
+        sums["vehicles"] += sign * d.get("vehicles", 0)
+        sums["buses"] += sign * d.get("buses", 0)
+        sums["people"] += sign * d.get("people", 0)
+        if d.get("direction", "out") == "out":
+            minute = int(parse_time(e.occurred_at).timestamp() // 60)
+            cp.by_minute[minute] += sign * (d.get("vehicles", 0) + d.get("buses", 0))
+        if "waiting" in d and sign > 0 and (cp.waiting is None or _key(e) > cp.waiting[0]):
+            cp.waiting = (_key(e), int(d["waiting"]))
+
+    # -- reading ------------------------------------------------------------------------
+    def corridor_ids(self) -> list[str]:
+        return sorted(self.corridors)
+
+    def corridor_state(self, corridor: str, now: datetime | None = None) -> dict[str, Any]:
+        """Everything a coordinator sees for one corridor at `now`."""
+        now = now or datetime.now(UTC)
+        s = self.settings
+        c = self.corridors.get(corridor)
+        if c is None:
+            return {"corridor": corridor, "known": False}
+        announced = max(c.announced.values(), key=_key, default=None)
+        route: list[str] = announced.data["route"] if announced else []
+        status = max(c.statuses.values(), key=_key, default=None)
+        confirmed = max(
+            (e for e in c.statuses.values() if e.status == "confirmed"), key=_key, default=None
+        )
+        checkpoints = {}
+        alerts: list[dict[str, Any]] = []
+        is_open = status is not None and status.data["status"] == "open"
+        window_from = int((now.timestamp() - s.throughput_window_min * 60) // 60)
+        now_minute = int(now.timestamp() // 60)
+        for cp_id, cp in sorted(c.checkpoints.items()):
+            recent = sum(v for m, v in cp.by_minute.items() if window_from < m <= now_minute)
+            checkpoints[cp_id] = {
+                "out": {k[1]: dict(v) for k, v in cp.totals.items() if k[0] == "out"},
+                "in": {k[1]: dict(v) for k, v in cp.totals.items() if k[0] == "in"},
+                "throughput_vph": round(recent * 60 / s.throughput_window_min, 1),
+                "queue_estimate": cp.waiting[1] if cp.waiting else None,
+                "last_heard": cp.last_heard or None,
+            }
+            silent_min = (now - parse_time(cp.last_heard)).total_seconds() / 60
+            if is_open and silent_min > s.silent_after_min:
+                alerts.append(
+                    {
+                        "kind": "checkpoint_silent",
+                        "checkpoint": cp_id,
+                        "minutes": round(silent_min),
+                    }
+                )
+        convoys = self._convoys(c, route, announced, now)
+        for convoy in convoys.values():
+            if convoy["overdue_min"] is not None:
+                alerts.append(
+                    {
+                        "kind": "convoy_overdue",
+                        "convoy": convoy["id"],
+                        "at": convoy["next_waypoint"],
+                        "minutes": convoy["overdue_min"],
+                    }
+                )
+        if status is not None and is_open:
+            for inc in sorted(c.incidents.values(), key=_key):
+                if inc.occurred_at > status.occurred_at and inc.data["kind"] in VIOLENT:
+                    alerts.append(
+                        {
+                            "kind": "status_contradicted",
+                            "incident": inc.id,
+                            "incident_kind": inc.data["kind"],
+                            "at": inc.occurred_at,
+                        }
+                    )
+        return {
+            "corridor": corridor,
+            "known": True,
+            "as_of": now.isoformat(timespec="seconds"),
+            "route": route,
+            "window": announced.data["window"] if announced else None,
+            "status": _status(status),
+            "last_confirmed_status": _status(confirmed),
+            "checkpoints": checkpoints,
+            "convoys": list(convoys.values()),
+            "incidents": [
+                {"id": e.id, "at": e.occurred_at, "status": e.status, **e.data}
+                for e in sorted(c.incidents.values(), key=_key)
+            ],
+            "alerts": alerts,
+            "events_applied": self.last_seq,
+        }
+
+    def _convoys(
+        self, c: _Corridor, route: list[str], announced: StoredEvent | None, now: datetime
+    ) -> dict[str, dict[str, Any]]:
+        """Last waypoint of each convoy and ETAs from observed leg times (median of the other
+        convoys), or the announced leg times when none has been observed yet."""
+        by_convoy: dict[str, list[StoredEvent]] = defaultdict(list)
+        for e in c.passages.values():
+            by_convoy[e.data["convoy"]].append(e)
+        position = {w: i for i, w in enumerate(route)}
+        legs: dict[int, list[float]] = defaultdict(list)
+        for passes in by_convoy.values():
+            seen = {
+                position[p.data["waypoint"]]: parse_time(p.occurred_at)
+                for p in passes
+                if p.data["waypoint"] in position
+            }
+            for i, t in seen.items():
+                if i + 1 in seen:
+                    legs[i].append((seen[i + 1] - t).total_seconds() / 60)
+        announced_legs = announced.data.get("legs_min") if announced else None
+
+        def leg_min(i: int) -> float | None:
+            if legs.get(i):
+                return statistics.median(legs[i])
+            if announced_legs and i < len(announced_legs):
+                return float(announced_legs[i])
+            return None
+
+        out = {}
+        for convoy, passes in sorted(by_convoy.items()):
+            last = max(passes, key=_key)
+            here = position.get(last.data["waypoint"])
+            at = parse_time(last.occurred_at)
+            eta_next = eta_end = None
+            overdue = None
+            nxt = None
+            if here is not None and here + 1 < len(route):
+                nxt = route[here + 1]
+                minutes = [leg_min(i) for i in range(here, len(route) - 1)]
+                if minutes[0] is not None:
+                    eta_next = at + timedelta(minutes=minutes[0])
+                    late = (now - eta_next).total_seconds() / 60
+                    if late > self.settings.overdue_grace_min:
+                        overdue = round(late)
+                if all(m is not None for m in minutes):
+                    eta_end = at + timedelta(minutes=sum(m for m in minutes if m is not None))
+            out[convoy] = {
+                "id": convoy,
+                "last_waypoint": last.data["waypoint"],
+                "at": last.occurred_at,
+                "next_waypoint": nxt,
+                "eta_next": eta_next.isoformat(timespec="minutes") if eta_next else None,
+                "eta_destination": eta_end.isoformat(timespec="minutes") if eta_end else None,
+                "overdue_min": overdue,
+            }
+        return out
+
+
+def _status(e: StoredEvent | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    return {
+        "status": e.data["status"],
+        "said_by": e.data["said_by"],
+        "at": e.occurred_at,
+        "verification": e.status,
+    }
+
+
+def public_state(
+    events: list[StoredEvent], now: datetime, settings: StateSettings | None = None
+) -> dict[str, Any]:
+    """What the public sees: per corridor its status, route, window and people and vehicles
+    out (confirmed and unconfirmed apart), as of `public_delay_min` ago. No reporter, no convoy
+    position, no incident details."""
+    settings = settings or StateSettings()
+    cutoff = (now - timedelta(minutes=settings.public_delay_min)).astimezone(UTC)
+    cut = cutoff.isoformat(timespec="microseconds")
+    projection = Projection(settings)
+    for e in events:
+        if e.recorded_at <= cut and parse_time(e.occurred_at) <= cutoff:
+            projection.apply(e)
+    corridors = []
+    for cid in projection.corridor_ids():
+        full = projection.corridor_state(cid, cutoff)
+        status = full["status"]
+        out: dict[str, dict[str, int]] = {"confirmed": _bucket(), "unconfirmed": _bucket()}
+        first = full["route"][0] if full["route"] else None
+        exits = [first] if first in full["checkpoints"] else list(full["checkpoints"])[:1]
+        for cp in exits:
+            for verified, sums in full["checkpoints"][cp]["out"].items():
+                for k, v in sums.items():
+                    out[verified][k] += v
+        corridors.append(
+            {
+                "corridor": cid,
+                "status": status["status"] if status else "unknown",
+                "status_verification": status["verification"] if status else None,
+                "route": full["route"],
+                "window": full["window"],
+                "left_through": exits[0] if exits else None,
+                "out": out,
+            }
+        )
+    return {
+        "as_of": cutoff.isoformat(timespec="minutes"),
+        "delay_min": settings.public_delay_min,
+        "corridors": corridors,
+        "note": "Aggregate and delayed. Confirmed and unconfirmed figures are never added together.",
+    }

@@ -1,0 +1,390 @@
+"""The operations store: an append-only, hash-chained event log, users and an audit trail, on
+SQLite (default: WAL, full sync, one writer) or PostgreSQL (psycopg 3). The URL picks the
+backend; nothing else changes.
+
+Appends are serialised (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a transaction-scoped advisory
+lock), so the chain has one order. Each row's hash covers the previous hash and the row's whole
+content, so `verify()` finds any change to stored history. An event id seen before is a
+duplicate when its content is the same (stored once, acknowledged again) and a conflict when it
+differs (refused: nothing already acknowledged is ever changed).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Connection, Engine
+
+from safepassage.errors import Problem, SafePassageError
+from safepassage.ops.events import EventIn, canonical, digest
+from safepassage.ops.schema import audit, events, users
+
+GENESIS = "0" * 64
+ROLES = ("admin", "coordinator", "reporter", "observer")
+_PG_LOCK = 7_301_2022
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def engine_for(url: str) -> Engine:
+    """An engine for `url`: a file path or sqlite:/// URL, or postgresql://."""
+    if "://" not in url:
+        url = f"sqlite:///{Path(url).expanduser().resolve()}"
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @sa_event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")  # an acknowledged event survives power loss
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @sa_event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            # Writers take the database lock up front (one writer); readers use WAL snapshots.
+            write = conn.get_execution_options().get("safepassage_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    if url.startswith("postgresql"):
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    raise SafePassageError(
+        Problem(
+            f"--db {url!r}: unsupported database",
+            hint="use a file path, sqlite:///FILE or postgresql://USER@HOST/DB",
+        )
+    )
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (Alembic)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    id: str
+    outcome: str  # "stored", "duplicate" or "conflict"
+    seq: int | None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    seq: int
+    id: str
+    type: str
+    corridor: str
+    occurred_at: str
+    recorded_at: str
+    reporter: str
+    status: str
+    source: str | None
+    supersedes: str | None
+    data: dict[str, Any]
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    scope: list[str]
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+def _row_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    """The chain hash of a row: previous hash + every stored field but the hashes."""
+    body = {k: row[k] for k in sorted(row) if k not in ("prev_hash", "hash")}
+    return digest(prev_hash.encode() + canonical(body))
+
+
+def _token_hash(token: str) -> str:
+    return digest(token.encode())
+
+
+class EventStore:
+    """The log and its companions; safe to share between threads."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = engine_for(url)
+        self._write_lock = threading.Lock()  # SQLite has one writer; queue in-process
+        migrate(self.engine)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writing --------------------------------------------------------------------------
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A write transaction, serialised in-process and in the database."""
+        with self._write_lock, self.engine.connect() as conn:
+            conn = conn.execution_options(safepassage_write=True)
+            with conn.begin():
+                if self.backend == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+                yield conn
+
+    def append(
+        self, batch: list[EventIn], reporter: str, *, action: str = "append"
+    ) -> list[AppendResult]:
+        """Store the events that are new, in order, in one transaction; audited."""
+        contents = [e.content() for e in batch]
+        content_hashes = [digest(canonical(c)) for c in contents]
+        ids = [c["id"] for c in contents]
+        results: list[AppendResult] = []
+        with self._writing() as conn:
+            known = {
+                r.id: (r.content_hash, r.seq)
+                for r in conn.execute(
+                    sa.select(events.c.id, events.c.content_hash, events.c.seq).where(
+                        events.c.id.in_(set(ids))
+                    )
+                )
+            }
+            head = conn.execute(
+                sa.select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
+            ).first()
+            seq, prev = (int(head.seq), str(head.hash)) if head else (0, GENESIS)
+            recorded = now_utc()
+            rows = []
+            for content, chash in zip(contents, content_hashes, strict=True):
+                if content["id"] in known:
+                    old_hash, old_seq = known[content["id"]]
+                    if old_hash == chash:
+                        results.append(AppendResult(content["id"], "duplicate", old_seq))
+                    else:
+                        results.append(
+                            AppendResult(
+                                content["id"],
+                                "conflict",
+                                old_seq,
+                                "this id is already stored with different content; "
+                                "send a correction as a new event with `supersedes`",
+                            )
+                        )
+                    continue
+                seq += 1
+                row = {
+                    "seq": seq,
+                    "id": content["id"],
+                    "type": content["type"],
+                    "corridor": content["corridor"],
+                    "occurred_at": content["occurred_at"],
+                    "recorded_at": recorded,
+                    "reporter": reporter,
+                    "status": content["status"],
+                    "source": content["source"],
+                    "supersedes": content["supersedes"],
+                    "data": canonical(content["data"]).decode(),
+                    "content_hash": chash,
+                    "prev_hash": prev,
+                }
+                row["hash"] = prev = _row_hash(prev, row)
+                rows.append(row)
+                known[content["id"]] = (chash, seq)
+                results.append(AppendResult(content["id"], "stored", seq))
+            if rows:
+                conn.execute(events.insert(), rows)
+            counts = {
+                o: sum(r.outcome == o for r in results) for o in ("stored", "duplicate", "conflict")
+            }
+            conn.execute(
+                audit.insert(),
+                {"at": recorded, "user": reporter, "action": action, "detail": json.dumps(counts)},
+            )
+        return results
+
+    def record_audit(self, user: str, action: str, detail: dict[str, Any]) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                audit.insert(),
+                {"at": now_utc(), "user": user, "action": action, "detail": json.dumps(detail)},
+            )
+
+    # -- reading --------------------------------------------------------------------------
+    def head(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(sa.select(sa.func.coalesce(sa.func.max(events.c.seq), 0))).scalar_one()
+            )
+
+    def read(
+        self, after: int = 0, limit: int = 1000, corridor: str | None = None
+    ) -> list[StoredEvent]:
+        """Events in log order with seq > `after` (a page of at most `limit`)."""
+        query = sa.select(events).where(events.c.seq > after).order_by(events.c.seq).limit(limit)
+        if corridor is not None:
+            query = query.where(events.c.corridor == corridor)
+        with self.engine.connect() as conn:
+            return [_stored(r._mapping) for r in conn.execute(query)]
+
+    def audit_trail(self, limit: int = 100) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(audit).order_by(audit.c.seq.desc()).limit(limit))
+            return [dict(r._mapping) for r in rows]
+
+    def verify(self, page: int = 10_000) -> VerifyResult:
+        """Recompute the chain from the start: any edited, removed or reordered row shows."""
+        prev, checked, expected_seq = GENESIS, 0, 1
+        with self.engine.connect() as conn:
+            after = 0
+            while True:
+                rows = list(
+                    conn.execute(
+                        sa.select(events)
+                        .where(events.c.seq > after)
+                        .order_by(events.c.seq)
+                        .limit(page)
+                    )
+                )
+                if not rows:
+                    return VerifyResult(True, checked)
+                for r in rows:
+                    m = dict(r._mapping)
+                    if m["seq"] != expected_seq:
+                        return VerifyResult(False, checked, expected_seq, "an event is missing")
+                    content = {
+                        "id": m["id"],
+                        "type": m["type"],
+                        "occurred_at": m["occurred_at"],
+                        "corridor": m["corridor"],
+                        "status": m["status"],
+                        "source": m["source"],
+                        "supersedes": m["supersedes"],
+                        "data": json.loads(m["data"]),
+                    }
+                    if digest(canonical(content)) != m["content_hash"]:
+                        return VerifyResult(False, checked, m["seq"], "content changed")
+                    if m["prev_hash"] != prev or _row_hash(prev, m) != m["hash"]:
+                        return VerifyResult(False, checked, m["seq"], "chain broken")
+                    prev = m["hash"]
+                    checked += 1
+                    expected_seq += 1
+                after = rows[-1].seq
+
+    # -- users ----------------------------------------------------------------------------
+    def add_user(self, name: str, role: str, scope: list[str] | None = None) -> str:
+        """Create a user; returns its token (shown once, stored only as a hash)."""
+        if role not in ROLES:
+            raise SafePassageError(
+                Problem(f"unknown role {role!r}", hint=f"one of {', '.join(ROLES)}")
+            )
+        if role == "reporter" and not scope:
+            raise SafePassageError(
+                Problem(
+                    "a reporter needs the checkpoints or convoys they report on",
+                    hint="add --scope CP_ID (repeatable)",
+                )
+            )
+        token = secrets.token_urlsafe(24)
+        try:
+            with self._writing() as conn:
+                conn.execute(
+                    users.insert(),
+                    {
+                        "name": name,
+                        "token_hash": _token_hash(token),
+                        "role": role,
+                        "scope": json.dumps(sorted(scope or [])),
+                        "created_at": now_utc(),
+                    },
+                )
+                conn.execute(
+                    audit.insert(),
+                    {
+                        "at": now_utc(),
+                        "user": "cli",
+                        "action": "users.add",
+                        "detail": json.dumps({"name": name, "role": role}),
+                    },
+                )
+        except sa.exc.IntegrityError:
+            raise SafePassageError(Problem(f"user {name!r} already exists")) from None
+        return token
+
+    def revoke_user(self, name: str) -> None:
+        with self._writing() as conn:
+            done = conn.execute(
+                users.update()
+                .where(users.c.name == name, users.c.revoked_at.is_(None))
+                .values(revoked_at=now_utc())
+            ).rowcount
+            if not done:
+                raise SafePassageError(Problem(f"no active user {name!r}"))
+            conn.execute(
+                audit.insert(),
+                {
+                    "at": now_utc(),
+                    "user": "cli",
+                    "action": "users.revoke",
+                    "detail": json.dumps({"name": name}),
+                },
+            )
+
+    def user_for_token(self, token: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(users).where(
+                    users.c.token_hash == _token_hash(token), users.c.revoked_at.is_(None)
+                )
+            ).first()
+        if row is None:
+            return None
+        return User(row.name, row.role, json.loads(row.scope))
+
+
+def _stored(m: Any) -> StoredEvent:
+    return StoredEvent(
+        seq=int(m["seq"]),
+        id=m["id"],
+        type=m["type"],
+        corridor=m["corridor"],
+        occurred_at=m["occurred_at"],
+        recorded_at=m["recorded_at"],
+        reporter=m["reporter"],
+        status=m["status"],
+        source=m["source"],
+        supersedes=m["supersedes"],
+        data=json.loads(m["data"]),
+        hash=m["hash"],
+    )
