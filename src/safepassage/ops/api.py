@@ -5,7 +5,8 @@ Token authentication (`Authorization: Bearer TOKEN`); roles: admin, coordinator,
 and is aggregate and delayed. Every write is audited; events are idempotent by their id.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI must see the dependencies defined inside
+# create_app() when it reads the signatures.
 
 import csv
 import io

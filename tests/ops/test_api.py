@@ -1,0 +1,306 @@
+"""The HTTP API through FastAPI's test client on a real SQLite store: roles and scope, bulk,
+idempotency, intake, the public view (delayed, aggregate, nothing private), ETags, alerts."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from safepassage.ops.api import create_app
+from safepassage.ops.state import StateSettings
+from safepassage.ops.store import EventStore
+
+NOW = datetime(2022, 3, 15, 14, 0, tzinfo=UTC)  # 16:00 in Kyiv
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, Any]:
+    store = EventStore(str(tmp_path / "api.db"))
+    clock = Clock()
+    app = create_app(
+        store, settings=StateSettings(public_delay_min=60), clock=clock, rate=1000, burst=1000
+    )
+    tokens = {
+        "admin": store.add_user("admin-1", "admin"),
+        "coord": store.add_user("council-desk", "coordinator"),
+        "rep": store.add_user("manhush-reporter-7", "reporter", ["cp04-manhush", "convoy-3"]),
+        "obs": store.add_user("icrc-observer", "observer"),
+    }
+    return {"client": TestClient(app), "store": store, "tokens": tokens, "clock": clock}
+
+
+def auth(env: dict[str, Any], who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {env['tokens'][who]}"}
+
+
+def event(
+    kind: str, data: dict[str, Any], at: str = "2022-03-15T13:30:00+02:00", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "type": kind,
+        "occurred_at": at,
+        "corridor": "mariupol",
+        "data": data,
+        **extra,
+    }
+
+
+def count(vehicles: int, cp: str = "cp04-manhush", **extra: Any) -> dict[str, Any]:
+    return event(
+        "checkpoint_count",
+        {"checkpoint": cp, "vehicles": vehicles, "people": vehicles * 4},
+        **extra,
+    )
+
+
+def test_roles_scope_and_authentication(env: dict[str, Any]) -> None:
+    c = env["client"]
+    assert c.post("/api/v1/events", json=count(5)).status_code == 401
+    assert (
+        c.post(
+            "/api/v1/events", json=count(5), headers={"Authorization": "Bearer nope"}
+        ).status_code
+        == 401
+    )
+    ok = c.post("/api/v1/events", json=count(5), headers=auth(env, "rep"))
+    assert ok.status_code == 201 and ok.json()["seq"] == 1
+    outside = c.post(
+        "/api/v1/events", json=count(5, "cp01-mariupol-exit"), headers=auth(env, "rep")
+    )
+    assert outside.status_code == 403 and "outside your assignment" in outside.json()["message"]
+    status = event("corridor_status", {"status": "closed", "said_by": "x"})
+    assert c.post("/api/v1/events", json=status, headers=auth(env, "rep")).status_code == 403
+    assert c.post("/api/v1/events", json=status, headers=auth(env, "coord")).status_code == 201
+    assert c.post("/api/v1/events", json=count(1), headers=auth(env, "obs")).status_code == 403
+    assert c.get("/api/v1/state/mariupol", headers=auth(env, "rep")).status_code == 403
+    assert c.get("/api/v1/state/mariupol", headers=auth(env, "obs")).status_code == 200
+    assert c.get("/api/v1/log/verify", headers=auth(env, "coord")).status_code == 403
+    assert c.get("/api/v1/log/verify", headers=auth(env, "admin")).json()["ok"]
+    env["store"].revoke_user("manhush-reporter-7")
+    assert c.post("/api/v1/events", json=count(5), headers=auth(env, "rep")).status_code == 401
+    audit = c.get("/api/v1/audit", headers=auth(env, "admin")).json()
+    assert {a["user"] for a in audit} >= {"manhush-reporter-7", "council-desk"}
+    assert env["store"].head() == 2  # nothing refused was stored
+
+
+def test_bulk_flush_is_safe_to_resend(env: dict[str, Any]) -> None:
+    c = env["client"]
+    queue = [count(i) for i in range(1, 6)]
+    bad = count(3)
+    bad["data"]["vehicles"] = -1
+    first = c.post(
+        "/api/v1/events/bulk", json=[*queue, bad, count(2, "cp09")], headers=auth(env, "rep")
+    ).json()
+    outcomes = [r["outcome"] for r in first["results"]]
+    assert outcomes == ["stored"] * 5 + ["invalid", "forbidden"] and first["stored"] == 5
+    assert first["results"][5]["problems"][0]["field"] == "data.vehicles"
+    again = c.post("/api/v1/events/bulk", json=queue, headers=auth(env, "rep")).json()
+    assert [r["outcome"] for r in again["results"]] == ["duplicate"] * 5
+    assert env["store"].head() == 5
+    assert (
+        c.post("/api/v1/events/bulk", json=[count(1)] * 1001, headers=auth(env, "rep")).status_code
+        == 422
+    )
+
+
+def test_sms_and_csv_intake(env: dict[str, Any]) -> None:
+    c = env["client"]
+    sms = "cp manhush 1405 out 42 cars 130 ppl"
+    ok = c.post(
+        "/api/v1/intake/sms?corridor=mariupol",
+        content=sms,
+        headers={**auth(env, "rep"), "Content-Type": "text/plain"},
+    )
+    assert ok.status_code == 200 and ok.text.startswith("OK CP04-MANHUSH 1405 OUT 42 CARS 130 PPL")
+    resent = c.post(
+        "/api/v1/intake/sms?corridor=mariupol",
+        content=sms.upper(),
+        headers={**auth(env, "rep"), "Content-Type": "text/plain"},
+    )
+    assert resent.text == ok.text and env["store"].head() == 1  # the same SMS twice: stored once
+    stored = env["store"].read()[0]
+    assert stored.occurred_at == "2022-03-15T12:05:00.000000+00:00"  # 14:05 Kyiv time
+    bad = c.post(
+        "/api/v1/intake/sms",
+        content="cp manhush out 42 cars",
+        headers={**auth(env, "rep"), "Content-Type": "text/plain"},
+    )
+    assert bad.status_code == 422 and bad.text.startswith("NOT RECORDED") and "HHMM" in bad.text
+    body = "occurred_at,checkpoint,direction,vehicles,people\n2022-03-15T10:00+02:00,cp04-manhush,out,12,50\nyesterday,cp04-manhush,out,3,\n2022-03-15T11:00+02:00,cp04-manhush,out,many,\n"
+    result = c.post(
+        "/api/v1/intake/csv?corridor=mariupol",
+        content=body,
+        headers={**auth(env, "coord"), "Content-Type": "text/csv"},
+    ).json()
+    assert [(r["line"], r["outcome"]) for r in result["results"]] == [
+        (2, "stored"),
+        (3, "invalid"),
+        (4, "invalid"),
+    ]
+    again = c.post(
+        "/api/v1/intake/csv?corridor=mariupol",
+        content=body,
+        headers={**auth(env, "coord"), "Content-Type": "text/csv"},
+    ).json()
+    assert again["results"][0]["outcome"] == "duplicate"
+
+
+def test_public_view_is_delayed_aggregate_and_private(env: dict[str, Any]) -> None:
+    c = env["client"]
+    post = lambda e, who="coord": c.post("/api/v1/events", json=e, headers=auth(env, who))  # noqa: E731
+    post(
+        event(
+            "corridor_announced",
+            {
+                "route": ["cp04-manhush", "berdyansk", "zaporizhzhia"],
+                "window": {
+                    "start": "2022-03-15T09:00:00+02:00",
+                    "end": "2022-03-15T18:00:00+02:00",
+                },
+            },
+            at="2022-03-15T08:00:00+02:00",
+            status="confirmed",
+        )
+    )
+    post(
+        event(
+            "corridor_status",
+            {"status": "open", "said_by": "city council"},
+            at="2022-03-15T09:00:00+02:00",
+            status="confirmed",
+        )
+    )
+    post(count(100, status="confirmed", at="2022-03-15T12:00:00+02:00"), "rep")
+    post(count(50, status="claimed", at="2022-03-15T12:30:00+02:00"), "rep")
+    post(
+        event(
+            "waypoint_passage",
+            {"convoy": "convoy-3", "waypoint": "berdyansk"},
+            at="2022-03-15T13:00:00+02:00",
+        ),
+        "rep",
+    )
+    post(
+        event(
+            "incident",
+            {"kind": "shelling", "place": "berdyansk", "note": "reported by driver Ivan"},
+            at="2022-03-15T13:10:00+02:00",
+        ),
+        "rep",
+    )
+    env["clock"].now = datetime.now(UTC) + timedelta(hours=2)  # everything is older than the delay
+    view = c.get("/api/v1/public/status")
+    assert view.status_code == 200 and "max-age" in view.headers["cache-control"]
+    text = view.text
+    for secret in (
+        "manhush-reporter-7",
+        "council-desk",
+        "convoy-3",
+        "Ivan",
+        "shelling",
+        "reporter",
+        "hash",
+    ):
+        assert secret not in text, secret
+    (corridor,) = view.json()["corridors"]
+    assert corridor["status"] == "open" and corridor["out"]["confirmed"]["vehicles"] == 100
+    assert corridor["out"]["unconfirmed"]["vehicles"] == 50  # kept apart, never added
+    env["clock"].now = datetime.now(UTC)  # just recorded: not yet public
+    assert c.get("/api/v1/public/status").json()["corridors"] == []
+
+
+def test_state_alerts_and_etags(env: dict[str, Any]) -> None:
+    c = env["client"]
+    post = lambda e, who="coord": c.post("/api/v1/events", json=e, headers=auth(env, who))  # noqa: E731
+    post(
+        event(
+            "corridor_announced",
+            {
+                "route": ["cp04-manhush", "berdyansk", "tokmak"],
+                "window": {
+                    "start": "2022-03-15T09:00:00+02:00",
+                    "end": "2022-03-15T18:00:00+02:00",
+                },
+                "legs_min": [60, 90],
+            },
+            at="2022-03-15T08:00:00+02:00",
+        )
+    )
+    post(
+        event(
+            "corridor_status",
+            {"status": "open", "said_by": "council"},
+            at="2022-03-15T09:00:00+02:00",
+            status="confirmed",
+        )
+    )
+    post(count(40, at="2022-03-15T13:40:00+02:00"), "rep")
+    post(
+        event(
+            "waypoint_passage",
+            {"convoy": "convoy-3", "waypoint": "cp04-manhush"},
+            at="2022-03-15T12:00:00+02:00",
+        ),
+        "rep",
+    )
+    post(
+        event(
+            "incident", {"kind": "shelling", "place": "berdyansk"}, at="2022-03-15T15:00:00+02:00"
+        ),
+        "rep",
+    )
+    r = c.get("/api/v1/state/mariupol", headers=auth(env, "obs"))
+    state = r.json()
+    kinds = {a["kind"] for a in state["alerts"]}
+    # 16:00 Kyiv: convoy-3 left Manhush at 12:00 with a 60-minute leg to Berdyansk: overdue;
+    # Manhush last heard 13:40 (over 60 min); shelling after "open".
+    assert kinds == {"convoy_overdue", "checkpoint_silent", "status_contradicted"}
+    convoy = state["convoys"][0]
+    assert (
+        convoy["next_waypoint"] == "berdyansk"
+        and convoy["eta_destination"] == "2022-03-15T12:30+00:00"
+    )  # 14:30 Kyiv
+    assert state["checkpoints"]["cp04-manhush"]["throughput_vph"] == 0.0  # nothing in the last hour
+    etag = r.headers["etag"]
+    assert (
+        c.get(
+            "/api/v1/state/mariupol", headers={**auth(env, "obs"), "If-None-Match": etag}
+        ).status_code
+        == 304
+    )
+    post(count(1, at="2022-03-15T15:50:00+02:00"), "rep")
+    fresh = c.get("/api/v1/state/mariupol", headers={**auth(env, "obs"), "If-None-Match": etag})
+    assert (
+        fresh.status_code == 200
+        and fresh.json()["checkpoints"]["cp04-manhush"]["throughput_vph"] == 1.0
+    )
+    page = c.get("/api/v1/events?limit=2", headers=auth(env, "obs")).json()
+    assert len(page["events"]) == 2 and page["next_after"] == 2
+    assert c.get("/api/v1/state/nowhere", headers=auth(env, "obs")).status_code == 404
+
+
+def test_rate_limit(tmp_path: Path) -> None:
+    store = EventStore(str(tmp_path / "r.db"))
+    token = store.add_user("busy", "observer")
+    c = TestClient(create_app(store, rate=1, burst=3))
+    codes = [
+        c.get("/api/v1/events", headers={"Authorization": f"Bearer {token}"}).status_code
+        for _ in range(5)
+    ]
+    assert codes[:3] == [200] * 3 and 429 in codes[3:]
+    assert json.loads(c.get("/api/v1/health").text)["ok"]
