@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy.exc import DBAPIError
 
 from safepassage.ops.events import EventError, EventIn, validate_event
 from safepassage.ops.intake import CheckpointCount, acknowledgement, parse_report
@@ -114,6 +115,16 @@ def create_app(
         version="1",
         description="The corridor's event log, live state and report intake.",
     )
+
+    @app.exception_handler(DBAPIError)
+    def database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
+        # The database restarting or unreachable: nothing was acknowledged; retry is safe
+        # because events are idempotent by id.
+        return JSONResponse(
+            {"detail": "the database is unavailable; nothing was recorded, retry shortly"},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
 
     def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> User:
         if not authorization or not authorization.lower().startswith("bearer "):
