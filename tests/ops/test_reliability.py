@@ -169,4 +169,7 @@ def test_postgres_restart_under_load(postgres_server: Any, tmp_path: Path) -> No
             w.join(120)
     ids = stored_ids(db)
     assert sorted(ids) == sorted(e["id"] for e in events)  # every one, once
-    assert set(errors) <= {429, 503}  # clients were told to retry (busy, database down), never a 500
+    assert set(errors) <= {
+        429,
+        503,
+    }  # clients were told to retry (busy, database down), never a 500

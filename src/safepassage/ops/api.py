@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -40,6 +40,8 @@ REPORTER_TYPES = {
 }
 #: The payload field that names what a reporter's scope must include.
 SCOPED_FIELD = {"checkpoint_count": "checkpoint", "waypoint_passage": "convoy"}
+ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
+CorridorQuery = Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)]
 INTAKE_NAMESPACE = uuid.UUID("5afe9a55-0000-4000-8000-000000002022")
 
 
@@ -227,11 +229,11 @@ def create_app(
         response: Response,
         after: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-        corridor: str | None = None,
+        corridor: CorridorQuery = None,
         if_none_match: Annotated[str | None, Header()] = None,
     ) -> Any:
         """The log in order, a page at a time: pass the last `seq` as `after`."""
-        etag = f'"{store.head()}-{after}-{limit}-{corridor}"'
+        etag = _etag(store.head(), after, limit, corridor)
         if if_none_match == etag:
             return Response(status_code=304, headers={"ETag": etag})
         page = store.read(after=after, limit=limit, corridor=corridor)
@@ -251,7 +253,7 @@ def create_app(
         """The live state of one corridor: status, counts, throughput, convoys, ETAs, alerts."""
         now = clock()
         projection = live.refresh()
-        etag = f'"{projection.last_seq}-{int(now.timestamp() // 60)}"'
+        etag = _etag(projection.last_seq, int(now.timestamp() // 60), corridor)
         if if_none_match == etag:
             return Response(status_code=304, headers={"ETag": etag})
         response.headers["ETag"] = etag
@@ -270,8 +272,8 @@ def create_app(
     def post_sms(
         user: Annotated[User, Depends(writer)],
         text: Annotated[str, Body(media_type="text/plain", max_length=500)],
-        corridor: str = "default",
-        tz: str = "Europe/Kyiv",
+        corridor: Annotated[str, Query(pattern=ID_PATTERN, max_length=64)] = "default",
+        tz: Annotated[str, Query(max_length=64)] = "Europe/Kyiv",
     ) -> PlainTextResponse:
         """One compact report, e.g. `CP MANHUSH 1405 OUT 42 CARS 130 PPL`; the answer is a
         one-line acknowledgement or a rejection that says how to fix it. Sending the same text
@@ -298,7 +300,7 @@ def create_app(
     def post_csv(
         user: Annotated[User, Depends(writer)],
         body: Annotated[str, Body(media_type="text/csv", max_length=2_000_000)],
-        corridor: str = "default",
+        corridor: Annotated[str, Query(pattern=ID_PATTERN, max_length=64)] = "default",
     ) -> dict[str, Any]:
         """Counts as CSV with a header: id,occurred_at,checkpoint,direction,vehicles,buses,people
         (id optional: made from the row when absent). One result per row, with its line."""
@@ -359,6 +361,13 @@ def create_app(
     return app
 
 
+def _etag(*parts: object) -> str:
+    """An ASCII entity tag for the given parts (headers are Latin-1 only)."""
+    import hashlib
+
+    return '"' + hashlib.sha256(repr(parts).encode()).hexdigest()[:20] + '"'
+
+
 def _known_checkpoints(projection: Projection, corridor: str) -> list[str]:
     c = projection.corridors.get(corridor)
     known = set(c.checkpoints) if c else set()
@@ -372,7 +381,12 @@ def _sms_event(
 ) -> dict[str, Any]:
     """The event of an SMS report: its time is today's HH:MM in `tz` (yesterday's when that
     would be in the future: a report sent after midnight about the evening)."""
-    zone = ZoneInfo(tz)
+    try:
+        zone = ZoneInfo(tz)
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        raise HTTPException(
+            422, f"unknown time zone {tz!r}; use an IANA name such as Europe/Kyiv"
+        ) from None
     local_now = now.astimezone(zone)
     at = local_now.replace(hour=parsed.at.hour, minute=parsed.at.minute, second=0, microsecond=0)
     if at > local_now + timedelta(minutes=5):
