@@ -27,6 +27,13 @@ def test_help_on_every_command() -> None:
         ["scenario", "check"],
         ["scenario", "from-ees"],
         ["demo"],
+        ["forecast"],
+        ["forecast", "calibrate"],
+        ["forecast", "sweep"],
+        ["serve"],
+        ["users", "add"],
+        ["ops", "replay"],
+        ["log", "verify"],
     ):
         result = cli(*args, "--help")
         assert result.returncode == 0, (args, result.stderr)
