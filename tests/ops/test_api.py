@@ -32,7 +32,12 @@ def env(tmp_path: Path) -> dict[str, Any]:
     store = EventStore(str(tmp_path / "api.db"))
     clock = Clock()
     app = create_app(
-        store, settings=StateSettings(public_delay_min=60), clock=clock, rate=1000, burst=1000
+        store,
+        settings=StateSettings(public_delay_min=60),
+        clock=clock,
+        rate=1000,
+        burst=1000,
+        token_ttl_s=0,
     )
     tokens = {
         "admin": store.add_user("admin-1", "admin"),

@@ -8,20 +8,24 @@ and is aggregate and delayed. Every write is audited; events are idempotent by t
 # No `from __future__ import annotations`: FastAPI must see the dependencies defined inside
 # create_app() when it reads the signatures.
 
+import asyncio
 import csv
 import io
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.exc import DBAPIError
 
+from safepassage.ops.committer import GroupCommitter
 from safepassage.ops.events import EventError, EventIn, validate_event
 from safepassage.ops.intake import CheckpointCount, acknowledgement, parse_report
 from safepassage.ops.state import Projection, StateSettings, public_state
@@ -66,6 +70,26 @@ class RateLimiter:
             return (1 - tokens) / self.rate
 
 
+class TokenCache:
+    """Who a token belongs to, remembered for `ttl_s` seconds (a revoked token stops working
+    within that time in every server process)."""
+
+    def __init__(self, store: EventStore, ttl_s: float = 5.0) -> None:
+        self.store, self.ttl_s = store, ttl_s
+        self._cache: dict[str, tuple[User | None, float]] = {}
+
+    async def get(self, token: str) -> User | None:
+        now = time.monotonic()
+        hit = self._cache.get(token)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        user = await run_in_threadpool(self.store.user_for_token, token)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[token] = (user, now + self.ttl_s)
+        return user
+
+
 class LiveState:
     """The projection kept up to date with the log (also with writes by other processes)."""
 
@@ -107,15 +131,26 @@ def create_app(
     rate: float = 50.0,
     burst: int = 200,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    token_ttl_s: float = 5.0,
 ) -> FastAPI:
-    """The API over `store`. `clock` is injectable so that tests control "now"."""
+    """The API over `store`. `clock` is injectable so that tests control "now"; a revoked
+    token stops working within `token_ttl_s` seconds."""
     settings = settings or StateSettings()
     live = LiveState(store, settings)
     limiter = RateLimiter(rate, burst)
+    committer = GroupCommitter(store)
+    users = TokenCache(store, token_ttl_s)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        committer.close()
+
     app = FastAPI(
         title="safepassage operations API",
         version="1",
         description="The corridor's event log, live state and report intake.",
+        lifespan=lifespan,
     )
 
     @app.exception_handler(DBAPIError)
@@ -128,12 +163,12 @@ def create_app(
             headers={"Retry-After": "1"},
         )
 
-    def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> User:
+    async def caller(authorization: Annotated[str | None, Header()] = None) -> User:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise HTTPException(
                 401, "send Authorization: Bearer TOKEN", {"WWW-Authenticate": "Bearer"}
             )
-        user = store.user_for_token(authorization[7:].strip())
+        user = await users.get(authorization[7:].strip())
         if user is None:
             raise HTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
         wait = limiter.allow(user.name)
@@ -167,7 +202,7 @@ def create_app(
             return f"{name} {event.data.get(name)!r} is outside your assignment ({', '.join(user.scope)})"
         return None
 
-    def submit(user: User, raw: list[Any], action: str) -> list[dict[str, Any]]:
+    async def submit(user: User, raw: list[Any], action: str) -> list[dict[str, Any]]:
         results: list[dict[str, Any] | None] = [None] * len(raw)
         accepted: list[tuple[int, EventIn]] = []
         for i, item in enumerate(raw):
@@ -187,7 +222,8 @@ def create_app(
                 continue
             accepted.append((i, event))
         if accepted:
-            stored = store.append([e for _, e in accepted], user.name, action=action)
+            future = committer.submit([e for _, e in accepted], user.name, action)
+            stored = await asyncio.wrap_future(future)
             for (i, _), r in zip(accepted, stored, strict=True):
                 results[i] = {
                     "id": r.id,
@@ -196,7 +232,7 @@ def create_app(
                     **({"message": r.message} if r.message else {}),
                 }
         else:
-            store.record_audit(user.name, action, {"rejected": len(raw)})
+            await run_in_threadpool(store.record_audit, user.name, action, {"rejected": len(raw)})
         return [r for r in results if r is not None]
 
     @app.get("/api/v1/health")
@@ -204,23 +240,23 @@ def create_app(
         return {"ok": True, "backend": store.backend, "events": store.head()}
 
     @app.post("/api/v1/events", status_code=201)
-    def post_event(
+    async def post_event(
         user: Annotated[User, Depends(writer)], event: Annotated[dict[str, Any], Body()]
     ) -> JSONResponse:
         """Record one event. 201 stored, 200 already stored (same content), 409 the id is taken
         by different content, 403 outside the reporter's assignment, 422 invalid."""
-        (result,) = submit(user, [event], "events.post")
+        (result,) = await submit(user, [event], "events.post")
         code = {"stored": 201, "duplicate": 200, "conflict": 409, "forbidden": 403, "invalid": 422}
         return JSONResponse(result, status_code=code[result["outcome"]])
 
     @app.post("/api/v1/events/bulk")
-    def post_bulk(
+    async def post_bulk(
         user: Annotated[User, Depends(writer)],
         events: Annotated[list[Any], Body(max_length=MAX_BULK)],
     ) -> dict[str, Any]:
         """Record up to 1,000 events (a phone flushing its offline queue); one result each,
         in order. Resending the same queue is safe."""
-        results = submit(user, events, "events.bulk")
+        results = await submit(user, events, "events.bulk")
         return {"results": results, "stored": sum(r["outcome"] == "stored" for r in results)}
 
     @app.get("/api/v1/events")
@@ -269,7 +305,7 @@ def create_app(
         return live.public(clock())
 
     @app.post("/api/v1/intake/sms", response_class=PlainTextResponse)
-    def post_sms(
+    async def post_sms(
         user: Annotated[User, Depends(writer)],
         text: Annotated[str, Body(media_type="text/plain", max_length=500)],
         corridor: Annotated[str, Query(pattern=ID_PATTERN, max_length=64)] = "default",
@@ -278,18 +314,18 @@ def create_app(
         """One compact report, e.g. `CP MANHUSH 1405 OUT 42 CARS 130 PPL`; the answer is a
         one-line acknowledgement or a rejection that says how to fix it. Sending the same text
         again the same day stores it once."""
-        return _sms(user, text, corridor, tz)
-
-    def _sms(user: User, text: str, corridor: str, tz: str) -> PlainTextResponse:
-        scope = (
-            user.scope if user.role == "reporter" else _known_checkpoints(live.refresh(), corridor)
-        )
+        if user.role == "reporter":
+            scope = user.scope
+        else:
+            scope = _known_checkpoints(await run_in_threadpool(live.refresh), corridor)
         parsed = parse_report(text, scope)
         if not isinstance(parsed, CheckpointCount):
-            store.record_audit(user.name, "intake.sms", {"rejected": str(parsed)})
+            await run_in_threadpool(
+                store.record_audit, user.name, "intake.sms", {"rejected": str(parsed)}
+            )
             return PlainTextResponse(str(parsed), status_code=422)
         event = _sms_event(parsed, text, user.name, corridor, tz, clock())
-        (result,) = submit(user, [event], "intake.sms")
+        (result,) = await submit(user, [event], "intake.sms")
         if result["outcome"] in ("stored", "duplicate"):
             return PlainTextResponse(acknowledgement(parsed) + f" #{result['seq']}")
         return PlainTextResponse(
@@ -297,7 +333,7 @@ def create_app(
         )
 
     @app.post("/api/v1/intake/csv")
-    def post_csv(
+    async def post_csv(
         user: Annotated[User, Depends(writer)],
         body: Annotated[str, Body(media_type="text/csv", max_length=2_000_000)],
         corridor: Annotated[str, Query(pattern=ID_PATTERN, max_length=64)] = "default",
@@ -337,7 +373,7 @@ def create_app(
                 }
             )
             lines.append(line)
-        for line, r in zip(lines, submit(user, events, "intake.csv"), strict=True):
+        for line, r in zip(lines, await submit(user, events, "intake.csv"), strict=True):
             results.append({"line": line, **r})
         results.sort(key=lambda r: int(r["line"]))
         return {"results": results, "stored": sum(r["outcome"] == "stored" for r in results)}

@@ -94,6 +94,32 @@ class AppendResult:
 
 
 @dataclass(frozen=True)
+class AppendGroup:
+    """One submission: its events, who sent them, and what to audit it as."""
+
+    events: list[EventIn]
+    reporter: str
+    action: str = "append"
+
+
+def _repeat(ident: str, content_hash: str, old_hash: str, old_seq: int) -> AppendResult:
+    """The answer for an id already stored: the same content again, or different content."""
+    if old_hash == content_hash:
+        return AppendResult(ident, "duplicate", old_seq)
+    return AppendResult(
+        ident,
+        "conflict",
+        old_seq,
+        "this id is already stored with different content; "
+        "send a correction as a new event with `supersedes`",
+    )
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+@dataclass(frozen=True)
 class StoredEvent:
     seq: int
     id: str
@@ -168,71 +194,74 @@ class EventStore:
         self, batch: list[EventIn], reporter: str, *, action: str = "append"
     ) -> list[AppendResult]:
         """Store the events that are new, in order, in one transaction; audited."""
-        contents = [e.content() for e in batch]
-        content_hashes = [digest(canonical(c)) for c in contents]
-        ids = [c["id"] for c in contents]
-        results: list[AppendResult] = []
+        return self.append_groups([AppendGroup(batch, reporter, action)])[0]
+
+    def append_groups(self, groups: list[AppendGroup]) -> list[list[AppendResult]]:
+        """Several submissions in one transaction (group commit: one sync to disk for all),
+        each audited on its own; results per group, in order."""
+        contents = [[e.content() for e in g.events] for g in groups]
+        ids = {c["id"] for group in contents for c in group}
+        out: list[list[AppendResult]] = []
         with self._writing() as conn:
-            known = {
-                r.id: (r.content_hash, r.seq)
+            known: dict[str, tuple[str, int]] = {}
+            for chunk in _chunks(sorted(ids), 500):
                 for r in conn.execute(
                     sa.select(events.c.id, events.c.content_hash, events.c.seq).where(
-                        events.c.id.in_(set(ids))
+                        events.c.id.in_(chunk)
                     )
-                )
-            }
+                ):
+                    known[r.id] = (r.content_hash, int(r.seq))
             head = conn.execute(
                 sa.select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
             ).first()
             seq, prev = (int(head.seq), str(head.hash)) if head else (0, GENESIS)
             recorded = now_utc()
-            rows = []
-            for content, chash in zip(contents, content_hashes, strict=True):
-                if content["id"] in known:
-                    old_hash, old_seq = known[content["id"]]
-                    if old_hash == chash:
-                        results.append(AppendResult(content["id"], "duplicate", old_seq))
-                    else:
-                        results.append(
-                            AppendResult(
-                                content["id"],
-                                "conflict",
-                                old_seq,
-                                "this id is already stored with different content; "
-                                "send a correction as a new event with `supersedes`",
-                            )
-                        )
-                    continue
-                seq += 1
-                row = {
-                    "seq": seq,
-                    "id": content["id"],
-                    "type": content["type"],
-                    "corridor": content["corridor"],
-                    "occurred_at": content["occurred_at"],
-                    "recorded_at": recorded,
-                    "reporter": reporter,
-                    "status": content["status"],
-                    "source": content["source"],
-                    "supersedes": content["supersedes"],
-                    "data": canonical(content["data"]).decode(),
-                    "content_hash": chash,
-                    "prev_hash": prev,
+            rows: list[dict[str, Any]] = []
+            audits: list[dict[str, Any]] = []
+            for group, group_contents in zip(groups, contents, strict=True):
+                results: list[AppendResult] = []
+                for content in group_contents:
+                    chash = digest(canonical(content))
+                    if content["id"] in known:
+                        results.append(_repeat(content["id"], chash, *known[content["id"]]))
+                        continue
+                    seq += 1
+                    row = {
+                        "seq": seq,
+                        "id": content["id"],
+                        "type": content["type"],
+                        "corridor": content["corridor"],
+                        "occurred_at": content["occurred_at"],
+                        "recorded_at": recorded,
+                        "reporter": group.reporter,
+                        "status": content["status"],
+                        "source": content["source"],
+                        "supersedes": content["supersedes"],
+                        "data": canonical(content["data"]).decode(),
+                        "content_hash": chash,
+                        "prev_hash": prev,
+                    }
+                    row["hash"] = prev = _row_hash(prev, row)
+                    rows.append(row)
+                    known[content["id"]] = (chash, seq)
+                    results.append(AppendResult(content["id"], "stored", seq))
+                counts = {
+                    o: sum(r.outcome == o for r in results)
+                    for o in ("stored", "duplicate", "conflict")
                 }
-                row["hash"] = prev = _row_hash(prev, row)
-                rows.append(row)
-                known[content["id"]] = (chash, seq)
-                results.append(AppendResult(content["id"], "stored", seq))
+                audits.append(
+                    {
+                        "at": recorded,
+                        "user": group.reporter,
+                        "action": group.action,
+                        "detail": json.dumps(counts),
+                    }
+                )
+                out.append(results)
             if rows:
                 conn.execute(events.insert(), rows)
-            counts = {
-                o: sum(r.outcome == o for r in results) for o in ("stored", "duplicate", "conflict")
-            }
-            conn.execute(
-                audit.insert(),
-                {"at": recorded, "user": reporter, "action": action, "detail": json.dumps(counts)},
-            )
-        return results
+            conn.execute(audit.insert(), audits)
+        return out
 
     def record_audit(self, user: str, action: str, detail: dict[str, Any]) -> None:
         with self._writing() as conn:
