@@ -39,16 +39,24 @@ def serve_cmd(
     db: str = DbOption,
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(1, "--workers", min=1, help="Server processes (share the log)."),
     public_delay_min: float = typer.Option(60.0, "--public-delay", help="Minutes of delay."),
 ) -> None:
     """Run the operations API (docs at /docs, spec at /openapi.json)."""
     import uvicorn
 
-    from safepassage.ops.api import create_app
-    from safepassage.ops.state import StateSettings
-
-    app = create_app(_store(db), settings=StateSettings(public_delay_min=public_delay_min))
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    _store(db).close()  # create or migrate the database once, with a clear error if it fails
+    os.environ["SAFEPASSAGE_DB"] = db
+    os.environ["SAFEPASSAGE_PUBLIC_DELAY_MIN"] = str(public_delay_min)
+    uvicorn.run(
+        "safepassage.ops.api:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @users_app.command("add")

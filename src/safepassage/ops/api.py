@@ -176,17 +176,17 @@ def create_app(
             raise HTTPException(429, "too many requests", {"Retry-After": str(max(1, round(wait)))})
         return user
 
-    def writer(user: Annotated[User, Depends(caller)]) -> User:
+    async def writer(user: Annotated[User, Depends(caller)]) -> User:
         if user.role not in WRITE_ROLES:
             raise HTTPException(403, f"role {user.role} may not write")
         return user
 
-    def reader(user: Annotated[User, Depends(caller)]) -> User:
+    async def reader(user: Annotated[User, Depends(caller)]) -> User:
         if user.role not in READ_ROLES:
             raise HTTPException(403, f"role {user.role} may not read the live state")
         return user
 
-    def admin(user: Annotated[User, Depends(caller)]) -> User:
+    async def admin(user: Annotated[User, Depends(caller)]) -> User:
         if user.role != "admin":
             raise HTTPException(403, "admin only")
         return user
@@ -394,6 +394,23 @@ def create_app(
     ) -> list[dict[str, Any]]:
         return store.audit_trail(limit)
 
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of `safepassage serve` (one per server process): the database and the public
+    delay come from SAFEPASSAGE_DB and SAFEPASSAGE_PUBLIC_DELAY_MIN."""
+    import gc
+    import os
+
+    store = EventStore(os.environ.get("SAFEPASSAGE_DB", "safepassage-ops.db"))
+    delay = float(os.environ.get("SAFEPASSAGE_PUBLIC_DELAY_MIN", "60"))
+    app = create_app(store, settings=StateSettings(public_delay_min=delay))
+    # Latency under load (measured, docs/benchmarks.md): the collector's passes over the
+    # app's long-lived objects caused most of the p99 tail; freeze them, collect less often.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
     return app
 
 

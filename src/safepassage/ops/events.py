@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from safepassage.model.scenario import Id, Mode
 
@@ -145,9 +145,13 @@ class EventIn(BaseModel):
     supersedes: UUID | None = None
     data: dict[str, Any]
 
+    _payload: _Payload | None = PrivateAttr(default=None)
+
     def payload(self) -> _Payload:
         """The typed payload (raises pydantic's ValidationError when it does not fit)."""
-        return PAYLOADS[self.type].model_validate(self.data)
+        if self._payload is None:
+            self._payload = PAYLOADS[self.type].model_validate(self.data)
+        return self._payload
 
     def content(self) -> dict[str, Any]:
         """The client's content in canonical form (normalised payload, UTC times)."""

@@ -12,7 +12,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from safepassage.ops.store import StoredEvent
 
@@ -38,6 +38,33 @@ def _key(e: StoredEvent) -> tuple[str, str]:
 
 def _bucket() -> dict[str, int]:
     return {"vehicles": 0, "buses": 0, "people": 0}
+
+
+class _Contribution(NamedTuple):
+    """What one checkpoint count adds to the state."""
+
+    corridor: str
+    checkpoint: str
+    direction: str
+    verified: str
+    vehicles: int
+    buses: int
+    people: int
+    minute: int
+
+
+def _contribution(e: StoredEvent) -> _Contribution:
+    d = e.data
+    return _Contribution(
+        e.corridor,
+        d["checkpoint"],
+        d.get("direction", "out"),
+        "confirmed" if e.status == "confirmed" else "unconfirmed",
+        d.get("vehicles", 0),
+        d.get("buses", 0),
+        d.get("people", 0),
+        int(parse_time(e.occurred_at).timestamp() // 60),
+    )
 
 
 @dataclass
@@ -66,7 +93,9 @@ class Projection:
     def __init__(self, settings: StateSettings | None = None) -> None:
         self.settings = settings or StateSettings()
         self.corridors: dict[str, _Corridor] = defaultdict(_Corridor)
-        self.applied: dict[str, StoredEvent] = {}  # counts applied, by id (for removal)
+        # What each applied event contributed, by id, so that a correction can take it back:
+        # a compact tuple for counts (there are millions), the event itself otherwise.
+        self.applied: dict[str, _Contribution | StoredEvent] = {}
         self.voided: set[str] = set()
         self.last_seq = 0
 
@@ -83,8 +112,12 @@ class Projection:
         if e.id in self.voided or e.type == "retraction":
             return
         if e.type == "checkpoint_count":
-            self._count(e, +1)
-            self.applied[e.id] = e
+            contribution = _contribution(e)
+            self._add(contribution, +1)
+            self.applied[e.id] = contribution
+            cp = self.corridors[e.corridor].checkpoints[e.data["checkpoint"]]
+            if "waiting" in e.data and (cp.waiting is None or _key(e) > cp.waiting[0]):
+                cp.waiting = (_key(e), int(e.data["waiting"]))
         elif e.type in ("corridor_announced", "corridor_status", "incident", "waypoint_passage"):
             bucket = {
                 "corridor_announced": c.announced,
@@ -100,27 +133,21 @@ class Projection:
     def _void(self, target: str) -> None:
         self.voided.add(target)
         old = self.applied.pop(target, None)
-        if old is None:
-            return
-        c = self.corridors[old.corridor]
-        if old.type == "checkpoint_count":
-            self._count(old, -1)
-        for bucket in (c.announced, c.statuses, c.incidents, c.passages):
-            bucket.pop(target, None)
+        if isinstance(old, _Contribution):
+            self._add(old, -1)
+        elif old is not None:
+            c = self.corridors[old.corridor]
+            for bucket in (c.announced, c.statuses, c.incidents, c.passages):
+                bucket.pop(target, None)
 
-    def _count(self, e: StoredEvent, sign: int) -> None:
-        d = e.data
-        cp = self.corridors[e.corridor].checkpoints[d["checkpoint"]]
-        verified = "confirmed" if e.status == "confirmed" else "unconfirmed"
-        sums = cp.totals[(d.get("direction", "out"), verified)]
-        sums["vehicles"] += sign * d.get("vehicles", 0)
-        sums["buses"] += sign * d.get("buses", 0)
-        sums["people"] += sign * d.get("people", 0)
-        if d.get("direction", "out") == "out":
-            minute = int(parse_time(e.occurred_at).timestamp() // 60)
-            cp.by_minute[minute] += sign * (d.get("vehicles", 0) + d.get("buses", 0))
-        if "waiting" in d and sign > 0 and (cp.waiting is None or _key(e) > cp.waiting[0]):
-            cp.waiting = (_key(e), int(d["waiting"]))
+    def _add(self, c: _Contribution, sign: int) -> None:
+        cp = self.corridors[c.corridor].checkpoints[c.checkpoint]
+        sums = cp.totals[(c.direction, c.verified)]
+        sums["vehicles"] += sign * c.vehicles
+        sums["buses"] += sign * c.buses
+        sums["people"] += sign * c.people
+        if c.direction == "out":
+            cp.by_minute[c.minute] += sign * (c.vehicles + c.buses)
 
     # -- reading ------------------------------------------------------------------------
     def corridor_ids(self) -> list[str]:
@@ -145,7 +172,7 @@ class Projection:
         window_from = int((now.timestamp() - s.throughput_window_min * 60) // 60)
         now_minute = int(now.timestamp() // 60)
         for cp_id, cp in sorted(c.checkpoints.items()):
-            recent = sum(v for m, v in cp.by_minute.items() if window_from < m <= now_minute)
+            recent = sum(cp.by_minute.get(m, 0) for m in range(window_from + 1, now_minute + 1))
             checkpoints[cp_id] = {
                 "out": {k[1]: dict(v) for k, v in cp.totals.items() if k[0] == "out"},
                 "in": {k[1]: dict(v) for k, v in cp.totals.items() if k[0] == "in"},

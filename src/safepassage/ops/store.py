@@ -54,6 +54,9 @@ def engine_for(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")  # an acknowledged event survives power loss
             cur.execute("PRAGMA busy_timeout=30000")
+            # Checkpoints run in a background thread (`_Checkpointer`), not inside a commit
+            # that a reporter is waiting for.
+            cur.execute("PRAGMA wal_autocheckpoint=0")
             cur.close()
 
         @sa_event.listens_for(engine, "begin")
@@ -163,6 +166,29 @@ def _token_hash(token: str) -> str:
     return digest(token.encode())
 
 
+class _Checkpointer:
+    """Copies the SQLite write-ahead log into the database every second (PASSIVE: it never
+    blocks the writer), so that no appending transaction pays for a checkpoint."""
+
+    def __init__(self, engine: Engine, every_s: float = 1.0) -> None:
+        self.engine, self.every_s = engine, every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except sa.exc.DBAPIError:
+                continue  # busy or closing: try again next time
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
 class EventStore:
     """The log and its companions; safe to share between threads."""
 
@@ -171,12 +197,15 @@ class EventStore:
         self.engine = engine_for(url)
         self._write_lock = threading.Lock()  # SQLite has one writer; queue in-process
         migrate(self.engine)
+        self._checkpointer = _Checkpointer(self.engine) if self.backend == "sqlite" else None
 
     @property
     def backend(self) -> str:
         return self.engine.dialect.name
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
 
     # -- writing --------------------------------------------------------------------------
