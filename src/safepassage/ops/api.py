@@ -101,6 +101,10 @@ class LiveState:
 
     def refresh(self) -> Projection:
         with self._lock:
+            # The head is one index lookup on either backend; a range read is only planned
+            # well once the database has statistics, so skip it when nothing is new.
+            if self.store.head() <= self.projection.last_seq:
+                return self.projection
             while True:
                 batch = self.store.read(after=self.projection.last_seq, limit=10_000)
                 if not batch:
