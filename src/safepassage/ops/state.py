@@ -83,6 +83,8 @@ class _Corridor:
     statuses: dict[str, StoredEvent] = field(default_factory=dict)
     incidents: dict[str, StoredEvent] = field(default_factory=dict)
     passages: dict[str, StoredEvent] = field(default_factory=dict)
+    passages_version: int = 0  # bumped whenever `passages` changes (invalidates the cache)
+    convoy_cache: tuple[Any, dict[str, tuple[dict[str, Any], datetime | None]]] | None = None
     checkpoints: dict[str, _Checkpoint] = field(default_factory=lambda: defaultdict(_Checkpoint))
     other: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -126,6 +128,8 @@ class Projection:
                 "waypoint_passage": c.passages,
             }[e.type]
             bucket[e.id] = e
+            if e.type == "waypoint_passage":
+                c.passages_version += 1
             self.applied[e.id] = e
         else:
             c.other[e.type] += 1
@@ -139,6 +143,7 @@ class Projection:
             c = self.corridors[old.corridor]
             for bucket in (c.announced, c.statuses, c.incidents, c.passages):
                 bucket.pop(target, None)
+            c.passages_version += 1
 
     def _add(self, c: _Contribution, sign: int) -> None:
         cp = self.corridors[c.corridor].checkpoints[c.checkpoint]
@@ -232,59 +237,74 @@ class Projection:
     def _convoys(
         self, c: _Corridor, route: list[str], announced: StoredEvent | None, now: datetime
     ) -> dict[str, dict[str, Any]]:
-        """Last waypoint of each convoy and ETAs from observed leg times (median of the other
-        convoys), or the announced leg times when none has been observed yet."""
-        by_convoy: dict[str, list[StoredEvent]] = defaultdict(list)
-        for e in c.passages.values():
-            by_convoy[e.data["convoy"]].append(e)
-        position = {w: i for i, w in enumerate(route)}
-        legs: dict[int, list[float]] = defaultdict(list)
-        for passes in by_convoy.values():
-            seen = {
-                position[p.data["waypoint"]]: parse_time(p.occurred_at)
-                for p in passes
-                if p.data["waypoint"] in position
-            }
-            for i, t in seen.items():
-                if i + 1 in seen:
-                    legs[i].append((seen[i + 1] - t).total_seconds() / 60)
-        announced_legs = announced.data.get("legs_min") if announced else None
-
-        def leg_min(i: int) -> float | None:
-            if legs.get(i):
-                return statistics.median(legs[i])
-            if announced_legs and i < len(announced_legs):
-                return float(announced_legs[i])
-            return None
-
+        """Convoy positions and ETAs (cached until a passage or the route changes), with how
+        overdue each is at `now`."""
+        key = (c.passages_version, tuple(route), announced.id if announced else None)
+        if c.convoy_cache is None or c.convoy_cache[0] != key:
+            c.convoy_cache = (key, _convoy_positions(c, route, announced))
         out = {}
-        for convoy, passes in sorted(by_convoy.items()):
-            last = max(passes, key=_key)
-            here = position.get(last.data["waypoint"])
-            at = parse_time(last.occurred_at)
-            eta_next = eta_end = None
+        for convoy, (row, eta_next) in c.convoy_cache[1].items():
             overdue = None
-            nxt = None
-            if here is not None and here + 1 < len(route):
-                nxt = route[here + 1]
-                minutes = [leg_min(i) for i in range(here, len(route) - 1)]
-                if minutes[0] is not None:
-                    eta_next = at + timedelta(minutes=minutes[0])
-                    late = (now - eta_next).total_seconds() / 60
-                    if late > self.settings.overdue_grace_min:
-                        overdue = round(late)
-                if all(m is not None for m in minutes):
-                    eta_end = at + timedelta(minutes=sum(m for m in minutes if m is not None))
-            out[convoy] = {
-                "id": convoy,
-                "last_waypoint": last.data["waypoint"],
-                "at": last.occurred_at,
-                "next_waypoint": nxt,
-                "eta_next": eta_next.isoformat(timespec="minutes") if eta_next else None,
-                "eta_destination": eta_end.isoformat(timespec="minutes") if eta_end else None,
-                "overdue_min": overdue,
-            }
+            if eta_next is not None:
+                late = (now - eta_next).total_seconds() / 60
+                if late > self.settings.overdue_grace_min:
+                    overdue = round(late)
+            out[convoy] = {**row, "overdue_min": overdue}
         return out
+
+
+def _convoy_positions(
+    c: _Corridor, route: list[str], announced: StoredEvent | None
+) -> dict[str, tuple[dict[str, Any], datetime | None]]:
+    """Last waypoint of each convoy and ETAs from observed leg times (median of the other
+    convoys), or the announced leg times when none has been observed yet."""
+    by_convoy: dict[str, list[StoredEvent]] = defaultdict(list)
+    for e in c.passages.values():
+        by_convoy[e.data["convoy"]].append(e)
+    position = {w: i for i, w in enumerate(route)}
+    legs: dict[int, list[float]] = defaultdict(list)
+    for passes in by_convoy.values():
+        seen = {
+            position[p.data["waypoint"]]: parse_time(p.occurred_at)
+            for p in passes
+            if p.data["waypoint"] in position
+        }
+        for i, t in seen.items():
+            if i + 1 in seen:
+                legs[i].append((seen[i + 1] - t).total_seconds() / 60)
+    announced_legs = announced.data.get("legs_min") if announced else None
+
+    def leg_min(i: int) -> float | None:
+        if legs.get(i):
+            return statistics.median(legs[i])
+        if announced_legs and i < len(announced_legs):
+            return float(announced_legs[i])
+        return None
+
+    out: dict[str, tuple[dict[str, Any], datetime | None]] = {}
+    for convoy, passes in sorted(by_convoy.items()):
+        last = max(passes, key=_key)
+        here = position.get(last.data["waypoint"])
+        at = parse_time(last.occurred_at)
+        eta_next = eta_end = None
+        nxt = None
+        if here is not None and here + 1 < len(route):
+            nxt = route[here + 1]
+            minutes = [leg_min(i) for i in range(here, len(route) - 1)]
+            if minutes[0] is not None:
+                eta_next = at + timedelta(minutes=minutes[0])
+            if all(m is not None for m in minutes):
+                eta_end = at + timedelta(minutes=sum(m for m in minutes if m is not None))
+        row = {
+            "id": convoy,
+            "last_waypoint": last.data["waypoint"],
+            "at": last.occurred_at,
+            "next_waypoint": nxt,
+            "eta_next": eta_next.isoformat(timespec="minutes") if eta_next else None,
+            "eta_destination": eta_end.isoformat(timespec="minutes") if eta_end else None,
+        }
+        out[convoy] = (row, eta_next)
+    return out
 
 
 def _status(e: StoredEvent | None) -> dict[str, Any] | None:
