@@ -267,7 +267,7 @@ def create_app(
     def get_events(
         user: Annotated[User, Depends(reader)],
         response: Response,
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=5000)] = 500,
         corridor: CorridorQuery = None,
         if_none_match: Annotated[str | None, Header()] = None,
@@ -344,7 +344,10 @@ def create_app(
     ) -> dict[str, Any]:
         """Counts as CSV with a header: id,occurred_at,checkpoint,direction,vehicles,buses,people
         (id optional: made from the row when absent). One result per row, with its line."""
-        rows = list(csv.DictReader(io.StringIO(body)))
+        try:
+            rows = list(csv.DictReader(io.StringIO(body, newline="")))
+        except csv.Error as exc:
+            raise HTTPException(422, f"not readable as CSV: {exc}") from None
         events: list[dict[str, Any]] = []
         lines: list[int] = []
         results: list[dict[str, Any]] = []
@@ -364,7 +367,10 @@ def create_app(
                 )
                 continue
             ident = (row.get("id") or "").strip() or str(
-                uuid.uuid5(INTAKE_NAMESPACE, f"csv|{user.name}|{corridor}|{sorted(row.items())}")
+                uuid.uuid5(
+                    INTAKE_NAMESPACE,
+                    f"csv|{user.name}|{corridor}|{sorted((str(k), str(v)) for k, v in row.items())}",
+                )
             )
             events.append(
                 {
