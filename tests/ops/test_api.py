@@ -208,6 +208,8 @@ def test_public_view_is_delayed_aggregate_and_private(env: dict[str, Any]) -> No
         ),
         "rep",
     )
+    env["clock"].now = datetime.now(UTC)  # just recorded: not yet public
+    assert c.get("/api/v1/public/status").json()["corridors"] == []
     env["clock"].now = datetime.now(UTC) + timedelta(hours=2)  # everything is older than the delay
     view = c.get("/api/v1/public/status")
     assert view.status_code == 200 and "max-age" in view.headers["cache-control"]
@@ -225,8 +227,6 @@ def test_public_view_is_delayed_aggregate_and_private(env: dict[str, Any]) -> No
     (corridor,) = view.json()["corridors"]
     assert corridor["status"] == "open" and corridor["out"]["confirmed"]["vehicles"] == 100
     assert corridor["out"]["unconfirmed"]["vehicles"] == 50  # kept apart, never added
-    env["clock"].now = datetime.now(UTC)  # just recorded: not yet public
-    assert c.get("/api/v1/public/status").json()["corridors"] == []
 
 
 def test_state_alerts_and_etags(env: dict[str, Any]) -> None:

@@ -153,3 +153,36 @@ def test_out_of_order_arrival_gives_the_same_state(store: EventStore, tmp_path) 
     total = sum(v for v in range(40)) - 5 + 1  # the correction replaced 5 vehicles by 1
     assert cp["confirmed"]["vehicles"] + cp["unconfirmed"]["vehicles"] == total
     assert a["status"]["status"] == "suspended" and a["last_confirmed_status"]["status"] == "open"
+
+
+def test_migrations_build_exactly_the_schema_the_code_uses(store: EventStore) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from safepassage.ops.schema import metadata
+
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_public_projection_waits_for_events_said_to_happen_later(store: EventStore) -> None:
+    from datetime import timedelta
+
+    from safepassage.ops.state import PublicProjection, StateSettings
+
+    now = datetime.now(UTC)
+    store.append([count_event(7, at=(now + timedelta(hours=3)).isoformat())], "r")
+    store.append([count_event(5, at=(now - timedelta(days=1)).isoformat())], "r")
+    public = PublicProjection(StateSettings(public_delay_min=60))
+
+    def read(after: int) -> list:
+        return store.read(after=after)
+
+    def vehicles(at: datetime) -> int:
+        view = public.view(public.advance(read, at))
+        return sum(c["out"]["unconfirmed"]["vehicles"] for c in view["corridors"])
+
+    assert vehicles(now) == 0  # recorded less than an hour ago
+    assert vehicles(now + timedelta(hours=2)) == 5  # the other one is said to happen later
+    assert vehicles(now + timedelta(hours=5)) == 12

@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from safepassage.ops.committer import GroupCommitter
 from safepassage.ops.events import EventError, EventIn, validate_event
 from safepassage.ops.intake import CheckpointCount, acknowledgement, parse_report
-from safepassage.ops.state import Projection, StateSettings, public_state
+from safepassage.ops.state import Projection, PublicProjection, StateSettings
 from safepassage.ops.store import EventStore, User
 
 MAX_BULK = 1000
@@ -97,7 +97,8 @@ class LiveState:
         self.store, self.settings = store, settings
         self.projection = Projection(settings)
         self._lock = threading.Lock()
-        self._public: tuple[tuple[int, int], dict[str, Any]] | None = None
+        self.public_projection = PublicProjection(settings)
+        self._public: tuple[int, dict[str, Any]] | None = None
 
     def refresh(self) -> Projection:
         with self._lock:
@@ -113,19 +114,18 @@ class LiveState:
                     self.projection.apply(e)
 
     def public(self, now: datetime) -> dict[str, Any]:
-        """The public view, recomputed at most once a minute or when the log grows."""
-        key = (self.store.head(), int(now.timestamp() // 60))
-        cached = self._public
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        events: list[Any] = []
-        after = 0
-        while batch := self.store.read(after=after, limit=50_000):
-            events.extend(batch)
-            after = batch[-1].seq
-        view = public_state(events, now, self.settings)
-        self._public = (key, view)
-        return view
+        """The public view, brought forward at most once a minute."""
+        minute = int(now.timestamp() // 60)
+        with self._lock:
+            cached = self._public
+            if cached is not None and cached[0] == minute:
+                return cached[1]
+            cutoff = self.public_projection.advance(
+                lambda after: self.store.read(after=after, limit=10_000), now
+            )
+            view = self.public_projection.view(cutoff)
+            self._public = (minute, view)
+            return view
 
 
 def create_app(

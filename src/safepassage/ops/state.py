@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -90,7 +91,7 @@ class _Corridor:
 
 
 class Projection:
-    """Apply stored events one by one; `corridor_state` and `public_state` read it."""
+    """Apply stored events one by one; `corridor_state` reads it."""
 
     def __init__(self, settings: StateSettings | None = None) -> None:
         self.settings = settings or StateSettings()
@@ -318,44 +319,67 @@ def _status(e: StoredEvent | None) -> dict[str, Any] | None:
     }
 
 
-def public_state(
-    events: list[StoredEvent], now: datetime, settings: StateSettings | None = None
-) -> dict[str, Any]:
-    """What the public sees: per corridor its status, route, window and people and vehicles
-    out (confirmed and unconfirmed apart), as of `public_delay_min` ago. No reporter, no convoy
-    position, no incident details."""
-    settings = settings or StateSettings()
-    cutoff = (now - timedelta(minutes=settings.public_delay_min)).astimezone(UTC)
-    cut = cutoff.isoformat(timespec="microseconds")
-    projection = Projection(settings)
-    for e in events:
-        if e.recorded_at <= cut and parse_time(e.occurred_at) <= cutoff:
-            projection.apply(e)
-    corridors = []
-    for cid in projection.corridor_ids():
-        full = projection.corridor_state(cid, cutoff)
-        status = full["status"]
-        out: dict[str, dict[str, int]] = {"confirmed": _bucket(), "unconfirmed": _bucket()}
-        first = full["route"][0] if full["route"] else None
-        exits = [first] if first in full["checkpoints"] else list(full["checkpoints"])[:1]
-        for cp in exits:
-            for verified, sums in full["checkpoints"][cp]["out"].items():
-                for k, v in sums.items():
-                    out[verified][k] += v
-        corridors.append(
-            {
-                "corridor": cid,
-                "status": status["status"] if status else "unknown",
-                "status_verification": status["verification"] if status else None,
-                "route": full["route"],
-                "window": full["window"],
-                "left_through": exits[0] if exits else None,
-                "out": out,
-            }
-        )
-    return {
-        "as_of": cutoff.isoformat(timespec="minutes"),
-        "delay_min": settings.public_delay_min,
-        "corridors": corridors,
-        "note": "Aggregate and delayed. Confirmed and unconfirmed figures are never added together.",
-    }
+class PublicProjection:
+    """The state as the public sees it: only events recorded and happened at least
+    `public_delay_min` ago. Kept incrementally as the cut-off moves forward (events are read in
+    log order, whose recorded times only grow), so a view costs what is new, not the log."""
+
+    def __init__(self, settings: StateSettings | None = None) -> None:
+        self.settings = settings or StateSettings()
+        self.projection = Projection(self.settings)
+        self.after = 0  # the last log position considered
+        self.pending: list[StoredEvent] = []  # recorded in time, but said to happen later
+
+    def advance(self, read: Callable[[int], list[StoredEvent]], now: datetime) -> datetime:
+        """Apply what the cut-off now admits; `read(after)` returns the next page of the log."""
+        cutoff = (now - timedelta(minutes=self.settings.public_delay_min)).astimezone(UTC)
+        cut = cutoff.isoformat(timespec="microseconds")
+        still = []
+        for e in self.pending:
+            if parse_time(e.occurred_at) <= cutoff:
+                self.projection.apply(e)
+            else:
+                still.append(e)
+        self.pending = still
+        while page := read(self.after):
+            for e in page:
+                if e.recorded_at > cut:
+                    return cutoff
+                self.after = e.seq
+                if parse_time(e.occurred_at) <= cutoff:
+                    self.projection.apply(e)
+                else:
+                    self.pending.append(e)
+        return cutoff
+
+    def view(self, cutoff: datetime) -> dict[str, Any]:
+        """Per corridor its status, route, window and people and vehicles out (confirmed and
+        unconfirmed apart). No reporter, no convoy position, no incident details."""
+        corridors = []
+        for cid in self.projection.corridor_ids():
+            full = self.projection.corridor_state(cid, cutoff)
+            status = full["status"]
+            out: dict[str, dict[str, int]] = {"confirmed": _bucket(), "unconfirmed": _bucket()}
+            first = full["route"][0] if full["route"] else None
+            exits = [first] if first in full["checkpoints"] else list(full["checkpoints"])[:1]
+            for cp in exits:
+                for verified, sums in full["checkpoints"][cp]["out"].items():
+                    for k, v in sums.items():
+                        out[verified][k] += v
+            corridors.append(
+                {
+                    "corridor": cid,
+                    "status": status["status"] if status else "unknown",
+                    "status_verification": status["verification"] if status else None,
+                    "route": full["route"],
+                    "window": full["window"],
+                    "left_through": exits[0] if exits else None,
+                    "out": out,
+                }
+            )
+        return {
+            "as_of": cutoff.isoformat(timespec="minutes"),
+            "delay_min": self.settings.public_delay_min,
+            "corridors": corridors,
+            "note": "Aggregate and delayed. Confirmed and unconfirmed figures are never added together.",
+        }
