@@ -186,3 +186,43 @@ def test_public_projection_waits_for_events_said_to_happen_later(store: EventSto
     assert vehicles(now) == 0  # recorded less than an hour ago
     assert vehicles(now + timedelta(hours=2)) == 5  # the other one is said to happen later
     assert vehicles(now + timedelta(hours=5)) == 12
+
+
+def test_queue_estimate_is_the_last_seen_queue_less_what_left_since() -> None:
+    from safepassage.ops.store import StoredEvent
+
+    def stored(seq: int, at: str, vehicles: int, waiting: int | None = None) -> StoredEvent:
+        data = {
+            "checkpoint": "cp01",
+            "vehicles": vehicles,
+            **({"waiting": waiting} if waiting is not None else {}),
+        }
+        return StoredEvent(
+            seq,
+            f"id-{seq}",
+            "checkpoint_count",
+            "c",
+            at,
+            at,
+            "r",
+            "unverified",
+            None,
+            None,
+            data,
+            "h",
+        )
+
+    p = Projection()
+    p.apply(stored(1, "2022-03-15T10:00:00+00:00", 10, waiting=100))
+    p.apply(stored(2, "2022-03-15T10:30:00+00:00", 30))
+    p.apply(stored(3, "2022-03-15T11:00:00+00:00", 25))
+    state = p.corridor_state("c", datetime(2022, 3, 15, 11, 10, tzinfo=UTC))
+    estimate = state["checkpoints"]["cp01"]["queue_estimate"]
+    assert estimate["vehicles"] == 45 and estimate["seen"] == 100  # 100 - 30 - 25
+    p.apply(stored(4, "2022-03-15T11:05:00+00:00", 80))
+    assert (
+        p.corridor_state("c", datetime(2022, 3, 15, 11, 10, tzinfo=UTC))["checkpoints"]["cp01"][
+            "queue_estimate"
+        ]["vehicles"]
+        == 0
+    )

@@ -183,7 +183,7 @@ class Projection:
                 "out": {k[1]: dict(v) for k, v in cp.totals.items() if k[0] == "out"},
                 "in": {k[1]: dict(v) for k, v in cp.totals.items() if k[0] == "in"},
                 "throughput_vph": round(recent * 60 / s.throughput_window_min, 1),
-                "queue_estimate": cp.waiting[1] if cp.waiting else None,
+                "queue_estimate": _queue_estimate(cp, now_minute),
                 "last_heard": cp.last_heard or None,
             }
             silent_min = (now - parse_time(cp.last_heard)).total_seconds() / 60
@@ -317,6 +317,20 @@ def _status(e: StoredEvent | None) -> dict[str, Any] | None:
         "at": e.occurred_at,
         "verification": e.status,
     }
+
+
+def _queue_estimate(cp: _Checkpoint, now_minute: int) -> dict[str, Any] | None:
+    """The last queue a reporter saw, less the vehicles counted out since (never below 0):
+    vehicles joining the queue since are not seen, so this is a lower bound."""
+    if cp.waiting is None:
+        return None
+    (at, _), seen = cp.waiting
+    since = int(parse_time(at).timestamp() // 60)
+    if now_minute - since <= len(cp.by_minute):
+        passed = sum(cp.by_minute.get(m, 0) for m in range(since + 1, now_minute + 1))
+    else:
+        passed = sum(v for m, v in cp.by_minute.items() if since < m <= now_minute)
+    return {"vehicles": max(0, seen - passed), "seen": seen, "seen_at": at, "kind": "lower bound"}
 
 
 class PublicProjection:
