@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from safepassage.ops.state import Projection
@@ -65,3 +65,39 @@ def test_users_add_and_revoke(tmp_path: Path) -> None:
     assert store.user_for_token(token) is None
     assert cli("users", "revoke", "manhush-7", "--db", db).returncode == 2
     store.close()
+
+
+def test_announce_from_the_plan_gives_etas(tmp_path: Path) -> None:
+    db = str(tmp_path / "a.db")
+    scenario = LOG.parent / "mariupol-2022.yaml"
+    first = cli("ops", "announce", str(scenario), "--corridor", "mariupol", "--db", db)
+    assert first.returncode == 0 and first.stdout.startswith("stored"), first.stderr
+    store = EventStore(db)
+    (announced,) = store.read()
+    route, legs = announced.data["route"], announced.data["legs_min"]
+    assert route[0] == "cp01-mariupol-exit" and route[-1] == "zaporizhzhia"
+    assert len(legs) == len(route) - 1 and 200 < sum(legs) < 600  # about 5 hours of driving
+    from safepassage.ops.events import validate_event
+
+    store.append(
+        [
+            validate_event(
+                {
+                    "id": "00000000-0000-4000-8000-000000000abc",
+                    "type": "waypoint_passage",
+                    "occurred_at": "2022-03-15T09:30:00+02:00",
+                    "corridor": "mariupol",
+                    "data": {"convoy": "c1", "waypoint": "cp01-mariupol-exit"},
+                }
+            )
+        ],
+        "r",
+    )
+    p = Projection()
+    for e in store.read():
+        p.apply(e)
+    store.close()
+    (convoy,) = p.corridor_state("mariupol", datetime(2022, 3, 15, 8, tzinfo=UTC))["convoys"]
+    eta = datetime.fromisoformat(convoy["eta_destination"])
+    expected = datetime.fromisoformat("2022-03-15T09:30:00+02:00") + timedelta(minutes=sum(legs))
+    assert abs(eta - expected) < timedelta(minutes=1)  # reported to the minute

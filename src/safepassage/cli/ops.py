@@ -112,6 +112,25 @@ def ops_replay(
         raise typer.Exit(1)
 
 
+@ops_app.command("announce")
+@handles_errors
+def ops_announce(
+    scenario: Path = typer.Argument(..., help="Scenario YAML file."),
+    corridor: str = typer.Option(..., "--corridor", help="Corridor id in the log."),
+    db: str = DbOption,
+) -> None:
+    """Record the scenario's planned corridor (route, window, minutes per leg) in the log, so
+    that ETAs follow the plan until convoys are observed."""
+    from safepassage.model.prepare import prepare_scenario
+    from safepassage.ops.announce import announcement_from_plan
+
+    event = announcement_from_plan(prepare_scenario(scenario, cut_off="warning"), corridor)
+    (result,) = _store(db).append([event], "planner", action="ops.announce")
+    console.print(
+        f"{result.outcome}: corridor {corridor}, {len(event.data['route'])} stations (#{result.seq})"
+    )
+
+
 @log_app.command("verify")
 @handles_errors
 def log_verify(db: str = DbOption, as_json: bool = JsonOption) -> None:
