@@ -99,5 +99,9 @@ def test_announce_from_the_plan_gives_etas(tmp_path: Path) -> None:
     store.close()
     (convoy,) = p.corridor_state("mariupol", datetime(2022, 3, 15, 8, tzinfo=UTC))["convoys"]
     eta = datetime.fromisoformat(convoy["eta_destination"])
+    halfway = datetime.fromisoformat("2022-03-15T09:30:00+02:00") + timedelta(minutes=legs[0] / 2)
+    (moving,) = p.corridor_state("mariupol", halfway)["convoys"]
+    assert moving["estimated_position"]["share_of_leg"] == 0.5
+    assert moving["estimated_position"]["between"] == [route[0], route[1]]
     expected = datetime.fromisoformat("2022-03-15T09:30:00+02:00") + timedelta(minutes=sum(legs))
     assert abs(eta - expected) < timedelta(minutes=1)  # reported to the minute

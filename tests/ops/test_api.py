@@ -276,6 +276,11 @@ def test_state_alerts_and_etags(env: dict[str, Any]) -> None:
     # Manhush last heard 13:40 (over 60 min); shelling after "open".
     assert kinds == {"convoy_overdue", "checkpoint_silent", "status_contradicted"}
     convoy = state["convoys"][0]
+    # Left Manhush at 12:00 Kyiv with a 60-minute leg; at 16:00 it should long be there.
+    assert convoy["estimated_position"] == {
+        "between": ["cp04-manhush", "berdyansk"],
+        "share_of_leg": 1.0,
+    }
     assert (
         convoy["next_waypoint"] == "berdyansk"
         and convoy["eta_destination"] == "2022-03-15T12:30+00:00"

@@ -246,11 +246,20 @@ class Projection:
         out = {}
         for convoy, (row, eta_next) in c.convoy_cache[1].items():
             overdue = None
+            position = None
             if eta_next is not None:
                 late = (now - eta_next).total_seconds() / 60
                 if late > self.settings.overdue_grace_min:
                     overdue = round(late)
-            out[convoy] = {**row, "overdue_min": overdue}
+                # Share of the leg to the next waypoint covered at the expected pace (capped:
+                # a late convoy is somewhere before it, not past it).
+                leg = (eta_next - parse_time(row["at"])).total_seconds()
+                done = (now - parse_time(row["at"])).total_seconds() / leg if leg > 0 else 1.0
+                position = {
+                    "between": [row["last_waypoint"], row["next_waypoint"]],
+                    "share_of_leg": round(min(max(done, 0.0), 1.0), 2),
+                }
+            out[convoy] = {**row, "estimated_position": position, "overdue_min": overdue}
         return out
 
 
