@@ -73,6 +73,13 @@ def count(vehicles: int, cp: str = "cp04-manhush", **extra: Any) -> dict[str, An
     )
 
 
+def announcement(route: list[str], status: str = "unverified", **data: Any) -> dict[str, Any]:
+    """A corridor announced at 08:00 for 09:00-18:00 (Kyiv time) on 15 March 2022."""
+    window = {"start": "2022-03-15T09:00:00+02:00", "end": "2022-03-15T18:00:00+02:00"}
+    body = {"route": route, "window": window, **data}
+    return event("corridor_announced", body, at="2022-03-15T08:00:00+02:00", status=status)
+
+
 def test_roles_scope_and_authentication(env: dict[str, Any]) -> None:
     c = env["client"]
     assert c.post("/api/v1/events", json=count(5)).status_code == 401
@@ -168,20 +175,7 @@ def test_sms_and_csv_intake(env: dict[str, Any]) -> None:
 def test_public_view_is_delayed_aggregate_and_private(env: dict[str, Any]) -> None:
     c = env["client"]
     post = lambda e, who="coord": c.post("/api/v1/events", json=e, headers=auth(env, who))  # noqa: E731
-    post(
-        event(
-            "corridor_announced",
-            {
-                "route": ["cp04-manhush", "berdyansk", "zaporizhzhia"],
-                "window": {
-                    "start": "2022-03-15T09:00:00+02:00",
-                    "end": "2022-03-15T18:00:00+02:00",
-                },
-            },
-            at="2022-03-15T08:00:00+02:00",
-            status="confirmed",
-        )
-    )
+    post(announcement(["cp04-manhush", "berdyansk", "zaporizhzhia"], status="confirmed"))
     post(
         event(
             "corridor_status",
@@ -232,20 +226,7 @@ def test_public_view_is_delayed_aggregate_and_private(env: dict[str, Any]) -> No
 def test_state_alerts_and_etags(env: dict[str, Any]) -> None:
     c = env["client"]
     post = lambda e, who="coord": c.post("/api/v1/events", json=e, headers=auth(env, who))  # noqa: E731
-    post(
-        event(
-            "corridor_announced",
-            {
-                "route": ["cp04-manhush", "berdyansk", "tokmak"],
-                "window": {
-                    "start": "2022-03-15T09:00:00+02:00",
-                    "end": "2022-03-15T18:00:00+02:00",
-                },
-                "legs_min": [60, 90],
-            },
-            at="2022-03-15T08:00:00+02:00",
-        )
-    )
+    post(announcement(["cp04-manhush", "berdyansk", "tokmak"], legs_min=[60, 90]))
     post(
         event(
             "corridor_status",

@@ -57,6 +57,7 @@ def engine_for(url: str) -> Engine:
             # Checkpoints run in a background thread (`_Checkpointer`), not inside a commit
             # that a reporter is waiting for.
             cur.execute("PRAGMA wal_autocheckpoint=0")
+            cur.execute("PRAGMA journal_size_limit=16777216")  # truncate the log back to 16 MB
             cur.close()
 
         @sa_event.listens_for(engine, "begin")
@@ -167,11 +168,14 @@ def _token_hash(token: str) -> str:
 
 
 class _Checkpointer:
-    """Copies the SQLite write-ahead log into the database every second (PASSIVE: it never
-    blocks the writer), so that no appending transaction pays for a checkpoint."""
+    """Copies the SQLite write-ahead log into the database every second, outside any commit a
+    reporter waits for. PASSIVE never blocks the writer; once the log passes `restart_bytes` a
+    RESTART checkpoint (which waits for the current transaction, then briefly holds off the
+    next) lets the log be reused from its start, so it stays bounded under steady writes."""
 
-    def __init__(self, engine: Engine, every_s: float = 1.0) -> None:
-        self.engine, self.every_s = engine, every_s
+    def __init__(self, engine: Engine, every_s: float = 1.0, restart_bytes: int = 8 << 20) -> None:
+        self.engine, self.every_s, self.restart_bytes = engine, every_s, restart_bytes
+        self.wal = Path(str(engine.url.database) + "-wal")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
         self._thread.start()
@@ -179,9 +183,14 @@ class _Checkpointer:
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
             try:
-                with self.engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-            except sa.exc.DBAPIError:
+                big = self.wal.exists() and self.wal.stat().st_size > self.restart_bytes
+                conn = self.engine.raw_connection()  # autocommit: no transaction around it
+                try:
+                    mode = "RESTART" if big else "PASSIVE"
+                    conn.cursor().execute(f"PRAGMA wal_checkpoint({mode})")
+                finally:
+                    conn.close()
+            except (sa.exc.DBAPIError, OSError):
                 continue  # busy or closing: try again next time
 
     def stop(self) -> None:
