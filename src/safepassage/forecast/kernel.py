@@ -1,12 +1,13 @@
 """The Monte Carlo engine: vehicles through a corridor of stations, one replication per thread.
 
-A replication moves every vehicle station by station. At each station the vehicles are put in
-order of arrival (an insertion sort: the order changes little from one station to the next, so
-this is close to linear), and at a checkpoint they are served first come, first served by the
-lane that can start earliest: exact for FIFO multi-lane queues, including overtaking between
-stations (breakdowns, driver speeds). Everything a replication draws comes from its own
-counter-based generator (splitmix64 seeded from the run's seed and the replication's index), so
-results depend on the seed only: not on threads, chunking or the machine.
+A replication moves every vehicle station by station, keeping their times in passage order
+(position-major arrays, with the vehicle index alongside). At each station the times are
+re-sorted (an insertion sort that is near linear: the order changes little from one station to
+the next), and at a checkpoint vehicles are served first come, first served by the lane that
+can start earliest: exact for FIFO multi-lane queues, including overtaking between stations
+(breakdowns, driver speeds). Everything a replication draws comes from its own counter-based
+generator (splitmix64 seeded from the run's seed and the replication's index, its state kept
+in a register), so results depend on the seed only: not on threads, chunking or the machine.
 
 Time is in seconds from the window's start. Suspensions of the ceasefire freeze all travel and
 inspection; opening hours, lane closures and the no-driving-after-dark rule delay starts.
@@ -31,6 +32,11 @@ _S11 = np.uint64(11)
 _TWO53 = 1.0 / 9007199254740992.0
 DAY = 86400.0
 MAX_SUSPENSIONS = 64
+#: Lane state is kept in fixed arrays of this size.
+MAX_LANES = 8
+NEVER = 1e300
+#: "No breakdown before this many more vehicles" when breakdowns are off.
+_NO_SKIP_END = 1 << 62
 
 
 _jit = cast(Callable[..., Any], njit(cache=True, error_model="numpy"))
@@ -47,48 +53,50 @@ def _mix_py(z: Any) -> Any:
 _mix = _jit_inline(_mix_py)
 
 
-def _uniform_py(state: Any) -> float:
-    """A uniform number in (0, 1) from a splitmix64 state (a one-element uint64 array)."""
-    state[0] = state[0] + _GOLDEN
-    z = _mix(state[0])
+# The generator's state is passed in and returned (a uint64 in a register) rather than kept in
+# a one-element array: the compiler cannot keep an array element in a register across the
+# stores into the time arrays, and the reload sat on every draw's critical path.
+def _uniform_py(state: Any) -> tuple[float, Any]:
+    """A uniform number in (0, 1) and the next splitmix64 state."""
+    state = state + _GOLDEN
+    z = _mix(state)
     # Through int64: converting a uint64 to a double is several instructions on x86-64.
-    return (float(np.int64(z >> _S11)) + 0.5) * _TWO53
+    return (float(np.int64(z >> _S11)) + 0.5) * _TWO53, state
 
 
 _uniform = _jit_inline(_uniform_py)
 
 
-def _normal_py(state: Any, spare: Any) -> float:
-    """A standard normal (Box-Muller; the second value of each pair is kept in `spare`)."""
-    if spare[0] > 0.0:
-        spare[0] = 0.0
-        return float(spare[1])
-    u1 = _uniform(state)
-    u2 = _uniform(state)
-    radius = math.sqrt(-2.0 * math.log(u1))
-    spare[0] = 1.0
-    spare[1] = radius * math.sin(2.0 * math.pi * u2)
-    return radius * math.cos(2.0 * math.pi * u2)
-
-
-_normal = _jit_inline(_normal_py)
-
-
-def _exponential_py(state: Any, mean: float) -> float:
-    return -mean * math.log(_uniform(state))
+def _exponential_py(state: Any, mean: float) -> tuple[float, Any]:
+    u, state = _uniform(state)
+    return -mean * math.log(u), state
 
 
 _exponential = _jit_inline(_exponential_py)
 
 
-def _from_table_py(state: Any, table: Any, row: int) -> float:
+def _from_table_py(state: Any, table: Any, row: int) -> tuple[float, Any]:
     """Inverse-transform sampling from a row of quantiles at evenly spaced probabilities."""
-    x = _uniform(state) * (table.shape[1] - 1)
+    u, state = _uniform(state)
+    x = u * (table.shape[1] - 1)
     q = int(x)
-    return float(table[row, q] + (x - q) * (table[row, q + 1] - table[row, q]))
+    return float(table[row, q] + (x - q) * (table[row, q + 1] - table[row, q])), state
 
 
 _from_table = _jit_inline(_from_table_py)
+
+
+def _gap_py(state: Any, log_q: float) -> tuple[int, Any]:
+    """Vehicles passed over before the next breakdown on a leg (geometric, `log_q` = log(1 - p)):
+    one draw per breakdown instead of one per vehicle, the same Bernoulli process."""
+    if log_q >= 0.0:
+        return _NO_SKIP_END, state
+    u, state = _uniform(state)
+    g = math.log(u) / log_q
+    return (int(g) if g < 4e18 else _NO_SKIP_END), state
+
+
+_gap = _jit_inline(_gap_py)
 
 
 def _next_open_py(t: float, opens: float, closes: float, day_offset: float) -> float:
@@ -134,38 +142,167 @@ def _advance_py(t: float, duration: float, s_start: Any, s_end: Any, n_susp: int
 _advance = _jit_inline(_advance_py)
 
 
-def _insertion_sort_py(order: Any, keys: Any) -> None:
-    """Sort `order` (indices) and `keys` (their keys, in the same positions) together by key;
-    fast when they are nearly sorted already."""
-    n = order.shape[0]
-    for i in range(1, n):
-        k = keys[i]
-        if keys[i - 1] <= k:
-            continue
-        item = order[i]
+def _sort_packed_py(keys: Any) -> None:
+    """Sort nearly sorted floats in place, ascending.
+
+    An insertion sort that keeps the last four places in registers and updates them with
+    min/max, so an element that moves back up to three places costs no branch: in the
+    benchmark corridor over half the elements move at every station (drivers overtake), and a
+    mispredicted branch per element was most of the sort's time. An element that moves back
+    four places or more takes the plain insertion."""
+    n = keys.shape[0]
+    for i in range(1, min(n, 4)):
+        x = keys[i]
         j = i - 1
-        while j >= 0 and keys[j] > k:
+        while j >= 0 and keys[j] > x:
             keys[j + 1] = keys[j]
-            order[j + 1] = order[j]
             j -= 1
-        keys[j + 1] = k
-        order[j + 1] = item
+        keys[j + 1] = x
+    if n <= 4:
+        return
+    # The window: k1..k4 hold places i-1..i-4 (memory there is stale until written back).
+    k1 = keys[3]
+    k2 = keys[2]
+    k3 = keys[1]
+    k4 = keys[0]
+    for i in range(4, n):
+        x = keys[i]
+        if k4 > x:
+            keys[i - 1] = k1
+            keys[i - 2] = k2
+            keys[i - 3] = k3
+            keys[i - 4] = k4
+            j = i - 1
+            while j >= 0 and keys[j] > x:
+                keys[j + 1] = keys[j]
+                j -= 1
+            keys[j + 1] = x
+            k1 = keys[i]
+            k2 = keys[i - 1]
+            k3 = keys[i - 2]
+            k4 = keys[i - 3]
+            continue
+        keys[i - 4] = k4  # leaves the window in place: k4 <= x
+        # x goes in before every window element above it. Written as comparisons that
+        # compile to min/max instructions; all new values are computed before any is
+        # assigned (updating k1 in place let the compiler emit a branch: 20% slower overall).
+        lo1 = k1 if k1 < x else x
+        lo2 = k2 if k2 < x else x
+        n0 = k1 if k1 > x else x
+        n1 = k2 if k2 > lo1 else lo1
+        n2 = k3 if k3 > lo2 else lo2
+        k4 = k3 if k3 < x else x
+        k1 = n0
+        k2 = n1
+        k3 = n2
+    keys[n - 1] = k1
+    keys[n - 2] = k2
+    keys[n - 3] = k3
+    keys[n - 4] = k4
 
 
-_insertion_sort = _jit(_insertion_sort_py)
+_sort_packed = _jit(_sort_packed_py)
 
 
-def _sort_values_py(values: Any) -> None:
-    for i in range(1, values.shape[0]):
-        v = values[i]
-        j = i - 1
-        while j >= 0 and values[j] > v:
-            values[j + 1] = values[j]
-            j -= 1
-        values[j + 1] = v
+def id_bits(n: int) -> int:
+    """Low mantissa bits that carry a vehicle index when times are sorted (at least one)."""
+    width = 1
+    while (1 << width) < n:
+        width += 1
+    return width
 
 
-_sort_values = _jit(_sort_values_py)
+_id_bits = _jit_inline(id_bits)
+
+
+def _sort_with_ids_py(times: Any, ids: Any) -> None:
+    """Sort `times` ascending and permute `ids` (0 <= id < n) with them.
+
+    Each id is written into the low bits of its time's mantissa, so the sort moves one float
+    per element and compares whole values (ties go to the lower id). This moves a time by at
+    most 2**id_bits(n) units in its last place: under 31 microseconds for times below 24 days
+    and n up to 131,072 vehicles, far below anything the model resolves."""
+    n = times.shape[0]
+    bits = times.view(np.int64)
+    mask = np.int64((1 << _id_bits(n)) - 1)
+    keep = ~mask
+    for i in range(n):
+        bits[i] = (bits[i] & keep) | ids[i]
+    _sort_packed(times)
+    for i in range(n):
+        ids[i] = bits[i] & mask
+
+
+_sort_with_ids = _jit(_sort_with_ids_py)
+
+
+def _earliest_start_py(
+    s: float,
+    lane: int,
+    state: Any,
+    open_from: float,
+    open_to: float,
+    opens: float,
+    closes: float,
+    day_offset: float,
+    s_start: Any,
+    s_end: Any,
+    n_susp: int,
+    lane_susp: Any,
+    closed_from: Any,
+    closed_to: Any,
+    closure_every: float,
+    closure_mean: float,
+) -> tuple[float, Any, float, float]:
+    """The first moment >= s when `lane` may start an inspection: inside opening hours,
+    outside suspensions and outside the lane's closures (drawn lazily as its time moves on).
+
+    [open_from, open_to) is an open interval of the station already found; lane_susp[lane]
+    the first suspension not over by the lane's last start. Returns the start, the generator
+    state and the open interval."""
+    while True:
+        before = s
+        if opens >= 0.0 and not open_from <= s < open_to:
+            s = _next_open(s, opens, closes, day_offset)
+            tod = (s + day_offset) % DAY
+            midnight = s - tod
+            open_to = (
+                midnight + closes if opens < closes or tod < closes else midnight + DAY + closes
+            )
+            open_from = s
+        m = lane_susp[lane]
+        while m < n_susp and s_end[m] <= s:
+            m += 1
+        lane_susp[lane] = m
+        if m < n_susp and s_start[m] <= s:
+            s = s_end[m]
+        while closed_to[lane] <= s:
+            gap, state = _exponential(state, closure_every)
+            length, state = _exponential(state, closure_mean)
+            closed_from[lane] = closed_to[lane] + gap
+            closed_to[lane] = closed_from[lane] + length
+        if closed_from[lane] <= s:
+            s = closed_to[lane]
+        if s == before:
+            return s, state, open_from, open_to
+
+
+_earliest_start = _jit_inline(_earliest_start_py)
+
+
+def _clear_until_py(
+    lane: int, open_to: float, s_start: Any, n_susp: int, lane_susp: Any, closed_from: Any
+) -> float:
+    """Up to when starts on `lane` need no check after `_earliest_start`: the next suspension,
+    closure of the lane or closing time, whichever comes first."""
+    until = closed_from[lane]
+    m = lane_susp[lane]
+    if m < n_susp and s_start[m] < until:
+        until = s_start[m]
+    return until if until < open_to else open_to
+
+
+_clear_until = _jit_inline(_clear_until_py)
 
 
 def _one_replication_py(
@@ -193,14 +330,12 @@ def _one_replication_py(
     queue: Any,  # (C, T) int32
     per_day: Any,  # (K, D) people passing per local day (first, out and last station only)
     out_people: Any,  # (1,) people through `out_stage` by the window's end
-    work: Any,  # (6, n) float scratch space of the calling thread
-    order: Any,  # (n,) int scratch space
+    work: Any,  # (3, n) float scratch space of the calling thread
+    vid: Any,  # (n,) int scratch space: the vehicle at each place of `cur`
 ) -> None:
     n = depart.shape[0]
     n_stages = leg_s.shape[0]
-    state = np.empty(1, dtype=np.uint64)
-    state[0] = rep_seed
-    spare = np.zeros(2)
+    state = rep_seed
     day_offset = fparams[0]
     window_end = fparams[1]
     driver_sigma = fparams[2]
@@ -221,130 +356,180 @@ def _one_replication_py(
     s_end = np.empty(MAX_SUSPENSIONS)
     n_susp = 0
     if susp_rate > 0.0:
-        t = _exponential(state, 1.0 / susp_rate)
+        t, state = _exponential(state, 1.0 / susp_rate)
         while t < horizon and n_susp < MAX_SUSPENSIONS:
             s_start[n_susp] = t
-            s_end[n_susp] = t + _exponential(state, susp_mean)
-            t = s_end[n_susp] + _exponential(state, 1.0 / susp_rate)
+            length, state = _exponential(state, susp_mean)
+            s_end[n_susp] = t + length
+            gap, state = _exponential(state, 1.0 / susp_rate)
+            t = s_end[n_susp] + gap
             n_susp += 1
 
+    # Per vehicle (indexed by vehicle): the driver's speed factor. Rows n_stages and
+    # n_stages + 1 of the table hold the driver factor and the lateness.
     driver = work[0]
-    # Rows n_stages and n_stages + 1 of the table hold the driver factor and the lateness.
     for v in range(n):
-        driver[v] = _from_table(state, svc_table, n_stages) if driver_sigma > 0.0 else 1.0
+        if driver_sigma > 0.0:
+            driver[v], state = _from_table(state, svc_table, n_stages)
+        else:
+            driver[v] = 1.0
     road = np.empty(n_stages)
     for k in range(n_stages):
-        road[k] = math.exp(road_sigma * _normal(state, spare) - 0.5 * road_sigma**2)
+        u1, state = _uniform(state)
+        u2, state = _uniform(state)
+        z = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+        road[k] = math.exp(road_sigma * z - 0.5 * road_sigma**2)
 
-    arr = work[1]
-    dep = work[2]
-    passage = work[3]
-    scratch = work[4]
-    for v in range(n):
-        order[v] = v
+    # Per place in passage order: `cur` the times at the current station, `nxt` the next
+    # times being computed (the two swap), `vid` the vehicle at each place.
+    cur = work[1]
+    nxt = work[2]
     # Into the first station: planned departure, lateness, the way from the origin.
     for v in range(n):
         t = depart[v]
         if late_sigma >= 0.0:
-            t += _from_table(state, svc_table, n_stages + 1)
-        arr[v] = _advance(t, access[v] * driver[v] * road[0], s_start, s_end, n_susp)
-        scratch[v] = arr[v]  # `order` is the identity here
+            late, state = _from_table(state, svc_table, n_stages + 1)
+            t += late
+        cur[v] = _advance(t, access[v] * driver[v] * road[0], s_start, s_end, n_susp)
+        vid[v] = v
+    _sort_with_ids(cur, vid)
 
-    lane_free = np.empty(8)
-    lane_closed_from = np.empty(8)
-    lane_closed_to = np.empty(8)
+    lane_free = np.empty(MAX_LANES)
+    lane_clear = np.empty(MAX_LANES)  # starts below this need no check (see _clear_until)
+    lane_susp = np.empty(MAX_LANES, dtype=np.int64)
+    closed_from = np.empty(MAX_LANES)
+    closed_to = np.empty(MAX_LANES)
+    closure_every = 1.0 / closure_rate if closure_rate > 0.0 else 0.0
     for k in range(n_stages):
         if k > 0:
-            # In the previous station's order, so that `scratch` holds keys nearly sorted.
+            # Departures from the previous station (ascending) plus this leg.
+            p = leg_breakdown_p[k]
+            log_q = math.log1p(-p) if p > 0.0 else 0.0
+            skip, state = _gap(state, log_q)
+            leg = leg_s[k] * road[k]
             for i in range(n):
-                v = order[i]
-                t = dep[v]
-                if leg_breakdown_p[k] > 0.0 and _uniform(state) < leg_breakdown_p[k]:
-                    t += _exponential(state, breakdown_mean)
-                travel = leg_s[k] * driver[v] * road[k]
-                t = _advance(t, travel, s_start, s_end, n_susp)
-                arr[v] = t
-                scratch[i] = t
-        _insertion_sort(order, scratch)  # now scratch[i] = arr[order[i]], ascending
-        c = lanes[k]
-        if c > 0:
-            for j in range(c):
-                lane_free[j] = -1e300
-                if closure_rate > 0.0:
-                    lane_closed_from[j] = _exponential(state, 1.0 / closure_rate)
-                    lane_closed_to[j] = lane_closed_from[j] + _exponential(state, closure_mean)
+                t = cur[i]
+                if skip == 0:
+                    delay, state = _exponential(state, breakdown_mean)
+                    t += delay
+                    skip, state = _gap(state, log_q)
                 else:
-                    lane_closed_from[j] = 1e300
-                    lane_closed_to[j] = 1e300
-            simple = open_s[k] < 0.0 and n_susp == 0 and closure_rate <= 0.0
-            for i in range(n):
-                v = order[i]
-                best = 1e300
-                best_lane = 0
-                for j in range(c):
-                    s = max(arr[v], lane_free[j])
-                    for _ in range(0 if simple else 16):
-                        before = s
-                        s = _next_open(s, open_s[k], close_s[k], day_offset)
-                        if n_susp > 0 and s_start[0] <= s < s_end[n_susp - 1]:
-                            for m in range(n_susp):  # no inspection starts in a suspension
-                                if s_start[m] <= s < s_end[m]:
-                                    s = s_end[m]
-                        while lane_closed_to[j] <= s:  # closures that ended: draw the next
-                            lane_closed_from[j] = lane_closed_to[j] + _exponential(
-                                state, 1.0 / closure_rate
+                    skip -= 1
+                cur[i] = _advance(t, leg * driver[vid[i]], s_start, s_end, n_susp)
+            _sort_with_ids(cur, vid)
+        # cur: arrivals at station k, ascending.
+        c = lanes[k]
+        swap = False
+        if c > 0:
+            opens = open_s[k]
+            closes = close_s[k]
+            if opens < 0.0:
+                open_from, open_to = -NEVER, NEVER
+            else:  # an empty interval: the first start looks the hours up
+                open_from, open_to = NEVER, -NEVER
+            for j in range(c):
+                lane_free[j] = -NEVER
+                lane_clear[j] = -NEVER
+                lane_susp[j] = 0
+                if closure_rate > 0.0:
+                    gap, state = _exponential(state, closure_every)
+                    length, state = _exponential(state, closure_mean)
+                    closed_from[j] = gap
+                    closed_to[j] = gap + length
+                else:
+                    closed_from[j] = NEVER
+                    closed_to[j] = NEVER
+            scale = svc_scale[k]
+            if c == 1:
+                free = -NEVER  # one lane: its state in registers
+                clear = -NEVER
+                for i in range(n):
+                    a = cur[i]
+                    s = a if a > free else free
+                    if s >= clear or s < open_from:
+                        s, state, open_from, open_to = _earliest_start(
+                            s, 0, state, open_from, open_to, opens, closes, day_offset,
+                            s_start, s_end, n_susp, lane_susp, closed_from, closed_to,
+                            closure_every, closure_mean,
+                        )  # fmt: skip
+                        clear = _clear_until(0, open_to, s_start, n_susp, lane_susp, closed_from)
+                    service, state = _from_table(state, svc_table, k)
+                    free = _advance(s, service * scale, s_start, s_end, n_susp)
+                    nxt[i] = free
+            else:
+                for i in range(n):
+                    a = cur[i]
+                    # The lane free first: if nothing blocks a start there, no other lane
+                    # can start earlier.
+                    best_lane = 0
+                    free = lane_free[0]
+                    for j in range(1, c):
+                        if lane_free[j] < free:
+                            free = lane_free[j]
+                            best_lane = j
+                    s = a if a > free else free
+                    if s >= lane_clear[best_lane] or s < open_from:
+                        s = NEVER
+                        for j in range(c):
+                            sj = a if a > lane_free[j] else lane_free[j]
+                            sj, state, open_from, open_to = _earliest_start(
+                                sj, j, state, open_from, open_to, opens, closes, day_offset,
+                                s_start, s_end, n_susp, lane_susp, closed_from, closed_to,
+                                closure_every, closure_mean,
+                            )  # fmt: skip
+                            lane_clear[j] = _clear_until(
+                                j, open_to, s_start, n_susp, lane_susp, closed_from
                             )
-                            lane_closed_to[j] = lane_closed_from[j] + _exponential(
-                                state, closure_mean
-                            )
-                        if lane_closed_from[j] <= s:
-                            s = lane_closed_to[j]
-                        if s == before:
-                            break
-                    if s < best:
-                        best = s
-                        best_lane = j
-                service = _from_table(state, svc_table, k) * svc_scale[k]
-                done = _advance(best, service, s_start, s_end, n_susp)
-                lane_free[best_lane] = done
-                dep[v] = done
-                passage[i] = done
-            _sort_values(passage)  # already sorted with one lane; nearly, with several
+                            if sj < s:
+                                s = sj
+                                best_lane = j
+                    service, state = _from_table(state, svc_table, k)
+                    done = _advance(s, service * scale, s_start, s_end, n_susp)
+                    lane_free[best_lane] = done
+                    nxt[i] = done
+                # Several lanes let vehicles pass one another: passage order.
+                _sort_with_ids(nxt, vid)
+            # One lane passes vehicles in arrival order, so nxt is ascending either way.
             row = cp_row[k]
-            a = 0
-            b = 0
+            a_i = 0
+            b_i = 0
             for q in range(sample_t.shape[0]):
                 tq = sample_t[q]
-                while a < n and scratch[a] <= tq:
-                    a += 1
-                while b < n and passage[b] <= tq:
-                    b += 1
-                queue[row, q] = a - b
+                while a_i < n and cur[a_i] <= tq:
+                    a_i += 1
+                while b_i < n and nxt[b_i] <= tq:
+                    b_i += 1
+                queue[row, q] = a_i - b_i
+            through = nxt
+            swap = True
         else:
-            for i in range(n):
-                v = order[i]
-                passage[i] = arr[v]
-                t = arr[v]
-                if overnight[k] and drive_from >= 0.0:
-                    # No driving after dark: stay the night unless the next stop (or the end)
-                    # can be reached in daylight at free-flow pace.
+            through = cur
+            if overnight[k] and drive_from >= 0.0:
+                # No driving after dark: stay the night unless the next stop (or the end) can
+                # be reached in daylight at free-flow pace. Keeps the order.
+                for i in range(n):
+                    t = cur[i]
                     tod = (t + day_offset) % DAY
                     if tod < drive_from:
                         t += drive_from - tod
                     elif tod + ahead_s[k] > drive_to:
                         t += DAY - tod + drive_from
-                dep[v] = t
-        first[k] = passage[0]
-        median[k] = passage[n // 2]
-        last[k] = passage[n - 1]
+                    nxt[i] = t
+                swap = True
+        first[k] = through[0]
+        median[k] = through[n // 2]
+        last[k] = through[n - 1]
         if k == 0 or k == out_stage or k == n_stages - 1:  # the stations reported per day
-            for v in range(n):
-                through = dep[v] if c > 0 else arr[v]
-                day = math.floor((through + day_offset) * (1.0 / DAY))
+            for i in range(n):
+                t = through[i]
+                day = math.floor((t + day_offset) * (1.0 / DAY))
+                pp = people[vid[i]]
                 if 0 <= day < n_days:
-                    per_day[k, day] += people[v]
-                if k == out_stage and through <= window_end:
-                    out_people[0] += people[v]
+                    per_day[k, day] += pp
+                if k == out_stage and t <= window_end:
+                    out_people[0] += pp
+        if swap:
+            cur, nxt = nxt, cur
 
 
 _one_replication = _jit(_one_replication_py)
@@ -383,8 +568,8 @@ def _run_py(
     # One worker per thread, each with its own scratch space, taking every n_workers-th
     # replication; a replication's draws depend only on its index, not on its worker.
     for w in prange(n_workers):
-        work = np.empty((6, n))
-        order = np.empty(n, dtype=np.int64)
+        work = np.empty((3, n))
+        vid = np.empty(n, dtype=np.int64)
         for r in range(w, n_reps, n_workers):
             rep_seed = _mix(base ^ (np.uint64(first_rep + r) * _MIX1))
             _one_replication(
@@ -412,7 +597,7 @@ def _run_py(
                 per_day[r],
                 out_people[r],
                 work,
-                order,
+                vid,
             )
 
 

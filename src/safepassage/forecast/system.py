@@ -17,12 +17,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from safepassage.errors import PlanningError
+from safepassage.forecast.kernel import MAX_LANES
 from safepassage.model.prepare import PreparedScenario
 from safepassage.model.scenario import ForecastSpec, Spread, parse_hours
 from safepassage.plan.result import Plan
-
-#: The kernel keeps lane state in fixed arrays of this size.
-MAX_LANES = 8
 
 
 @dataclass(frozen=True)
