@@ -40,8 +40,23 @@ def run_child(code: str, env: dict[str, str] | None = None) -> dict[str, float]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+def cpu_model() -> str:
+    """The processor's name from /proc/cpuinfo (VMs here change between Intel and AMD, and
+    timings with them)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return (
+        f"{platform.machine()}, {cpu_model()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def table(rows: list[tuple[str, str, str, str]]) -> str:

@@ -480,6 +480,13 @@ def _one_replication_py(
                             lane_clear[j] = _clear_until(
                                 j, open_to, s_start, n_susp, lane_susp, closed_from
                             )
+                            # Every moment from the query to sj is blocked for this lane, so it
+                            # is not free before sj whichever lane this vehicle takes. Keeping
+                            # that also keeps the lane's later queries at or after its lazily
+                            # drawn closures and its suspension pointer (without it a lane
+                            # passed over during a closure served inside it once the closure
+                            # had been drawn past).
+                            lane_free[j] = sj
                             if sj < s:
                                 s = sj
                                 best_lane = j
