@@ -67,8 +67,12 @@ def test_inspection_tables_have_the_stated_mean_and_spread() -> None:
             breakdowns={"per_100km": 2.0, "mean_delay_min": 30},
             driver_cv=0.15,
         ),
+        ForecastSpec(
+            lane_closures={"per_day": 8.0, "mean_duration_h": 1.0},
+            suspensions={"per_day": 2.0, "mean_duration_h": 0.5},
+        ),
     ],
-    ids=["plain", "suspensions-breakdowns"],
+    ids=["plain", "suspensions-breakdowns", "lane-closures"],
 )
 def test_distributions_equal_a_simpy_model_of_the_same_system(spec: ForecastSpec) -> None:
     """Two-sample Kolmogorov-Smirnov on 300 replications each (fixed seeds) for the first,

@@ -1,10 +1,13 @@
 """A SimPy model of the same corridor system: the reference the vectorised engine is tested
 and benchmarked against (needs `simpy`, a development dependency).
 
-One process per vehicle; each checkpoint is a `simpy.Resource` with one unit per lane (FIFO).
-Draws come from numpy's exact generators (the engine samples inspection times from quantile
-tables), and events are scheduled by SimPy instead of sorted, so agreement checks the engine's
-ordering, lane choice and sampling. Lane closures are not modelled here.
+One process per vehicle and one per checkpoint lane: a vehicle joins its checkpoint's FIFO queue
+(a `simpy.Store`), and a lane that is free and open (inside hours, outside suspensions and its
+own closures) takes the vehicle at the head, so the head vehicle starts at the first moment any
+lane can start it: the engine's rule, reached by events instead of by computing each lane's
+earliest start. Closures are drawn per lane as whole intervals, not lazily per query. Draws
+come from numpy's exact generators (the engine samples inspection times from quantile tables),
+so agreement checks the engine's ordering, lane choice, blocking and sampling.
 """
 
 from __future__ import annotations
@@ -36,6 +39,39 @@ def _advance(t: float, duration: float, suspensions: list[tuple[float, float]]) 
                 return t
         t = max(t, b)
     return t + remaining
+
+
+class _Closures:
+    """One lane's closures: a Poisson process of intervals drawn as far as asked (numpy)."""
+
+    def __init__(self, rng: np.random.Generator, rate_per_s: float, mean_s: float) -> None:
+        self.rng, self.rate, self.mean = rng, rate_per_s, mean_s
+        self.pending: list[tuple[float, float]] = []
+        self.drawn_to = 0.0
+
+    def next_after(self, t: float) -> tuple[float, float]:
+        """The first closure that ends after t (asked with t never decreasing)."""
+        if self.rate <= 0:
+            return math.inf, math.inf
+        while self.pending and self.pending[0][1] <= t:
+            self.pending.pop(0)
+        while not self.pending:
+            start = self.drawn_to + self.rng.exponential(1 / self.rate)
+            self.drawn_to = start + self.rng.exponential(self.mean)
+            if self.drawn_to > t:
+                self.pending.append((start, self.drawn_to))
+        return self.pending[0]
+
+
+def _closing_time(t: float, opens: float, closes: float, day_offset: float) -> float:
+    """When the daily hours that contain t end (t inside them); inf for always open."""
+    if opens < 0:
+        return math.inf
+    tod = (t + day_offset) % DAY
+    midnight = t - tod
+    if opens < closes or tod < closes:
+        return midnight + closes
+    return midnight + DAY + closes
 
 
 def _service(rng: np.random.Generator, station: Any) -> float:
@@ -73,13 +109,56 @@ def simulate_once(
             t = end + rng.exponential(1 / susp_rate)
     driver = np.exp(driver_sigma * rng.standard_normal(n) - driver_sigma**2 / 2)
     road = np.exp(road_sigma * rng.standard_normal(k_st) - road_sigma**2 / 2)
+    closure_rate, closure_mean = f[8], f[9]
     env = simpy.Environment()
-    lanes = {
-        k: simpy.Resource(env, capacity=s.lanes)
-        for k, s in enumerate(stations)
-        if s.kind == "checkpoint"
-    }
+    queues = {k: simpy.Store(env) for k, s in enumerate(stations) if s.kind == "checkpoint"}
     passage = np.full((k_st, n), np.nan)
+
+    def first_start(t: float, k: int, closures: _Closures) -> float:
+        """The first moment >= t when the lane may start an inspection."""
+        while True:
+            before = t
+            t = _next_open(t, inp.open_s[k], inp.close_s[k], day_offset)
+            for a, b in suspensions:
+                if a <= t < b:
+                    t = b
+            a, b = closures.next_after(t)
+            if a <= t:
+                t = b
+            if t == before:
+                return t
+
+    def next_block(t: float, k: int, closures: _Closures) -> float:
+        """The first moment after t (an open moment) when a start would be blocked."""
+        until = min(
+            _closing_time(t, inp.open_s[k], inp.close_s[k], day_offset),
+            closures.next_after(t)[0],
+        )
+        for a, _ in suspensions:
+            if a > t:
+                return min(until, a)
+        return until
+
+    def lane(k: int, closures: _Closures):  # type: ignore[no-untyped-def]
+        while True:
+            start = first_start(env.now, k, closures)
+            yield env.timeout(start - env.now)
+            take = queues[k].get()
+            until = next_block(env.now, k, closures)
+            if until < math.inf:
+                yield take | env.timeout(until - env.now)
+            else:
+                yield take
+            if not take.triggered:  # blocked before a vehicle came: wait for the lane again
+                take.cancel()
+                continue
+            start = first_start(env.now, k, closures)  # a vehicle at the very moment it blocks
+            yield env.timeout(start - env.now)
+            done = _advance(env.now, _service(rng, stations[k]), suspensions)
+            yield env.timeout(done - env.now)
+            inspected = take.value
+            assert inspected is not None
+            inspected.succeed()
 
     def vehicle(v: int):  # type: ignore[no-untyped-def]
         t = system.depart_s[v]
@@ -95,19 +174,9 @@ def simulate_once(
                 arrive = _advance(t, s.leg_s * driver[v] * road[k], suspensions)
             yield env.timeout(arrive - env.now)
             if s.kind == "checkpoint":
-                with lanes[k].request() as turn:
-                    yield turn
-                    start = env.now
-                    for _ in range(16):
-                        before = start
-                        start = _next_open(start, inp.open_s[k], inp.close_s[k], day_offset)
-                        for a, b in suspensions:
-                            if a <= start < b:
-                                start = b
-                        if start == before:
-                            break
-                    done = _advance(start, _service(rng, s), suspensions)
-                    yield env.timeout(done - env.now)
+                inspected = env.event()
+                yield queues[k].put(inspected)
+                yield inspected
                 passage[k, v] = env.now
             else:
                 passage[k, v] = env.now
@@ -118,9 +187,11 @@ def simulate_once(
                     elif tod + inp.ahead_s[k] > drive_to:
                         yield env.timeout(DAY - tod + drive_from)
 
-    for v in range(n):
-        env.process(vehicle(v))
-    env.run()
+    for k in queues:
+        for _ in range(stations[k].lanes):
+            env.process(lane(k, _Closures(rng, closure_rate, closure_mean)))
+    # Lanes never finish (closures go on): run until every vehicle is through.
+    env.run(until=env.all_of([env.process(vehicle(v)) for v in range(n)]))
     ordered = np.sort(passage, axis=1)
     out = system.out_index
     return {
