@@ -221,6 +221,29 @@ def test_public_view_is_delayed_aggregate_and_private(env: dict[str, Any]) -> No
     (corridor,) = view.json()["corridors"]
     assert corridor["status"] == "open" and corridor["out"]["confirmed"]["vehicles"] == 100
     assert corridor["out"]["unconfirmed"]["vehicles"] == 50  # kept apart, never added
+    cap = c.get("/api/v1/public/cap/mariupol.xml")  # the same view as a CAP 1.2 alert
+    assert cap.status_code == 200 and cap.headers["content-type"].startswith("application/cap+xml")
+    assert "<certainty>Observed</certainty>" in cap.text
+    for secret in ("manhush-reporter-7", "council-desk", "convoy-3", "Ivan", "shelling"):
+        assert secret not in cap.text, secret
+    assert c.get("/api/v1/public/cap/nowhere.xml").status_code == 404
+
+
+def test_situation_report_and_hxl_for_readers(env: dict[str, Any]) -> None:
+    c = env["client"]
+    post = lambda e, who="coord": c.post("/api/v1/events", json=e, headers=auth(env, who))  # noqa: E731
+    post(announcement(["cp04-manhush", "zaporizhzhia"]))
+    post(count(100, status="confirmed", at="2022-03-15T12:00:00+02:00"), "rep")
+    post(count(50, at="2022-03-15T12:30:00+02:00"), "rep")
+    sitrep = c.get("/api/v1/state/mariupol/sitrep.md", headers=auth(env, "obs"))
+    assert sitrep.status_code == 200 and sitrep.headers["content-type"].startswith("text/markdown")
+    assert "| cp04-manhush | 100 veh, 0 bus, 400 ppl | 50 veh, 0 bus, 200 ppl |" in sitrep.text
+    hxl = c.get("/api/v1/state/mariupol/hxl.csv", headers=auth(env, "coord"))
+    assert hxl.status_code == 200 and hxl.text.splitlines()[1].startswith("#date+reported")
+    assert len(hxl.text.splitlines()) == 4  # header, hashtags, confirmed row, unconfirmed row
+    assert c.get("/api/v1/state/mariupol/hxl.csv", headers=auth(env, "rep")).status_code == 403
+    assert c.get("/api/v1/state/mariupol/sitrep.md").status_code == 401
+    assert c.get("/api/v1/state/nowhere/sitrep.md", headers=auth(env, "obs")).status_code == 404
 
 
 def test_state_alerts_and_etags(env: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import Path as FastApiPath
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.exc import DBAPIError
@@ -30,6 +31,9 @@ from safepassage.ops.events import EventError, EventIn, validate_event
 from safepassage.ops.intake import CheckpointCount, acknowledgement, parse_report
 from safepassage.ops.state import Projection, PublicProjection, StateSettings
 from safepassage.ops.store import EventStore, User
+from safepassage.report.cap import alert_xml, public_alerts
+from safepassage.report.hxl import hxl_csv
+from safepassage.report.sitrep import sitrep_markdown
 
 MAX_BULK = 1000
 WRITE_ROLES = {"admin", "coordinator", "reporter"}
@@ -307,6 +311,43 @@ def create_app(
         """For the public and families: aggregate and delayed; no token needed."""
         response.headers["Cache-Control"] = "public, max-age=60"
         return live.public(clock())
+
+    @app.get("/api/v1/state/{corridor}/sitrep.md", response_class=PlainTextResponse)
+    def get_sitrep(
+        corridor: Annotated[str, FastApiPath(pattern=ID_PATTERN, max_length=64)],
+        user: Annotated[User, Depends(reader)],
+    ) -> PlainTextResponse:
+        """The corridor's situation report (Markdown): status, counts confirmed and unconfirmed
+        apart, queues, convoys and ETAs, alerts, incidents."""
+        state = live.refresh().corridor_state(corridor, clock())
+        if not state["known"]:
+            raise HTTPException(404, f"no events for corridor {corridor!r}")
+        return PlainTextResponse(sitrep_markdown(state), media_type="text/markdown")
+
+    @app.get("/api/v1/state/{corridor}/hxl.csv", response_class=PlainTextResponse)
+    def get_hxl(
+        corridor: Annotated[str, FastApiPath(pattern=ID_PATTERN, max_length=64)],
+        user: Annotated[User, Depends(reader)],
+    ) -> PlainTextResponse:
+        """The corridor's checkpoint counts as HXL-tagged CSV."""
+        state = live.refresh().corridor_state(corridor, clock())
+        if not state["known"]:
+            raise HTTPException(404, f"no events for corridor {corridor!r}")
+        return PlainTextResponse(hxl_csv([state]), media_type="text/csv")
+
+    @app.get("/api/v1/public/cap/{corridor}.xml", response_class=Response)
+    def get_cap(
+        corridor: Annotated[str, FastApiPath(pattern=ID_PATTERN, max_length=64)],
+    ) -> Response:
+        """The corridor's public status as a CAP 1.2 alert (aggregate and delayed; no token)."""
+        alerts = public_alerts(live.public(clock()), corridor=corridor)
+        if not alerts:
+            raise HTTPException(404, f"nothing public yet for corridor {corridor!r}")
+        return Response(
+            alert_xml(alerts[0]),
+            media_type="application/cap+xml",
+            headers={"Cache-Control": "public, max-age=60"},
+        )
 
     @app.post("/api/v1/intake/sms", response_class=PlainTextResponse)
     async def post_sms(

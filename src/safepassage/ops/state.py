@@ -394,6 +394,7 @@ class PublicProjection:
                     "corridor": cid,
                     "status": status["status"] if status else "unknown",
                     "status_verification": status["verification"] if status else None,
+                    "status_at": status["at"] if status else None,
                     "route": full["route"],
                     "window": full["window"],
                     "left_through": exits[0] if exits else None,

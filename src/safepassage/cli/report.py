@@ -1,0 +1,124 @@
+"""`safepassage report sitrep|hxl|cap`: situation reports and exports from the operations log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import cast
+
+import typer
+
+from safepassage.cli.common import console, handles_errors, write_output
+from safepassage.cli.ops import DbOption, _store
+from safepassage.errors import Problem, SafePassageError
+
+app = typer.Typer(
+    help="Situation reports and exports (CAP 1.2, HXL CSV) from the operations log.",
+    no_args_is_help=True,
+)
+OutOption = typer.Option(None, "--out", "-o", help="Write to this file instead of printing.")
+AtOption = typer.Option(
+    None, "--at", help="State as of this time (ISO 8601 with offset; default: now)."
+)
+
+
+def _at(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise SafePassageError(
+            Problem(
+                f"--at {text!r} is not a time with its offset",
+                hint="write it like 2022-03-15T14:00+02:00",
+            )
+        )
+    return value
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+    else:
+        write_output(out, text)
+        console.print(f"wrote {out}")
+
+
+def _known(states: list[dict[str, object]], corridor: str) -> None:
+    if not states or not states[0].get("known"):
+        raise SafePassageError(
+            Problem(f"no events for corridor {corridor!r} in the log", hint="check --corridor")
+        )
+
+
+@app.command("sitrep")
+@handles_errors
+def sitrep(
+    corridor: str = typer.Option(..., "--corridor", help="Corridor id in the log."),
+    db: str = DbOption,
+    at: str | None = AtOption,
+    out: Path | None = OutOption,
+) -> None:
+    """A situation report (Markdown) for coordinators: status, counts confirmed and
+    unconfirmed apart, queues, convoys and ETAs, alerts, incidents."""
+    from safepassage.report import live_states
+    from safepassage.report.sitrep import sitrep_markdown
+
+    states = live_states(_store(db), [corridor], _at(at))
+    _known(states, corridor)
+    _emit(sitrep_markdown(states[0]), out)
+
+
+@app.command("hxl")
+@handles_errors
+def hxl(
+    corridor: list[str] = typer.Option([], "--corridor", help="Corridor id (default: all)."),
+    db: str = DbOption,
+    at: str | None = AtOption,
+    out: Path | None = OutOption,
+) -> None:
+    """Checkpoint counts as HXL-tagged CSV (one row per direction and verification)."""
+    from safepassage.report import live_states
+    from safepassage.report.hxl import hxl_csv
+
+    states = live_states(_store(db), corridor or None, _at(at))
+    for name, state in zip(corridor, states, strict=False):
+        _known([state], name)
+    _emit(hxl_csv(states), out)
+
+
+@app.command("cap")
+@handles_errors
+def cap(
+    corridor: str = typer.Option(..., "--corridor", help="Corridor id in the log."),
+    db: str = DbOption,
+    at: str | None = AtOption,
+    public_delay_min: float = typer.Option(60.0, "--public-delay", help="Minutes of delay."),
+    sender: str = typer.Option("safepassage@localhost", "--sender", help="CAP sender id."),
+    status: str = typer.Option("Actual", "--status", help="Actual, Exercise, Test or Draft."),
+    web: str | None = typer.Option(None, "--web", help="Public page with more information."),
+    out: Path | None = OutOption,
+) -> None:
+    """A CAP 1.2 alert of the corridor's public status (aggregate and delayed)."""
+    from safepassage.ops.state import StateSettings
+    from safepassage.report import public_view
+    from safepassage.report.cap import CapOptions, CapStatus, alert_xml, public_alerts
+
+    if status not in ("Actual", "Exercise", "System", "Test", "Draft"):
+        raise SafePassageError(
+            Problem(f"--status {status!r} is not a CAP status", hint="Actual, Exercise or Test")
+        )
+    view = public_view(_store(db), _at(at), StateSettings(public_delay_min=public_delay_min))
+    options = CapOptions(sender=sender, status=cast(CapStatus, status), web=web)
+    alerts = public_alerts(view, options, corridor)
+    if not alerts:
+        raise SafePassageError(
+            Problem(
+                f"corridor {corridor!r} has nothing public yet",
+                hint=f"events appear {public_delay_min:g} min after they happen (--public-delay)",
+            )
+        )
+    _emit(alert_xml(alerts[0]).decode("utf-8"), out)

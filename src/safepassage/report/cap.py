@@ -1,0 +1,182 @@
+"""CAP 1.2 alerts (OASIS Common Alerting Protocol) for a corridor's public status.
+
+Made from the public view only (aggregate and delayed: no reporter, convoy or incident detail),
+so an alert can be passed to any warning system or broadcaster. The verification of the status
+becomes CAP's certainty; people out are given confirmed and unconfirmed apart, never summed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from xml.etree import ElementTree as ET
+
+from safepassage.report.text import local_time, zone_of
+
+NS = "urn:oasis:names:tc:emergency:cap:1.2"
+CapStatus = Literal["Actual", "Exercise", "System", "Test", "Draft"]
+
+#: The corridor's verification -> CAP certainty. A party's claim is not an observation.
+CERTAINTY = {"confirmed": "Observed", "claimed": "Possible", "unverified": "Unknown"}
+#: The corridor's status -> (response type, urgency, headline word).
+RESPONSE = {
+    "open": ("Evacuate", "Immediate", "OPEN"),
+    "suspended": ("Avoid", "Immediate", "SUSPENDED"),
+    "closed": ("Avoid", "Expected", "CLOSED"),
+    "unknown": ("Monitor", "Unknown", "STATUS UNKNOWN"),
+}
+
+
+@dataclass(frozen=True)
+class CapOptions:
+    sender: str = "safepassage@localhost"  # who issues the alert (an address or URI)
+    sender_name: str = "safepassage"
+    status: CapStatus = "Actual"
+    language: str = "en"
+    web: str | None = None  # a public page with more information
+    contact: str | None = None
+    expires_after: timedelta = timedelta(hours=2)
+
+
+def cap_time(value: datetime) -> str:
+    """CAP's date-time: seconds, an explicit offset, and "-00:00" for UTC (never "Z")."""
+    text = value.astimezone(UTC).replace(microsecond=0).isoformat()
+    return text.replace("+00:00", "-00:00")
+
+
+def _identifier(sender: str, corridor: str, as_of: datetime) -> str:
+    # CAP forbids spaces, commas and the characters < and & in identifiers.
+    safe = re.sub(r"[^A-Za-z0-9_.:@-]", "_", f"{sender}:{corridor}")
+    return f"{safe}:{as_of.astimezone(UTC):%Y%m%dT%H%MZ}"
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{NS}}}{tag}")
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _pair(parent: ET.Element, tag: str, name: str, value: str) -> None:
+    element = _sub(parent, tag)
+    _sub(element, "valueName", name)
+    _sub(element, "value", value)
+
+
+def _people_line(out: dict[str, dict[str, int]]) -> str:
+    confirmed, unconfirmed = out["confirmed"], out["unconfirmed"]
+    return (
+        f"People out: {confirmed['people']:,} confirmed ({confirmed['vehicles']:,} vehicles, "
+        f"{confirmed['buses']:,} buses); a further {unconfirmed['people']:,} reported but "
+        f"not confirmed ({unconfirmed['vehicles']:,} vehicles, {unconfirmed['buses']:,} buses). "
+        "The two figures are not added together."
+    )
+
+
+def _window_ended(window: dict[str, str], as_of: datetime) -> datetime | None:
+    end = window.get("end")
+    if end is None:
+        return None
+    ended = datetime.fromisoformat(end)
+    return ended if ended <= as_of else None
+
+
+def corridor_alert(
+    corridor: dict[str, Any], as_of: datetime, sent: datetime, options: CapOptions | None = None
+) -> ET.Element:
+    """One CAP alert for one corridor of the public view (`PublicProjection.view`), whose
+    figures are as of `as_of` and made public at `sent`."""
+    opts = options or CapOptions()
+    status = corridor["status"]
+    verification = corridor.get("status_verification") or "unverified"
+    response, urgency, word = RESPONSE.get(status, RESPONSE["unknown"])
+    route = corridor.get("route") or []
+    window = corridor.get("window") or {}
+    ended = _window_ended(window, as_of)
+    zone = zone_of(window)
+    if ended is not None and status == "open":
+        # An open status past the agreed window is not a reason to set out: say so.
+        response, urgency = "Monitor", "Unknown"
+        word = f"OPEN, BUT THE AGREED WINDOW ENDED {local_time(ended, zone)}"
+    ET.register_namespace("", NS)
+    alert = ET.Element(f"{{{NS}}}alert")
+    _sub(alert, "identifier", _identifier(opts.sender, corridor["corridor"], as_of))
+    _sub(alert, "sender", opts.sender)
+    _sub(alert, "sent", cap_time(sent))
+    _sub(alert, "status", opts.status)
+    _sub(alert, "msgType", "Alert")
+    _sub(alert, "scope", "Public")
+    _sub(
+        alert,
+        "note",
+        "Aggregate and delayed public status from safepassage; verification: " + verification,
+    )
+    info = _sub(alert, "info")
+    _sub(info, "language", opts.language)
+    _sub(info, "category", "Safety")
+    _sub(info, "category", "Transport")
+    _sub(info, "event", "Humanitarian corridor status")
+    _sub(info, "responseType", response)
+    _sub(info, "urgency", urgency)
+    _sub(info, "severity", "Severe")
+    _sub(info, "certainty", CERTAINTY.get(verification, "Unknown"))
+    _sub(info, "effective", cap_time(sent))
+    _sub(info, "expires", cap_time(sent + opts.expires_after))
+    _sub(info, "senderName", opts.sender_name)
+    _sub(info, "headline", f"Corridor {corridor['corridor']}: {word} ({verification})")
+    lines = []
+    if corridor.get("status_at"):
+        said = datetime.fromisoformat(corridor["status_at"])
+        lines.append(f"Status {status} reported at {local_time(said, zone)} ({verification}).")
+    if route:
+        lines.append("Route: " + " - ".join(route) + ".")
+    if window.get("start") and window.get("end"):
+        start, end = (local_time(datetime.fromisoformat(window[k]), zone) for k in ("start", "end"))
+        lines.append(f"Agreed window: {start} to {end}" + (" (ended)." if ended else "."))
+    lines.append(_people_line(corridor["out"]))
+    lines.append(f"Figures as of {local_time(as_of, zone)}, published with a delay.")
+    _sub(info, "description", "\n".join(lines))
+    if status == "open" and ended is None:
+        _sub(
+            info,
+            "instruction",
+            "Use only the announced route and hours. Status can change without notice: check "
+            "again before leaving.",
+        )
+    elif status in ("suspended", "closed"):
+        _sub(info, "instruction", "Do not travel on the corridor route until it is open again.")
+    if opts.web:
+        _sub(info, "web", opts.web)
+    if opts.contact:
+        _sub(info, "contact", opts.contact)
+    _pair(info, "parameter", "corridor", corridor["corridor"])
+    _pair(info, "parameter", "status_verification", verification)
+    for verified in ("confirmed", "unconfirmed"):
+        for key in ("people", "vehicles", "buses"):
+            _pair(info, "parameter", f"{key}_out_{verified}", str(corridor["out"][verified][key]))
+    area = _sub(info, "area")
+    _sub(area, "areaDesc", "Corridor route: " + (" - ".join(route) if route else "not announced"))
+    return alert
+
+
+def alert_xml(alert: ET.Element) -> bytes:
+    """The alert as a UTF-8 XML document."""
+    ET.indent(alert)
+    return bytes(ET.tostring(alert, encoding="utf-8", xml_declaration=True))
+
+
+def public_alerts(
+    view: dict[str, Any], options: CapOptions | None = None, corridor: str | None = None
+) -> list[ET.Element]:
+    """CAP alerts for the corridors of a public view (or just `corridor`). Each is dated when
+    its figures became public (their time plus the view's delay), so the same view always
+    gives the same alert."""
+    as_of = datetime.fromisoformat(view["as_of"])
+    sent = as_of + timedelta(minutes=view["delay_min"])
+    return [
+        corridor_alert(c, as_of, sent, options)
+        for c in view["corridors"]
+        if corridor is None or c["corridor"] == corridor
+    ]

@@ -1,0 +1,146 @@
+"""A situation report (Markdown) of one corridor for coordinators, from its live state.
+
+Every figure says where it comes from and how far it is verified: the status with who said it,
+counts with confirmed and unconfirmed in separate columns (never summed), the queue as the
+lower bound it is, ETAs with what they are based on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from safepassage.report.text import local_time, zone_of
+
+
+def _fmt(sums: dict[str, int] | None) -> str:
+    if not sums:
+        return "0"
+    return f"{sums['vehicles']:,} veh, {sums['buses']:,} bus, {sums['people']:,} ppl"
+
+
+def _status_line(status: dict[str, Any] | None, zone: datetime | None) -> str:
+    if status is None:
+        return "no status reported"
+    return (
+        f"**{status['status'].upper()}** ({status['verification']}; said by "
+        f"{status['said_by']} at {local_time(status['at'], zone)})"
+    )
+
+
+def _cell(text: object) -> str:
+    # A pipe inside a value would break the Markdown table.
+    return str(text).replace("|", "/")
+
+
+def sitrep_markdown(state: dict[str, Any], *, title: str | None = None) -> str:
+    """The report of a corridor state (`Projection.corridor_state`)."""
+    if not state.get("known"):
+        return f"# Situation report: {state['corridor']}\n\nNothing recorded for this corridor.\n"
+    window = state.get("window")
+    zone = zone_of(window, datetime.fromisoformat(state["as_of"]))
+    lines = [
+        f"# {title or 'Situation report'}: corridor {state['corridor']}",
+        "",
+        f"As of {local_time(state['as_of'], zone)} (log up to event #{state['events_applied']}).",
+        "",
+        "## Status",
+        "",
+        f"- Latest: {_status_line(state['status'], zone)}",
+        f"- Latest confirmed: {_status_line(state['last_confirmed_status'], zone)}",
+    ]
+    if window:
+        lines.append(
+            f"- Window: {local_time(window['start'], zone)} to {local_time(window['end'], zone)}"
+        )
+    if state.get("route"):
+        lines.append("- Route: " + " - ".join(state["route"]))
+    lines += [
+        "",
+        "## Checkpoints",
+        "",
+        "Counts as reported. Confirmed and unconfirmed are kept apart and never added; the "
+        "queue is a lower bound (last vehicles seen waiting, less those counted out since).",
+        "",
+        "| checkpoint | out, confirmed | out, unconfirmed | in, confirmed | in, unconfirmed "
+        "| vehicles/h (last hour) | queue (at least) | last heard |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for cp_id, cp in state["checkpoints"].items():
+        queue = cp["queue_estimate"]
+        lines.append(
+            "| "
+            + " | ".join(
+                _cell(x)
+                for x in (
+                    cp_id,
+                    _fmt(cp["out"].get("confirmed")),
+                    _fmt(cp["out"].get("unconfirmed")),
+                    _fmt(cp["in"].get("confirmed")),
+                    _fmt(cp["in"].get("unconfirmed")),
+                    cp["throughput_vph"],
+                    queue["vehicles"] if queue else "not reported",
+                    local_time(cp["last_heard"], zone) if cp["last_heard"] else "never",
+                )
+            )
+            + " |"
+        )
+    if not state["checkpoints"]:
+        lines.append("| (no counts yet) | | | | | | | |")
+    lines += ["", "## Convoys", ""]
+    if state["convoys"]:
+        lines += [
+            "ETAs from the median leg times observed for other convoys, else the announced "
+            "plan's leg times.",
+            "",
+            "| convoy | last waypoint | at | next | ETA next | ETA destination | overdue |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for cv in state["convoys"]:
+            overdue = f"{cv['overdue_min']} min" if cv["overdue_min"] is not None else "no"
+            lines.append(
+                "| "
+                + " | ".join(
+                    _cell(x or "-")
+                    for x in (
+                        cv["id"],
+                        cv["last_waypoint"],
+                        local_time(cv["at"], zone),
+                        cv["next_waypoint"],
+                        cv["eta_next"] and local_time(cv["eta_next"], zone),
+                        cv["eta_destination"] and local_time(cv["eta_destination"], zone),
+                        overdue,
+                    )
+                )
+                + " |"
+            )
+    else:
+        lines.append("No convoy passages reported.")
+    lines += ["", "## Alerts", ""]
+    lines += [f"- {_alert(a)}" for a in state["alerts"]] or ["None."]
+    lines += ["", "## Incidents", ""]
+    kinds = Counter((i["kind"], i["status"]) for i in state["incidents"])
+    lines += [
+        f"- {kind}: {n} ({verification})" for (kind, verification), n in sorted(kinds.items())
+    ] or ["None reported."]
+    lines += [
+        "",
+        "---",
+        "Figures from the corridor's append-only event log (safepassage). Each count keeps its "
+        "reporter and source in the log; `safepassage log verify` checks that nothing in it was "
+        "changed.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _alert(a: dict[str, Any]) -> str:
+    kind = a["kind"]
+    if kind == "checkpoint_silent":
+        return f"Checkpoint {a['checkpoint']} silent for {a['minutes']} min while the corridor is open."
+    if kind == "convoy_overdue":
+        return f"Convoy {a['convoy']} overdue at {a['at']} by {a['minutes']} min."
+    if kind == "status_contradicted":
+        return f"Open status contradicted: {a['incident_kind']} reported (incident time {a['at']})."
+    return str(a)

@@ -1,0 +1,51 @@
+"""`safepassage report sitrep|hxl|cap` through the real command, on the reconstructed log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli.test_cli import cli
+from tests.conftest import shared_file
+
+LOG = Path(__file__).resolve().parents[2] / "scenarios" / "mariupol-2022-log.jsonl"
+CORRIDOR = "mariupol-zaporizhzhia"
+
+
+def _db(tmp_path: Path) -> str:
+    db = str(tmp_path / "ops.db")
+    assert cli("ops", "replay", str(LOG), "--db", db).returncode == 0
+    return db
+
+
+def test_report_commands_on_the_mariupol_log(tmp_path: Path) -> None:
+    import xmlschema
+
+    db = _db(tmp_path)
+    sitrep = cli(
+        "report", "sitrep", "--corridor", CORRIDOR, "--db", db, "--at", "2022-03-15T14:00+02:00"
+    )
+    assert sitrep.returncode == 0, sitrep.stderr
+    assert "# Situation report: corridor mariupol-zaporizhzhia" in sitrep.stdout
+    assert "said by Mariupol city council" in sitrep.stdout
+    hxl = cli("report", "hxl", "--db", db, "--out", str(tmp_path / "counts.csv"))
+    assert hxl.returncode == 0, hxl.stderr
+    lines = (tmp_path / "counts.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[1].startswith("#date+reported,#loc+corridor+code")
+    assert any("cp01-mariupol-exit,out,unconfirmed,6500" in line for line in lines[2:])
+    cap = cli("report", "cap", "--corridor", CORRIDOR, "--db", db, "--public-delay", "0")
+    assert cap.returncode == 0, cap.stderr
+    xmlschema.XMLSchema(str(shared_file("cap/CAP-v1.2.xsd"))).validate(cap.stdout)
+
+
+def test_report_mistakes_are_named(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    unknown = cli("report", "sitrep", "--corridor", "nowhere", "--db", db)
+    assert unknown.returncode == 2 and "nowhere" in unknown.stderr
+    bad_at = cli("report", "hxl", "--db", db, "--at", "15 March")
+    assert bad_at.returncode == 2 and "--at" in bad_at.stderr and "offset" in bad_at.stderr
+    not_yet = cli("report", "cap", "--corridor", CORRIDOR, "--db", db)  # 60 min delay
+    assert not_yet.returncode == 2 and "public" in not_yet.stderr
+    bad_status = cli("report", "cap", "--corridor", CORRIDOR, "--db", db, "--status", "Real")
+    assert bad_status.returncode == 2 and "CAP status" in bad_status.stderr
+    for result in (unknown, bad_at, not_yet, bad_status):
+        assert "Traceback" not in result.stderr
