@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi import Path as FastApiPath
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from sqlalchemy.exc import DBAPIError
 
 from safepassage.ops.committer import GroupCommitter
@@ -34,6 +34,7 @@ from safepassage.ops.store import EventStore, User
 from safepassage.report.cap import alert_xml, public_alerts
 from safepassage.report.hxl import hxl_csv
 from safepassage.report.sitrep import sitrep_markdown
+from safepassage.web.public import public_page_html
 
 MAX_BULK = 1000
 WRITE_ROLES = {"admin", "coordinator", "reporter"}
@@ -309,6 +310,20 @@ def create_app(
     @app.get("/api/v1/public/status")
     def get_public(response: Response) -> dict[str, Any]:
         """For the public and families: aggregate and delayed; no token needed."""
+        response.headers["Cache-Control"] = "public, max-age=60"
+        return live.public(clock())
+
+    @app.get("/status", response_class=HTMLResponse)
+    def get_status_page() -> HTMLResponse:
+        """The public status page (HTML, no script; JSON twin: /status.json)."""
+        return HTMLResponse(
+            public_page_html(live.public(clock())),
+            headers={"Cache-Control": "public, max-age=60"},
+        )
+
+    @app.get("/status.json")
+    def get_status_json(response: Response) -> dict[str, Any]:
+        """The public status page's data (the same as /api/v1/public/status)."""
         response.headers["Cache-Control"] = "public, max-age=60"
         return live.public(clock())
 

@@ -223,6 +223,7 @@ class Projection:
             "as_of": now.isoformat(timespec="seconds"),
             "route": route,
             "window": announced.data["window"] if announced else None,
+            "expected_trip_min": _trip_min(announced),
             "status": _status(status),
             "last_confirmed_status": _status(confirmed),
             "checkpoints": checkpoints,
@@ -317,6 +318,12 @@ def _convoy_positions(
     return out
 
 
+def _trip_min(announced: StoredEvent | None) -> float | None:
+    """The announced minutes from the first station to the last (the plan's legs), if given."""
+    legs = announced.data.get("legs_min") if announced else None
+    return round(sum(legs)) if legs else None
+
+
 def _status(e: StoredEvent | None) -> dict[str, Any] | None:
     if e is None:
         return None
@@ -397,6 +404,7 @@ class PublicProjection:
                     "status_at": status["at"] if status else None,
                     "route": full["route"],
                     "window": full["window"],
+                    "expected_trip_min": full["expected_trip_min"],
                     "left_through": exits[0] if exits else None,
                     "out": out,
                 }

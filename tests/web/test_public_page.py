@@ -1,0 +1,201 @@
+"""The public status page: what it says, what it must never show, that it needs nothing from
+elsewhere, and that a real Chromium renders it from a real server."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from safepassage.ops.api import create_app
+from safepassage.ops.events import validate_event
+from safepassage.ops.state import StateSettings
+from safepassage.ops.store import EventStore
+from tests.ops.test_reliability import free_port
+
+REPORTER = "manhush-reporter-7"
+
+
+def _event(kind: str, at: datetime, data: dict[str, Any], status: str = "unverified") -> Any:
+    return validate_event(
+        {
+            "id": str(uuid.uuid4()),
+            "type": kind,
+            "occurred_at": at.isoformat(),
+            "corridor": "mariupol",
+            "status": status,
+            "data": data,
+        }
+    )
+
+
+def _fill(store: EventStore, now: datetime) -> None:
+    """A corridor open now (window until 8 h from now), counts confirmed and not, a convoy and
+    an incident whose details must stay private."""
+    window = {
+        "start": (now - timedelta(hours=3)).astimezone().isoformat(),
+        "end": (now + timedelta(hours=8)).astimezone().isoformat(),
+    }
+    store.append(
+        [
+            _event(
+                "corridor_announced",
+                now - timedelta(hours=4),
+                {
+                    "route": ["cp01", "manhush", "zaporizhzhia"],
+                    "window": window,
+                    "legs_min": [90, 215],
+                },
+                "confirmed",
+            ),
+            _event(
+                "corridor_status",
+                now - timedelta(hours=3),
+                {"status": "open", "said_by": "ICRC"},
+                "confirmed",
+            ),
+            _event(
+                "checkpoint_count",
+                now - timedelta(hours=2),
+                {"checkpoint": "cp01", "vehicles": 160, "people": 640},
+                "confirmed",
+            ),
+            _event(
+                "checkpoint_count",
+                now - timedelta(hours=1),
+                {"checkpoint": "cp01", "vehicles": 90, "people": 350},
+            ),
+            _event(
+                "waypoint_passage",
+                now - timedelta(hours=1),
+                {"convoy": "convoy-3", "waypoint": "manhush"},
+            ),
+            _event(
+                "incident",
+                now - timedelta(minutes=90),
+                {"kind": "shelling", "place": "manhush", "note": "driver Ivan hurt"},
+            ),
+        ],
+        REPORTER,
+    )
+
+
+def test_public_page_answers_and_keeps_private_things_out(tmp_path: Path) -> None:
+    store = EventStore(str(tmp_path / "ops.db"))
+    now = datetime.now(UTC)
+    _fill(store, now)
+    clock = [now]
+    app = create_app(store, settings=StateSettings(public_delay_min=30), clock=lambda: clock[0])
+    c = TestClient(app)
+    assert "No corridor to report" in c.get("/status").text  # just recorded: not public yet
+    clock[0] = now + timedelta(hours=1)  # an hour later: everything is past the delay
+    page = c.get("/status")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    text = page.text
+    assert ">OPEN<" in text and "Status confirmed" in text
+    assert "cp01 &rarr; manhush &rarr; zaporizhzhia" in text
+    assert "about 5 h 5 min" in text  # 90 + 215 announced minutes
+    assert "<td>640</td>" in text and "<td>350</td>" in text and "990" not in text  # apart
+    assert "30 minutes later" in text
+    for secret in (REPORTER, "convoy-3", "shelling", "Ivan", "ICRC"):
+        assert secret not in text, secret
+    # Nothing from anywhere else: no script, no external address, no stylesheet link.
+    assert "<script" not in text and "<link" not in text
+    assert not re.search(r"(src|href)=\"(https?:)?//", text)
+    assert len(text.encode()) < 12_000  # a few kilobytes for bad connections
+    assert c.get("/status.json").json() == c.get("/api/v1/public/status").json()
+    store.close()
+
+
+def test_open_after_the_window_is_not_shown_as_go(tmp_path: Path) -> None:
+    store = EventStore(str(tmp_path / "ops.db"))
+    now = datetime.now(UTC)
+    _fill(store, now)
+    later = now + timedelta(hours=12)  # the window ended 4 h before
+    app = create_app(store, settings=StateSettings(public_delay_min=30), clock=lambda: later)
+    text = TestClient(app).get("/status").text
+    assert "OPEN, BUT THE WINDOW HAS ENDED" in text and ">OPEN<" not in text
+    store.close()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (python3 dev.py test installs it)")
+def test_chromium_renders_the_page_from_a_real_server(tmp_path: Path) -> None:
+    db = str(tmp_path / "ops.db")
+    store = EventStore(db)
+    _fill(store, datetime.now(UTC) - timedelta(hours=1))
+    store.close()
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "safepassage",
+                "serve",
+                "--db",
+                db,
+                "--port",
+                str(port),
+                "--public-delay",
+                "0",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if (
+                    httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code
+                    == 200
+                ):
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        profile = tempfile.mkdtemp(prefix="sp-chromium-")
+        shot = tmp_path / "status.png"
+        flags = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--window-size=420,900",
+        ]
+        url = f"http://127.0.0.1:{port}/status"
+        dom = subprocess.run(
+            [str(CHROMIUM), *flags, "--dump-dom", url], capture_output=True, text=True, timeout=60
+        )
+        assert dom.returncode == 0, dom.stderr[-2000:]
+        assert "Corridor mariupol" in dom.stdout and ">OPEN<" in dom.stdout
+        assert "<td>640</td>" in dom.stdout
+        subprocess.run(
+            [str(CHROMIUM), *flags, f"--screenshot={shot}", url], capture_output=True, timeout=60
+        )
+        assert shot.exists() and shot.stat().st_size > 5_000  # something was drawn
+        shutil.rmtree(profile, ignore_errors=True)
+    finally:
+        proc.terminate()
+        proc.wait(10)
