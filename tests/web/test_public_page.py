@@ -4,17 +4,11 @@ elsewhere, and that a real Chromium renders it from a real server."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -22,7 +16,7 @@ from safepassage.ops.api import create_app
 from safepassage.ops.events import validate_event
 from safepassage.ops.state import StateSettings
 from safepassage.ops.store import EventStore
-from tests.ops.test_reliability import free_port
+from tests.web.browser import CHROMIUM, NO_CHROMIUM, chromium, served
 
 REPORTER = "manhush-reporter-7"
 
@@ -129,73 +123,17 @@ def test_open_after_the_window_is_not_shown_as_go(tmp_path: Path) -> None:
     store.close()
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (python3 dev.py test installs it)")
+@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
 def test_chromium_renders_the_page_from_a_real_server(tmp_path: Path) -> None:
     db = str(tmp_path / "ops.db")
     store = EventStore(db)
     _fill(store, datetime.now(UTC) - timedelta(hours=1))
     store.close()
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as err:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "safepassage",
-                "serve",
-                "--db",
-                db,
-                "--port",
-                str(port),
-                "--public-delay",
-                "0",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if (
-                    httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code
-                    == 200
-                ):
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        profile = tempfile.mkdtemp(prefix="sp-chromium-")
-        shot = tmp_path / "status.png"
-        flags = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            "--window-size=420,900",
-        ]
-        url = f"http://127.0.0.1:{port}/status"
-        dom = subprocess.run(
-            [str(CHROMIUM), *flags, "--dump-dom", url], capture_output=True, text=True, timeout=60
-        )
+    with served(db, tmp_path / "serve.log") as base:
+        dom = chromium(f"{base}/status", "--dump-dom")
         assert dom.returncode == 0, dom.stderr[-2000:]
         assert "Corridor mariupol" in dom.stdout and ">OPEN<" in dom.stdout
         assert "<td>640</td>" in dom.stdout
-        subprocess.run(
-            [str(CHROMIUM), *flags, f"--screenshot={shot}", url], capture_output=True, timeout=60
-        )
+        shot = tmp_path / "status.png"
+        chromium(f"{base}/status", f"--screenshot={shot}", "--window-size=420,900")
         assert shot.exists() and shot.stat().st_size > 5_000  # something was drawn
-        shutil.rmtree(profile, ignore_errors=True)
-    finally:
-        proc.terminate()
-        proc.wait(10)

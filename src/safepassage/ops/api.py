@@ -34,6 +34,7 @@ from safepassage.ops.store import EventStore, User
 from safepassage.report.cap import alert_xml, public_alerts
 from safepassage.report.hxl import hxl_csv
 from safepassage.report.sitrep import sitrep_markdown
+from safepassage.web.dashboard import DASHBOARD_HTML
 from safepassage.web.public import public_page_html
 
 MAX_BULK = 1000
@@ -52,6 +53,12 @@ SCOPED_FIELD = {"checkpoint_count": "checkpoint", "waypoint_passage": "convoy"}
 ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 CorridorQuery = Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)]
 INTAKE_NAMESPACE = uuid.UUID("5afe9a55-0000-4000-8000-000000002022")
+#: The pages load nothing from anywhere: the browser enforces it even if markup got in.
+PUBLIC_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'"
+CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "connect-src 'self'; form-action 'none'"
+)
 
 
 class RateLimiter:
@@ -318,7 +325,7 @@ def create_app(
         """The public status page (HTML, no script; JSON twin: /status.json)."""
         return HTMLResponse(
             public_page_html(live.public(clock())),
-            headers={"Cache-Control": "public, max-age=60"},
+            headers={"Cache-Control": "public, max-age=60", "Content-Security-Policy": PUBLIC_CSP},
         )
 
     @app.get("/status.json")
@@ -326,6 +333,18 @@ def create_app(
         """The public status page's data (the same as /api/v1/public/status)."""
         response.headers["Cache-Control"] = "public, max-age=60"
         return live.public(clock())
+
+    @app.get("/dashboard", response_class=HTMLResponse)
+    def get_dashboard() -> HTMLResponse:
+        """The coordinators' dashboard (the page itself is public; its data needs a token)."""
+        return HTMLResponse(
+            DASHBOARD_HTML, headers={"Cache-Control": "no-cache", "Content-Security-Policy": CSP}
+        )
+
+    @app.get("/api/v1/state")
+    def get_corridors(user: Annotated[User, Depends(reader)]) -> dict[str, list[str]]:
+        """The corridors in the log."""
+        return {"corridors": live.refresh().corridor_ids()}
 
     @app.get("/api/v1/state/{corridor}/sitrep.md", response_class=PlainTextResponse)
     def get_sitrep(
