@@ -31,10 +31,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(db: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def server(db: str, port: int, *options: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`safepassage serve` on `port`, once it answers; stopped afterwards."""
     log = open(Path(tempfile.gettempdir()) / f"sp-serve-{port}.log", "w+b")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "safepassage", "serve", "--db", db, "--port", str(port)],
+        [sys.executable, "-m", "safepassage", "serve", "--db", db, "--port", str(port), *options],
         stdout=subprocess.DEVNULL,
         stderr=log,
     )

@@ -44,7 +44,7 @@ def test_chromium_runs_the_dashboard_against_a_real_server(tmp_path: Path) -> No
     _fill(store, datetime.now(UTC) - timedelta(hours=1))
     token = store.add_user("desk", "coordinator")
     store.close()
-    with served(db, tmp_path / "serve.log") as base:
+    with served(db) as base:
         # The virtual time budget lets the page's script fetch and draw before the DOM is read.
         dom = chromium(
             f"{base}/dashboard#token={token}", "--virtual-time-budget=15000", "--dump-dom"

@@ -129,7 +129,7 @@ def test_chromium_renders_the_page_from_a_real_server(tmp_path: Path) -> None:
     store = EventStore(db)
     _fill(store, datetime.now(UTC) - timedelta(hours=1))
     store.close()
-    with served(db, tmp_path / "serve.log") as base:
+    with served(db) as base:
         dom = chromium(f"{base}/status", "--dump-dom")
         assert dom.returncode == 0, dom.stderr[-2000:]
         assert "Corridor mariupol" in dom.stdout and ">OPEN<" in dom.stdout
