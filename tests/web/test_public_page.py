@@ -100,7 +100,7 @@ def test_public_page_answers_and_keeps_private_things_out(tmp_path: Path) -> Non
     assert ">OPEN<" in text and "Status confirmed" in text
     assert "cp01 &rarr; manhush &rarr; zaporizhzhia" in text
     assert "about 5 h 5 min" in text  # 90 + 215 announced minutes
-    assert "<td>640</td>" in text and "<td>350</td>" in text and "990" not in text  # apart
+    assert "<b>640</b>" in text and "<b>350</b>" in text and "990" not in text  # apart
     assert "30 minutes later" in text
     for secret in (REPORTER, "convoy-3", "shelling", "Ivan", "ICRC"):
         assert secret not in text, secret
@@ -123,6 +123,40 @@ def test_open_after_the_window_is_not_shown_as_go(tmp_path: Path) -> None:
     store.close()
 
 
+def test_public_page_in_ukrainian(tmp_path: Path) -> None:
+    """By `?lang=uk` or by the browser's language; every phrase translated, the figures the
+    same; an unknown language falls back to English."""
+    store = EventStore(str(tmp_path / "ops.db"))
+    now = datetime.now(UTC)
+    _fill(store, now)
+    later = now + timedelta(hours=1)  # everything is past the delay
+    c = TestClient(
+        create_app(store, settings=StateSettings(public_delay_min=30), clock=lambda: later)
+    )
+    asked = c.get("/status?lang=uk")
+    by_browser = c.get("/status", headers={"Accept-Language": "uk-UA,uk;q=0.9,en;q=0.5"})
+    for page in (asked, by_browser):
+        assert page.headers["content-language"] == "uk" and 'lang="uk"' in page.text
+        assert ">ВІДКРИТО<" in page.text and "Стан: підтверджено" in page.text
+        assert "Маршрут" in page.text and "близько 5 год 5 хв" in page.text
+        assert "Люди: <b>640</b>" in page.text and "<b>350</b>" in page.text
+        assert "Confirmed" not in page.text and "OPEN" not in page.text  # nothing left over
+    assert ">OPEN<" in c.get("/status", headers={"Accept-Language": "fr-FR"}).text
+    assert c.get("/status?lang=english").status_code == 422
+    store.close()
+
+
+def test_every_language_has_every_phrase() -> None:
+    from safepassage.web.public import TEXT
+
+    keys = set(TEXT["en"])
+    for lang, table in TEXT.items():
+        assert set(table) == keys, lang
+        for key, phrase in table.items():
+            fields = sorted(f for f in re.findall(r"{(\w+)}", TEXT["en"][key]))
+            assert sorted(re.findall(r"{(\w+)}", phrase)) == fields, (lang, key)
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
 def test_chromium_renders_the_page_from_a_real_server(tmp_path: Path) -> None:
     db = str(tmp_path / "ops.db")
@@ -133,7 +167,7 @@ def test_chromium_renders_the_page_from_a_real_server(tmp_path: Path) -> None:
         dom = chromium(f"{base}/status", "--dump-dom")
         assert dom.returncode == 0, dom.stderr[-2000:]
         assert "Corridor mariupol" in dom.stdout and ">OPEN<" in dom.stdout
-        assert "<td>640</td>" in dom.stdout
+        assert "<b>640</b>" in dom.stdout
         shot = tmp_path / "status.png"
         chromium(f"{base}/status", f"--screenshot={shot}", "--window-size=420,900")
         assert shot.exists() and shot.stat().st_size > 5_000  # something was drawn

@@ -35,7 +35,7 @@ from safepassage.report.cap import alert_xml, public_alerts
 from safepassage.report.hxl import hxl_csv
 from safepassage.report.sitrep import sitrep_markdown
 from safepassage.web.dashboard import DASHBOARD_HTML
-from safepassage.web.public import public_page_html
+from safepassage.web.public import pick_language, public_page_html
 
 MAX_BULK = 1000
 WRITE_ROLES = {"admin", "coordinator", "reporter"}
@@ -321,11 +321,21 @@ def create_app(
         return live.public(clock())
 
     @app.get("/status", response_class=HTMLResponse)
-    def get_status_page() -> HTMLResponse:
-        """The public status page (HTML, no script; JSON twin: /status.json)."""
+    def get_status_page(
+        lang: Annotated[str | None, Query(pattern="^[a-z]{2}$")] = None,
+        accept_language: Annotated[str | None, Header(max_length=500)] = None,
+    ) -> HTMLResponse:
+        """The public status page (HTML, no script; JSON twin: /status.json), in English or
+        Ukrainian (`lang`, else the browser's Accept-Language)."""
+        language = pick_language(lang, accept_language)
         return HTMLResponse(
-            public_page_html(live.public(clock())),
-            headers={"Cache-Control": "public, max-age=60", "Content-Security-Policy": PUBLIC_CSP},
+            public_page_html(live.public(clock()), language),
+            headers={
+                "Cache-Control": "public, max-age=60",
+                "Content-Security-Policy": PUBLIC_CSP,
+                "Content-Language": language,
+                "Vary": "Accept-Language",
+            },
         )
 
     @app.get("/status.json")
