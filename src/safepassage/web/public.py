@@ -45,7 +45,7 @@ TEXT: dict[str, dict[str, str]] = {
         "in_progress": "(in progress as of this report).",
         "trip": "Expected journey along the route: about {h} h {m} min without waiting at "
         "checkpoints.",
-        "out_caption": "Out through {through} so far. The two figures below are never added together.",
+        "out_caption": "Out through {through} so far. Confirmed and unconfirmed are never added together.",
         "first_checkpoint": "the first checkpoint",
         "people": "People",
         "vehicles": "Vehicles",
@@ -82,7 +82,7 @@ TEXT: dict[str, dict[str, str]] = {
         "in_progress": "(триває на час цього звіту).",
         "trip": "Очікувана тривалість поїздки маршрутом: близько {h} год {m} хв без очікування "
         "на блокпостах.",
-        "out_caption": "Виїхали через {through} на цей час. Дві цифри нижче ніколи не додаються.",
+        "out_caption": "Виїхали через {through} на цей час. Підтверджені й непідтверджені цифри ніколи не додаються.",
         "first_checkpoint": "перший блокпост",
         "people": "Люди",
         "vehicles": "Автомобілі",
