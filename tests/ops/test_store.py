@@ -219,6 +219,8 @@ def test_queue_estimate_is_the_last_seen_queue_less_what_left_since() -> None:
     state = p.corridor_state("c", datetime(2022, 3, 15, 11, 10, tzinfo=UTC))
     estimate = state["checkpoints"]["cp01"]["queue_estimate"]
     assert estimate["vehicles"] == 45 and estimate["seen"] == 100  # 100 - 30 - 25
+    # 55 vehicles out in the last hour: 45 waiting take at least 49 minutes at that pace.
+    assert state["checkpoints"]["cp01"]["wait_estimate"]["minutes"] == 49
     p.apply(stored(4, "2022-03-15T11:05:00+00:00", 80))
     assert (
         p.corridor_state("c", datetime(2022, 3, 15, 11, 10, tzinfo=UTC))["checkpoints"]["cp01"][

@@ -179,6 +179,7 @@ def test_sitrep_shows_status_sources_and_both_columns(store: EventStore) -> None
     row = next(line for line in text.splitlines() if line.startswith("| cp01-exit"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[1] == "120 veh, 0 bus, 480 ppl" and cells[2] == "70 veh, 0 bus, 300 ppl"
+    assert "| wait (at least) |" in text and cells[7] == "-"  # no queue reported
     assert "999" not in text
     unknown = sitrep_markdown(live_states(store, ["nowhere"], AT)[0])
     assert "Nothing recorded" in unknown

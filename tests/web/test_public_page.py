@@ -171,3 +171,27 @@ def test_chromium_renders_the_page_from_a_real_server(tmp_path: Path) -> None:
         shot = tmp_path / "status.png"
         chromium(f"{base}/status", f"--screenshot={shot}", "--window-size=420,900")
         assert shot.exists() and shot.stat().st_size > 5_000  # something was drawn
+
+
+def test_exit_wait_is_shown_as_a_lower_bound_in_both_languages() -> None:
+    from safepassage.web.public import public_page_html
+
+    corridor = {
+        "corridor": "mariupol",
+        "status": "open",
+        "status_verification": "confirmed",
+        "status_at": "2022-03-15T07:05:00+00:00",
+        "route": ["cp01", "zaporizhzhia"],
+        "window": {"start": "2022-03-15T09:00:00+02:00", "end": "2022-03-15T18:00:00+02:00"},
+        "expected_trip_min": None,
+        "left_through": "cp01",
+        "exit_wait": {"minutes": 135, "queue_seen_at": "2022-03-15T09:40:00+00:00"},
+        "out": {k: {"people": 0, "vehicles": 0, "buses": 0} for k in ("confirmed", "unconfirmed")},
+    }
+    view = {"as_of": "2022-03-15T10:00+00:00", "delay_min": 60, "corridors": [corridor]}
+    english = public_page_html(view, "en")
+    assert "Waiting at cp01: at least about 2 h 15 min" in english
+    assert "queue last reported 2022-03-15 11:40 (UTC+0200)" in english
+    assert "Очікування на cp01: щонайменше близько 2 год 15 хв" in public_page_html(view, "uk")
+    corridor["exit_wait"] = None
+    assert "Waiting at" not in public_page_html(view, "en")

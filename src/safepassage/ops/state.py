@@ -179,11 +179,14 @@ class Projection:
         now_minute = int(now.timestamp() // 60)
         for cp_id, cp in sorted(c.checkpoints.items()):
             recent = sum(cp.by_minute.get(m, 0) for m in range(window_from + 1, now_minute + 1))
+            throughput = round(recent * 60 / s.throughput_window_min, 1)
+            queue = _queue_estimate(cp, now_minute)
             checkpoints[cp_id] = {
                 "out": {k[1]: dict(v) for k, v in cp.totals.items() if k[0] == "out"},
                 "in": {k[1]: dict(v) for k, v in cp.totals.items() if k[0] == "in"},
-                "throughput_vph": round(recent * 60 / s.throughput_window_min, 1),
-                "queue_estimate": _queue_estimate(cp, now_minute),
+                "throughput_vph": throughput,
+                "queue_estimate": queue,
+                "wait_estimate": _wait_estimate(queue, throughput),
                 "last_heard": cp.last_heard or None,
             }
             silent_min = (now - parse_time(cp.last_heard)).total_seconds() / 60
@@ -349,6 +352,18 @@ def _queue_estimate(cp: _Checkpoint, now_minute: int) -> dict[str, Any] | None:
     return {"vehicles": max(0, seen - passed), "seen": seen, "seen_at": at, "kind": "lower bound"}
 
 
+def _wait_estimate(queue: dict[str, Any] | None, throughput_vph: float) -> dict[str, Any] | None:
+    """How long the queue takes to clear at the last hour's pace: a lower bound like the queue
+    itself (and only as good as that pace holds); none without a queue or a pace."""
+    if queue is None or throughput_vph <= 0:
+        return None
+    return {
+        "minutes": round(queue["vehicles"] / throughput_vph * 60),
+        "queue_seen_at": queue["seen_at"],
+        "kind": "lower bound, at the last hour's pace",
+    }
+
+
 class PublicProjection:
     """The state as the public sees it: only events recorded and happened at least
     `public_delay_min` ago. Kept incrementally as the cut-off moves forward (events are read in
@@ -406,6 +421,7 @@ class PublicProjection:
                     "window": full["window"],
                     "expected_trip_min": full["expected_trip_min"],
                     "left_through": exits[0] if exits else None,
+                    "exit_wait": full["checkpoints"][exits[0]]["wait_estimate"] if exits else None,
                     "out": out,
                 }
             )

@@ -61,11 +61,12 @@ def sitrep_markdown(state: dict[str, Any], *, title: str | None = None) -> str:
         "## Checkpoints",
         "",
         "Counts as reported. Confirmed and unconfirmed are kept apart and never added; the "
-        "queue is a lower bound (last vehicles seen waiting, less those counted out since).",
+        "queue is a lower bound (last vehicles seen waiting, less those counted out since), and "
+        "so is the wait (that queue at the last hour's pace).",
         "",
         "| checkpoint | out, confirmed | out, unconfirmed | in, confirmed | in, unconfirmed "
-        "| vehicles/h (last hour) | queue (at least) | last heard |",
-        "|---|---|---|---|---|---|---|---|",
+        "| vehicles/h (last hour) | queue (at least) | wait (at least) | last heard |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for cp_id, cp in state["checkpoints"].items():
         queue = cp["queue_estimate"]
@@ -81,13 +82,14 @@ def sitrep_markdown(state: dict[str, Any], *, title: str | None = None) -> str:
                     _fmt(cp["in"].get("unconfirmed")),
                     cp["throughput_vph"],
                     queue["vehicles"] if queue else "not reported",
+                    f"{cp['wait_estimate']['minutes']} min" if cp.get("wait_estimate") else "-",
                     local_time(cp["last_heard"], zone) if cp["last_heard"] else "never",
                 )
             )
             + " |"
         )
     if not state["checkpoints"]:
-        lines.append("| (no counts yet) | | | | | | | |")
+        lines.append("| (no counts yet) | | | | | | | | |")
     lines += ["", "## Convoys", ""]
     if state["convoys"]:
         lines += [

@@ -98,11 +98,12 @@ function render(s) {
   cps.appendChild(el("p", "Confirmed and unconfirmed are never added. Queue: a lower bound.", "muted"));
   cps.appendChild(table(
     ["checkpoint", "out, confirmed", "out, unconfirmed", "in, confirmed", "in, unconfirmed",
-     "veh/h", "queue (at least)", "last heard"],
+     "veh/h", "queue (at least)", "wait (at least)", "last heard"],
     Object.entries(s.checkpoints).map(([id, c]) => [
       id, sums(c.out.confirmed), sums(c.out.unconfirmed), sums(c.in.confirmed),
       sums(c.in.unconfirmed), c.throughput_vph,
-      c.queue_estimate ? c.queue_estimate.vehicles : "not reported", c.last_heard || "never"])));
+      c.queue_estimate ? c.queue_estimate.vehicles : "not reported",
+      c.wait_estimate ? c.wait_estimate.minutes + " min" : "-", c.last_heard || "never"])));
   v.appendChild(cps);
   const cv = el("section");
   cv.appendChild(el("h3", "Convoys"));

@@ -47,6 +47,8 @@ TEXT: dict[str, dict[str, str]] = {
         "checkpoints.",
         "out_caption": "Out through {through} so far. Confirmed and unconfirmed are never added together.",
         "first_checkpoint": "the first checkpoint",
+        "wait": "Waiting at {through}: at least about {h} h {m} min at the last hour's pace "
+        "(queue last reported {time}).",
         "people": "People",
         "vehicles": "Vehicles",
         "buses": "Buses",
@@ -84,6 +86,8 @@ TEXT: dict[str, dict[str, str]] = {
         "на блокпостах.",
         "out_caption": "Виїхали через {through} на цей час. Підтверджені й непідтверджені цифри ніколи не додаються.",
         "first_checkpoint": "перший блокпост",
+        "wait": "Очікування на {through}: щонайменше близько {h} год {m} хв за темпом останньої "
+        "години (черга востаннє повідомлена {time}).",
         "people": "Люди",
         "vehicles": "Автомобілі",
         "buses": "Автобуси",
@@ -170,6 +174,11 @@ def _corridor(t: dict[str, str], c: dict[str, Any], as_of: datetime) -> str:
         for key in ("confirmed", "unconfirmed")
     )
     through = escape(c["left_through"]) if c.get("left_through") else t["first_checkpoint"]
+    wait = c.get("exit_wait")
+    if wait:
+        seen = escape(local_time(wait["queue_seen_at"], zone))
+        h, m = divmod(wait["minutes"], 60)
+        trip += f"<p>{t['wait'].format(through=through, h=h, m=m, time=seen)}</p>"
     return f"""<section aria-label="{escape(c["corridor"])}">
 <h1>{t["corridor"].format(id=escape(c["corridor"]))}</h1>
 <p><span class="status" style="background:{colour}">{words}</span></p>
