@@ -198,3 +198,44 @@ def test_the_schema_check_rejects_what_cap_forbids(store: EventStore) -> None:
     ):
         with pytest.raises(xmlschema.XMLSchemaValidationError):
             schema.validate(bad)
+
+
+def test_counts_without_people_are_not_read_as_nobody(tmp_path: Path) -> None:
+    """A count of cars with no people figure adds no people; every output says for how many
+    vehicles people were not reported instead of showing a bare total."""
+    from safepassage.web.public import public_page_html
+
+    s = EventStore(str(tmp_path / "ops.db"))
+    s.append(
+        [
+            event(
+                "corridor_announced",
+                "2022-03-15T08:00:00+02:00",
+                {"route": ["cp01"], "window": WINDOW},
+            ),
+            event(
+                "checkpoint_count",
+                "2022-03-15T10:00:00+02:00",
+                {"checkpoint": "cp01", "vehicles": 2000},
+            ),
+            event(
+                "checkpoint_count",
+                "2022-03-15T11:00:00+02:00",
+                {"checkpoint": "cp01", "vehicles": 100, "people": 420},
+            ),
+        ],
+        REPORTER,
+    )
+    (state,) = live_states(s, ["mariupol"], AT)
+    sums = state["checkpoints"]["cp01"]["out"]["unconfirmed"]
+    assert sums == {"vehicles": 2100, "buses": 0, "people": 420, "vehicles_without_people": 2000}
+    assert "420 ppl (people not reported for 2,000 veh)" in sitrep_markdown(state)
+    assert ",2000," in hxl_csv([state]).splitlines()[2]
+    view = public_view(s, datetime.now(UTC), StateSettings(public_delay_min=0))
+    s.close()
+    xml = alert_xml(public_alerts(view)[0]).decode()
+    assert "people not reported for 2,000 of the vehicles" in xml
+    assert "<valueName>vehicles_without_people_out_unconfirmed</valueName>" in xml
+    page = public_page_html(view, "en")
+    assert "Vehicles with no people count: <b>2,000</b>" in page
+    assert page.count("Vehicles with no people count") == 1  # not on the confirmed line (0)

@@ -38,7 +38,10 @@ def _key(e: StoredEvent) -> tuple[str, str]:
 
 
 def _bucket() -> dict[str, int]:
-    return {"vehicles": 0, "buses": 0, "people": 0}
+    # People are summed only from counts that gave them; vehicles_without_people says how many
+    # vehicles (and buses) came in counts without a people figure, so "0 people" is never
+    # read where nobody counted people.
+    return {"vehicles": 0, "buses": 0, "people": 0, "vehicles_without_people": 0}
 
 
 class _Contribution(NamedTuple):
@@ -51,6 +54,7 @@ class _Contribution(NamedTuple):
     vehicles: int
     buses: int
     people: int
+    without_people: int
     minute: int
 
 
@@ -64,6 +68,7 @@ def _contribution(e: StoredEvent) -> _Contribution:
         d.get("vehicles", 0),
         d.get("buses", 0),
         d.get("people", 0),
+        0 if "people" in d else d.get("vehicles", 0) + d.get("buses", 0),
         int(parse_time(e.occurred_at).timestamp() // 60),
     )
 
@@ -152,6 +157,7 @@ class Projection:
         sums["vehicles"] += sign * c.vehicles
         sums["buses"] += sign * c.buses
         sums["people"] += sign * c.people
+        sums["vehicles_without_people"] += sign * c.without_people
         if c.direction == "out":
             cp.by_minute[c.minute] += sign * (c.vehicles + c.buses)
 

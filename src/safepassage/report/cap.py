@@ -65,12 +65,17 @@ def _pair(parent: ET.Element, tag: str, name: str, value: str) -> None:
     _sub(element, "value", value)
 
 
+def _counted(sums: dict[str, int]) -> str:
+    text = f"{sums['vehicles']:,} vehicles, {sums['buses']:,} buses"
+    unknown = sums.get("vehicles_without_people", 0)
+    return text + (f"; people not reported for {unknown:,} of the vehicles" if unknown else "")
+
+
 def _people_line(out: dict[str, dict[str, int]]) -> str:
     confirmed, unconfirmed = out["confirmed"], out["unconfirmed"]
     return (
-        f"People out: {confirmed['people']:,} confirmed ({confirmed['vehicles']:,} vehicles, "
-        f"{confirmed['buses']:,} buses); a further {unconfirmed['people']:,} reported but "
-        f"not confirmed ({unconfirmed['vehicles']:,} vehicles, {unconfirmed['buses']:,} buses). "
+        f"People out: {confirmed['people']:,} confirmed ({_counted(confirmed)}); a further "
+        f"{unconfirmed['people']:,} reported but not confirmed ({_counted(unconfirmed)}). "
         "The two figures are not added together."
     )
 
@@ -154,7 +159,7 @@ def corridor_alert(
     _pair(info, "parameter", "corridor", corridor["corridor"])
     _pair(info, "parameter", "status_verification", verification)
     for verified in ("confirmed", "unconfirmed"):
-        for key in ("people", "vehicles", "buses"):
+        for key in ("people", "vehicles", "buses", "vehicles_without_people"):
             _pair(info, "parameter", f"{key}_out_{verified}", str(corridor["out"][verified][key]))
     area = _sub(info, "area")
     _sub(area, "areaDesc", "Corridor route: " + (" - ".join(route) if route else "not announced"))

@@ -22,6 +22,7 @@ COLUMNS = [
     ("vehicles", "#indicator+vehicles+num"),
     ("buses", "#indicator+buses+num"),
     ("people", "#affected+displaced+num"),
+    ("vehicles_without_people", "#indicator+vehicles+people_unreported+num"),
     ("throughput_vph", "#indicator+throughput+num"),
     ("last_heard", "#date+last_report"),
 ]
@@ -47,6 +48,7 @@ def checkpoint_rows(state: dict[str, Any]) -> list[dict[str, Any]]:
                         "vehicles": sums["vehicles"],
                         "buses": sums["buses"],
                         "people": sums["people"],
+                        "vehicles_without_people": sums.get("vehicles_without_people", 0),
                         # Throughput is of all counts out, whatever their verification.
                         "throughput_vph": cp["throughput_vph"] if direction == "out" else "",
                         "last_heard": cp["last_heard"] or "",

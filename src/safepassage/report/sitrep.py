@@ -17,7 +17,9 @@ from safepassage.report.text import local_time, zone_of
 def _fmt(sums: dict[str, int] | None) -> str:
     if not sums:
         return "0"
-    return f"{sums['vehicles']:,} veh, {sums['buses']:,} bus, {sums['people']:,} ppl"
+    text = f"{sums['vehicles']:,} veh, {sums['buses']:,} bus, {sums['people']:,} ppl"
+    unknown = sums.get("vehicles_without_people", 0)
+    return text + (f" (people not reported for {unknown:,} veh)" if unknown else "")
 
 
 def _status_line(status: dict[str, Any] | None, zone: datetime | None) -> str:

@@ -58,7 +58,10 @@ function table(head, rows) {
   return t;
 }
 function sums(s) {
-  return s ? s.vehicles + " veh, " + s.buses + " bus, " + s.people + " ppl" : "0";
+  if (!s) return "0";
+  const text = s.vehicles + " veh, " + s.buses + " bus, " + s.people + " ppl";
+  if (!s.vehicles_without_people) return text;
+  return text + " (people not reported for " + s.vehicles_without_people + " veh)";
 }
 function statusLine(s) {
   return s ? s.status.toUpperCase() + " (" + s.verification + "; " + s.said_by + ", " + s.at + ")"

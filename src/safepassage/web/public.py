@@ -52,6 +52,7 @@ TEXT: dict[str, dict[str, str]] = {
         "people": "People",
         "vehicles": "Vehicles",
         "buses": "Buses",
+        "vehicles_without_people": "Vehicles with no people count",
         "confirmed": "Confirmed",
         "unconfirmed": "Reported, not confirmed",
         "none_title": "No corridor to report",
@@ -91,6 +92,7 @@ TEXT: dict[str, dict[str, str]] = {
         "people": "Люди",
         "vehicles": "Автомобілі",
         "buses": "Автобуси",
+        "vehicles_without_people": "Авто без даних про кількість людей",
         "confirmed": "Підтверджено",
         "unconfirmed": "Повідомлено, не підтверджено",
         "none_title": "Немає коридорів для звіту",
@@ -168,7 +170,9 @@ def _corridor(t: dict[str, str], c: dict[str, Any], as_of: datetime) -> str:
     rows = "".join(
         f"<dt>{t[key]}</dt><dd>"
         + " · ".join(
-            f"{t[what]}: <b>{out[key][what]:,}</b>" for what in ("people", "vehicles", "buses")
+            f"{t[what]}: <b>{out[key].get(what, 0):,}</b>"
+            for what in ("people", "vehicles", "buses", "vehicles_without_people")
+            if what != "vehicles_without_people" or out[key].get(what)
         )
         + "</dd>"
         for key in ("confirmed", "unconfirmed")
