@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import pytest
 from fastapi.testclient import TestClient
@@ -227,6 +228,15 @@ def test_public_view_is_delayed_aggregate_and_private(env: dict[str, Any]) -> No
     for secret in ("manhush-reporter-7", "council-desk", "convoy-3", "Ivan", "shelling"):
         assert secret not in cap.text, secret
     assert c.get("/api/v1/public/cap/nowhere.xml").status_code == 404
+    feed = c.get("/api/v1/public/cap.atom")  # for alert aggregators: one entry per corridor
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("application/atom")
+    atom = {"a": "http://www.w3.org/2005/Atom"}
+    (entry,) = ET.fromstring(feed.content).findall("a:entry", atom)
+    link = entry.find("a:link", atom)
+    assert link is not None and link.get("type") == "application/cap+xml"
+    assert c.get(link.get("href", "")).content == cap.content  # the entry leads to the alert
+    for secret in ("manhush-reporter-7", "council-desk", "convoy-3", "Ivan", "shelling"):
+        assert secret not in feed.text, secret
 
 
 def test_situation_report_and_hxl_for_readers(env: dict[str, Any]) -> None:

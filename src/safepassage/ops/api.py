@@ -31,7 +31,7 @@ from safepassage.ops.events import EventError, EventIn, validate_event
 from safepassage.ops.intake import CheckpointCount, acknowledgement, parse_report
 from safepassage.ops.state import Projection, PublicProjection, StateSettings
 from safepassage.ops.store import EventStore, User
-from safepassage.report.cap import alert_xml, public_alerts
+from safepassage.report.cap import alert_xml, alerts_feed, public_alerts
 from safepassage.report.hxl import hxl_csv
 from safepassage.report.sitrep import sitrep_markdown
 from safepassage.web.dashboard import DASHBOARD_HTML
@@ -378,6 +378,16 @@ def create_app(
         if not state["known"]:
             raise HTTPException(404, f"no events for corridor {corridor!r}")
         return PlainTextResponse(hxl_csv([state]), media_type="text/csv")
+
+    @app.get("/api/v1/public/cap.atom", response_class=Response)
+    def get_cap_feed(request: Request) -> Response:
+        """An Atom feed of the corridors' CAP alerts (public, delayed; for alert aggregators)."""
+        base = str(request.base_url).rstrip("/")
+        return Response(
+            alerts_feed(live.public(clock()), base),
+            media_type="application/atom+xml",
+            headers={"Cache-Control": "public, max-age=60"},
+        )
 
     @app.get("/api/v1/public/cap/{corridor}.xml", response_class=Response)
     def get_cap(

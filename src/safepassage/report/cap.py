@@ -185,3 +185,49 @@ def public_alerts(
         for c in view["corridors"]
         if corridor is None or c["corridor"] == corridor
     ]
+
+
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def alerts_feed(view: dict[str, Any], base_url: str, options: CapOptions | None = None) -> bytes:
+    """An Atom feed with one entry per corridor's current CAP alert, linking to the alert
+    document (`{base_url}/api/v1/public/cap/{corridor}.xml`): the form alert aggregators poll."""
+    opts = options or CapOptions()
+    alerts = public_alerts(view, opts)
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        if text is not None:
+            element.text = text
+        return element
+
+    as_of = datetime.fromisoformat(view["as_of"])
+    updated = (as_of + timedelta(minutes=view["delay_min"])).astimezone(UTC).isoformat()
+    sub(feed, "id", f"{base_url}/api/v1/public/cap.atom")
+    sub(feed, "title", "Evacuation corridor status (CAP 1.2)")
+    sub(feed, "updated", updated)
+    author = sub(feed, "author")
+    sub(author, "name", opts.sender_name)
+    sub(feed, "link", rel="self", href=f"{base_url}/api/v1/public/cap.atom")
+    for alert in alerts:
+        q = {"cap": NS}
+        corridor = alert.findtext(
+            "cap:info/cap:parameter[cap:valueName='corridor']/cap:value", namespaces=q
+        )
+        entry = sub(feed, "entry")
+        sub(entry, "id", alert.findtext("cap:identifier", namespaces=q) or "")
+        sub(entry, "title", alert.findtext("cap:info/cap:headline", namespaces=q) or "")
+        sub(entry, "updated", updated)
+        sub(entry, "summary", alert.findtext("cap:info/cap:description", namespaces=q) or "")
+        sub(
+            entry,
+            "link",
+            rel="alternate",
+            type="application/cap+xml",
+            href=f"{base_url}/api/v1/public/cap/{corridor}.xml",
+        )
+    ET.indent(feed)
+    return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
