@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import typer
 
@@ -47,11 +47,19 @@ def _emit(text: str, out: Path | None) -> None:
         console.print(f"wrote {out}")
 
 
-def _known(states: list[dict[str, object]], corridor: str) -> None:
-    if not states or not states[0].get("known"):
-        raise SafePassageError(
-            Problem(f"no events for corridor {corridor!r} in the log", hint="check --corridor")
-        )
+def _states(db: str, corridors: list[str], at: str | None) -> list[dict[str, Any]]:
+    """The live state of the named corridors (all when none are named) at --at; a corridor
+    named but absent from the log is a mistake to report, not an empty report."""
+    from safepassage.report import live_states
+
+    states = live_states(_store(db), corridors or None, _at(at))
+    named = zip(corridors, states, strict=True) if corridors else []
+    for name, state in named:
+        if not state["known"]:
+            raise SafePassageError(
+                Problem(f"no events for corridor {name!r} in the log", hint="check --corridor")
+            )
+    return states
 
 
 @app.command("sitrep")
@@ -64,12 +72,10 @@ def sitrep(
 ) -> None:
     """A situation report (Markdown) for coordinators: status, counts confirmed and
     unconfirmed apart, queues, convoys and ETAs, alerts, incidents."""
-    from safepassage.report import live_states
     from safepassage.report.sitrep import sitrep_markdown
 
-    states = live_states(_store(db), [corridor], _at(at))
-    _known(states, corridor)
-    _emit(sitrep_markdown(states[0]), out)
+    (state,) = _states(db, [corridor], at)
+    _emit(sitrep_markdown(state), out)
 
 
 @app.command("hxl")
@@ -81,13 +87,9 @@ def hxl(
     out: Path | None = OutOption,
 ) -> None:
     """Checkpoint counts as HXL-tagged CSV (one row per direction and verification)."""
-    from safepassage.report import live_states
     from safepassage.report.hxl import hxl_csv
 
-    states = live_states(_store(db), corridor or None, _at(at))
-    for name, state in zip(corridor, states, strict=False):
-        _known([state], name)
-    _emit(hxl_csv(states), out)
+    _emit(hxl_csv(_states(db, corridor, at)), out)
 
 
 @app.command("cap")

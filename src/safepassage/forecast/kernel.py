@@ -120,6 +120,20 @@ def _next_open_py(t: float, opens: float, closes: float, day_offset: float) -> f
 _next_open = _jit_inline(_next_open_py)
 
 
+def _closing_time_py(t: float, opens: float, closes: float, day_offset: float) -> float:
+    """When the daily hours that contain t end (t inside them); infinity for always open."""
+    if opens < 0.0:
+        return math.inf
+    tod = (t + day_offset) % DAY
+    midnight = t - tod
+    if opens < closes or tod < closes:
+        return midnight + closes
+    return midnight + DAY + closes
+
+
+_closing_time = _jit_inline(_closing_time_py)
+
+
 def _advance_py(t: float, duration: float, s_start: Any, s_end: Any, n_susp: int) -> float:
     """When an activity of `duration` active seconds started at t ends, frozen in suspensions
     (sorted, disjoint intervals)."""
@@ -264,11 +278,7 @@ def _earliest_start_py(
         before = s
         if opens >= 0.0 and not open_from <= s < open_to:
             s = _next_open(s, opens, closes, day_offset)
-            tod = (s + day_offset) % DAY
-            midnight = s - tod
-            open_to = (
-                midnight + closes if opens < closes or tod < closes else midnight + DAY + closes
-            )
+            open_to = _closing_time(s, opens, closes, day_offset)
             open_from = s
         m = lane_susp[lane]
         while m < n_susp and s_end[m] <= s:

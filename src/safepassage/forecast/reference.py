@@ -21,7 +21,8 @@ from numpy.typing import NDArray
 from safepassage.forecast.engine import kernel_inputs
 from safepassage.forecast.kernel import DAY, MAX_SUSPENSIONS
 
-# The time-of-day rule is shared (plain Python here); the queueing and ordering are not.
+# The time-of-day rules are shared (plain Python here); the queueing and ordering are not.
+from safepassage.forecast.kernel import _closing_time_py as _closing_time
 from safepassage.forecast.kernel import _next_open_py as _next_open
 from safepassage.forecast.system import CorridorSystem
 
@@ -46,32 +47,16 @@ class _Closures:
 
     def __init__(self, rng: np.random.Generator, rate_per_s: float, mean_s: float) -> None:
         self.rng, self.rate, self.mean = rng, rate_per_s, mean_s
-        self.pending: list[tuple[float, float]] = []
-        self.drawn_to = 0.0
+        self.start = self.end = 0.0  # the current (or next) closure; none drawn yet
 
     def next_after(self, t: float) -> tuple[float, float]:
         """The first closure that ends after t (asked with t never decreasing)."""
         if self.rate <= 0:
             return math.inf, math.inf
-        while self.pending and self.pending[0][1] <= t:
-            self.pending.pop(0)
-        while not self.pending:
-            start = self.drawn_to + self.rng.exponential(1 / self.rate)
-            self.drawn_to = start + self.rng.exponential(self.mean)
-            if self.drawn_to > t:
-                self.pending.append((start, self.drawn_to))
-        return self.pending[0]
-
-
-def _closing_time(t: float, opens: float, closes: float, day_offset: float) -> float:
-    """When the daily hours that contain t end (t inside them); inf for always open."""
-    if opens < 0:
-        return math.inf
-    tod = (t + day_offset) % DAY
-    midnight = t - tod
-    if opens < closes or tod < closes:
-        return midnight + closes
-    return midnight + DAY + closes
+        while self.end <= t:
+            self.start = self.end + self.rng.exponential(1 / self.rate)
+            self.end = self.start + self.rng.exponential(self.mean)
+        return self.start, self.end
 
 
 def _service(rng: np.random.Generator, station: Any) -> float:

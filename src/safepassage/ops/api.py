@@ -140,6 +140,14 @@ class LiveState:
             return view
 
 
+def known_state(projection: Projection, corridor: str, now: datetime) -> dict[str, Any]:
+    """A corridor's live state, or 404 when the log has nothing for it."""
+    state = projection.corridor_state(corridor, now)
+    if not state["known"]:
+        raise HTTPException(404, f"no events for corridor {corridor!r}")
+    return state
+
+
 def create_app(
     store: EventStore,
     *,
@@ -309,12 +317,10 @@ def create_app(
         if if_none_match == etag:
             return Response(status_code=304, headers={"ETag": etag})
         response.headers["ETag"] = etag
-        state = projection.corridor_state(corridor, now)
-        if not state["known"]:
-            raise HTTPException(404, f"no events for corridor {corridor!r}")
-        return state
+        return known_state(projection, corridor, now)
 
     @app.get("/api/v1/public/status")
+    @app.get("/status.json")  # the public page's JSON twin
     def get_public(response: Response) -> dict[str, Any]:
         """For the public and families: aggregate and delayed; no token needed."""
         response.headers["Cache-Control"] = "public, max-age=60"
@@ -338,12 +344,6 @@ def create_app(
             },
         )
 
-    @app.get("/status.json")
-    def get_status_json(response: Response) -> dict[str, Any]:
-        """The public status page's data (the same as /api/v1/public/status)."""
-        response.headers["Cache-Control"] = "public, max-age=60"
-        return live.public(clock())
-
     @app.get("/dashboard", response_class=HTMLResponse)
     def get_dashboard() -> HTMLResponse:
         """The coordinators' dashboard (the page itself is public; its data needs a token)."""
@@ -363,9 +363,7 @@ def create_app(
     ) -> PlainTextResponse:
         """The corridor's situation report (Markdown): status, counts confirmed and unconfirmed
         apart, queues, convoys and ETAs, alerts, incidents."""
-        state = live.refresh().corridor_state(corridor, clock())
-        if not state["known"]:
-            raise HTTPException(404, f"no events for corridor {corridor!r}")
+        state = known_state(live.refresh(), corridor, clock())
         return PlainTextResponse(sitrep_markdown(state), media_type="text/markdown")
 
     @app.get("/api/v1/state/{corridor}/hxl.csv", response_class=PlainTextResponse)
@@ -374,9 +372,7 @@ def create_app(
         user: Annotated[User, Depends(reader)],
     ) -> PlainTextResponse:
         """The corridor's checkpoint counts as HXL-tagged CSV."""
-        state = live.refresh().corridor_state(corridor, clock())
-        if not state["known"]:
-            raise HTTPException(404, f"no events for corridor {corridor!r}")
+        state = known_state(live.refresh(), corridor, clock())
         return PlainTextResponse(hxl_csv([state]), media_type="text/csv")
 
     @app.get("/api/v1/public/cap.atom", response_class=Response)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from xml.etree import ElementTree as ET
 
-from safepassage.report.text import local_time, zone_of
+from safepassage.report.text import local_time, window_ended, zone_of
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 CapStatus = Literal["Actual", "Exercise", "System", "Test", "Draft"]
@@ -80,14 +80,6 @@ def _people_line(out: dict[str, dict[str, int]]) -> str:
     )
 
 
-def _window_ended(window: dict[str, str], as_of: datetime) -> datetime | None:
-    end = window.get("end")
-    if end is None:
-        return None
-    ended = datetime.fromisoformat(end)
-    return ended if ended <= as_of else None
-
-
 def corridor_alert(
     corridor: dict[str, Any], as_of: datetime, sent: datetime, options: CapOptions | None = None
 ) -> ET.Element:
@@ -99,7 +91,7 @@ def corridor_alert(
     response, urgency, word = RESPONSE.get(status, RESPONSE["unknown"])
     route = corridor.get("route") or []
     window = corridor.get("window") or {}
-    ended = _window_ended(window, as_of)
+    ended = window_ended(window, as_of)
     zone = zone_of(window)
     if ended is not None and status == "open":
         # An open status past the agreed window is not a reason to set out: say so.

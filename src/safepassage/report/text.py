@@ -15,6 +15,14 @@ def local_time(value: datetime | str, like: datetime | None) -> str:
     return text.replace("(UTC+0000)", "(UTC)")
 
 
+def window_ended(window: dict[str, str] | None, as_of: datetime) -> datetime | None:
+    """When the agreed window ended, if it has by `as_of`; None while it lasts (or if none)."""
+    if not window or not window.get("end"):
+        return None
+    end = datetime.fromisoformat(window["end"])
+    return end if end <= as_of else None
+
+
 def zone_of(window: dict[str, str] | None, fallback: datetime | None = None) -> datetime | None:
     """The moment whose offset local times use: the window's start, else `fallback`."""
     if window and window.get("start"):

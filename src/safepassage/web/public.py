@@ -14,7 +14,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from safepassage.report.text import local_time, zone_of
+from safepassage.report.text import local_time, window_ended, zone_of
 
 REFRESH_S = 120
 #: Status -> colour. The words carry the meaning; colour only helps.
@@ -137,20 +137,16 @@ def _window_phrase(t: dict[str, str], window: dict[str, str] | None, as_of: date
     span = t["window"].format(start=local_time(start, zone), end=local_time(end, zone))
     if as_of < start:
         return f"{span} {t['not_started']}"
-    if as_of >= end:
+    if window_ended(window, as_of):
         return f"{span} {t['ended']}"
     return f"{span} {t['in_progress']}"
-
-
-def _ended(window: dict[str, str] | None, as_of: datetime) -> bool:
-    return window is not None and datetime.fromisoformat(window["end"]) <= as_of
 
 
 def _corridor(t: dict[str, str], c: dict[str, Any], as_of: datetime) -> str:
     status = c["status"] if c["status"] in STATUS_COLOUR else "unknown"
     words, colour = t[status], STATUS_COLOUR.get(status, GREY)
     warning = ""
-    if status == "open" and _ended(c.get("window"), as_of):
+    if status == "open" and window_ended(c.get("window"), as_of):
         # "Open" past the agreed window must not read as "go".
         words, colour = t["open_ended"], AMBER
         warning = f"<p><strong>{t['ended_warning']}</strong></p>"
