@@ -243,7 +243,20 @@ class Integrity:
         if not result.ok or result.head is None:
             return result, None
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        checkpoint = self.heads.append(self.key(), result.head, now)
+        try:
+            checkpoint = self.heads.append(self.key(), result.head, now)
+        except CheckpointFileError as exc:
+            return replace(
+                result, ok=False, reason=f"{self.heads.path}: {exc}", table="checkpoints"
+            ), None
+        except OSError as exc:
+            raise SafePassageError(
+                Problem(
+                    f"cannot write the checkpoint file: {exc.strerror or exc}",
+                    file=str(self.heads.path),
+                    hint="make it writable, or set SAFEPASSAGE_INTEGRITY_DIR",
+                )
+            ) from None
         return replace(result, anchored_seq=checkpoint.head.events_seq), checkpoint
 
     def newest(self) -> Checkpoint | None:
