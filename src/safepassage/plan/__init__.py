@@ -59,13 +59,15 @@ def make_plan(
 
 
 def _bound(calc: BoundCalculator, problem: PlanningProblem, plan: Plan) -> Bound:
-    from safepassage.plan.bound import relaxations
+    from safepassage.plan.bound import knowledge, relaxations
 
+    expanded = calc.window_cars is not None
     steps = calc.least_steps_for(plan.people_served, max(plan.egress_steps, 1))
     return Bound(
         people_out_by_window_end_max=calc.people_by(problem.window_steps),
         egress_time_s_min=None if steps is None else steps * problem.step_s,
         exact_subsets=calc.exact,
         subsets_evaluated=calc.subsets_evaluated,
-        relaxed=relaxations(problem),
+        relaxed=relaxations(problem, time_expanded=expanded),
+        knows=knowledge(problem, time_expanded=expanded),
     )
