@@ -95,7 +95,7 @@ def serve_cmd(
         soft_wrap=True,
     )
     uvicorn.run(
-        "safepassage.ops.api:app_from_environment",
+        "safepassage.api.app:app_from_environment",
         factory=True,
         host=host,
         port=port,
