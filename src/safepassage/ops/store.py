@@ -239,6 +239,13 @@ class EventStore:
     def backend(self) -> str:
         return self.engine.dialect.name
 
+    def wal_problem(self) -> str | None:
+        """Why the SQLite write-ahead log is not being copied into the database, if it is not."""
+        c = self._checkpointer
+        if c is None or c.last_error is None:
+            return None
+        return f"the write-ahead log cannot be copied into the database: {c.last_error}"
+
     def close(self) -> None:
         """Stop; when this process wrote to the log, sign its head first (a checkpoint)."""
         if self._wrote:
