@@ -45,8 +45,11 @@ def _store(db: str, *, create: bool = False):  # type: ignore[no-untyped-def]
     except SafePassageError:
         raise
     except Exception as exc:  # the driver's own error: name the URL, not a traceback
+        from safepassage.ops.store import storage_problem
+
+        why = storage_problem(exc) or str(exc).splitlines()[0]
         raise SafePassageError(
-            Problem(f"cannot open the database {db!r}: {exc}", hint="check --db")
+            Problem(f"cannot open the database {db!r}: {why}", hint="check --db")
         ) from None
 
 

@@ -81,24 +81,27 @@ def engine_for(url: str) -> Engine:
     )
 
 
-#: SQLite result codes and PostgreSQL SQLSTATEs of a full disk or a read-only database.
-_FULL = (sqlite3.SQLITE_FULL, "53100")
-_READ_ONLY = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, "25006")
+#: SQLite result codes and PostgreSQL SQLSTATEs of storage that cannot take writes.
+_STORAGE = {
+    sqlite3.SQLITE_FULL: "the database's disk is full",
+    "53100": "the database's disk is full",
+    sqlite3.SQLITE_READONLY: "the database is read-only",
+    "25006": "the database is read-only",
+    sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened (read-only or missing folder?)",
+    sqlite3.SQLITE_IOERR: "the disk under the database reports an I/O error",
+}
 
 
 def storage_problem(exc: BaseException) -> str | None:
     """What is wrong with the database's storage, in words, when `exc` says so; else None."""
     orig = getattr(exc, "orig", exc)
-    code = getattr(orig, "sqlite_errorcode", None)
-    if code is not None:
+    code: int | str | None = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
         code &= 0xFF  # the primary result code of an extended one
     else:
         code = getattr(orig, "sqlstate", None)
-    if code in _FULL:
-        return "the database's disk is full: nothing more can be recorded until space is freed"
-    if code in _READ_ONLY:
-        return "the database is read-only: nothing can be recorded until it is writable again"
-    return None
+    what = _STORAGE.get(code) if code is not None else None
+    return f"{what}: nothing can be recorded until that is fixed" if what else None
 
 
 def migrate(engine: Engine) -> None:
