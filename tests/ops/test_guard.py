@@ -139,3 +139,24 @@ def test_serve_refuses_a_broken_log_and_says_where_its_pages_are(
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)  # reads and closes both pipes
+
+
+def test_damage_before_the_newest_checkpoint_is_found_after_start(tmp_path: Path) -> None:
+    """An edit that leaves the newest checkpoint's row alone passes the quick check at start;
+    the full check the server runs in the background then finds it and the log is refused."""
+    store = EventStore(str(tmp_path / "ops.db"))
+    token = store.add_user("reporter", "reporter", ["cp04-manhush"])
+    auth = {"Authorization": f"Bearer {token}"}
+    client = TestClient(create_app(store))
+    client.post("/api/v1/events/bulk", json=[_event(i) for i in range(5)], headers=auth)
+    assert store.integrity.seal()[0].ok
+    with store.engine.begin() as conn:
+        data = '{"checkpoint":"cp04-manhush","vehicles":200}'
+        conn.execute(sa.text("UPDATE events SET data = :d WHERE seq = 2"), {"d": data})
+    app = create_app(store)
+    with TestClient(app) as served:
+        guard = app.state.services.guard
+        _until(lambda: guard.problem is not None)
+        refused = served.get("/status.json")
+        assert refused.status_code == 503 and "event 2" in refused.json()["detail"]
+    store.close()

@@ -27,6 +27,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 ALWAYS = ("/api/v1/health",)
 
 
+class _Stopped(Exception):
+    pass
+
+
 def describe(result: VerifyResult) -> str:
     where = {"events": "event", "audit": "audit entry"}.get(result.table, result.table)
     at = f" {result.first_bad_seq}" if result.first_bad_seq is not None else ""
@@ -55,14 +59,25 @@ class LogGuard:
         self._round(full=False)
 
     def _run(self) -> None:
-        self._round(full=True)  # rows before the newest checkpoint, once, off the start path
+        # Rows before the newest checkpoint, once, off the start path, in small pages with a
+        # pause as long as each page took: at most about half of one core while serving.
+        self._round(full=True)
         while not self._stop.wait(self.every_s):
             self._round(full=False)
+
+    def _pause(self, seconds: float) -> None:
+        if self._stop.wait(seconds):
+            raise _Stopped  # shutting down: the full check is not finished, not failed
 
     def _round(self, *, full: bool) -> None:
         """One check (and, when intact, one signature); never raises."""
         try:
-            result = self.store.verify() if full else self.store.integrity.seal()[0]
+            if full:
+                result = self.store.integrity.verify(full=True, page=2_000, pause=self._pause)
+            else:
+                result = self.store.integrity.seal()[0]
+        except _Stopped:
+            return
         except (SafePassageError, OSError, sa.exc.DBAPIError) as exc:
             log.error("log check failed to run: %s", str(exc).splitlines()[0])
             return

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -102,15 +104,24 @@ def _check_row(table: str, m: dict[str, Any], prev: str) -> str | None:
 
 
 def _walk(
-    conn: Connection, name: str, start: tuple[int, str], anchors: list[Anchor], page: int
+    engine: Engine,
+    name: str,
+    start: tuple[int, str],
+    anchors: list[Anchor],
+    page: int,
+    pause: Callable[[float], None] | None = None,
 ) -> tuple[int, str, int]:
     """Recompute `name`'s chain after `start` (seq, hash), checking each anchor on the way;
-    the last (seq, hash) and how many rows were checked. Raises _Broken at the first fault."""
+    the last (seq, hash) and how many rows were checked. Raises _Broken at the first fault.
+    Each page is read in its own short transaction (a long SQLite read would hold off the
+    WAL checkpoint, and a pending RESTART checkpoint holds off writers); `pause(seconds the
+    page took)` lets a background check leave the processor to the server."""
     table = events if name == "events" else audit
     noun = NOUN[name]
     seq, prev = start
     if seq:
-        row = conn.execute(sa.select(table.c.hash).where(table.c.seq == seq)).first()
+        with engine.connect() as conn:
+            row = conn.execute(sa.select(table.c.hash).where(table.c.seq == seq)).first()
         if row is None or row.hash != prev:
             raise _Broken(name, 1, f"{noun} {seq} is not as signed: the log was rewritten")
     by_seq: dict[int, list[Anchor]] = {}
@@ -119,9 +130,11 @@ def _walk(
             by_seq.setdefault(a.seq, []).append(a)
     good, checked = seq, 0
     while True:
-        rows = conn.execute(
-            sa.select(table).where(table.c.seq > seq).order_by(table.c.seq).limit(page)
-        ).all()
+        began = time.monotonic()
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(table).where(table.c.seq > seq).order_by(table.c.seq).limit(page)
+            ).all()
         for r in rows:
             m = dict(r._mapping)
             if m["seq"] != seq + 1:
@@ -144,6 +157,8 @@ def _walk(
             checked += 1
         if len(rows) < page:
             break
+        if pause is not None:
+            pause(time.monotonic() - began)
     if by_seq:
         far = by_seq[max(by_seq)][0]
         raise _Broken(
@@ -192,10 +207,15 @@ class Integrity:
                 conn.execute(users.update().where(users.c.name == r.name).values(mac=mac))
 
     def verify(
-        self, expect: list[Anchor] | None = None, *, full: bool = True, page: int = 10_000
+        self,
+        expect: list[Anchor] | None = None,
+        *,
+        full: bool = True,
+        page: int = 10_000,
+        pause: Callable[[float], None] | None = None,
     ) -> VerifyResult:
         """Check the log. `full`: every row from the first, against every checkpoint; else
-        (at start and before signing) from the newest checkpoint on."""
+        (at start and before signing) from the newest checkpoint on. `pause`: see `_walk`."""
         key = self.key() if not full else (self._key or SigningKey.load(self.key_path))
         warnings: list[str] = []
         try:
@@ -212,15 +232,16 @@ class Integrity:
         start = checkpoints[-1].head if checkpoints and not full else Head(0, GENESIS, 0, GENESIS)
         checked = 0
         try:
-            with self.engine.connect() as conn:
-                ev = _walk(conn, "events", (start.events_seq, start.events_hash), anchors, page)
-                checked = ev[2]
-                au = _walk(conn, "audit", (start.audit_seq, start.audit_hash), anchors, page)
-                if key is not None:
+            e0, a0 = (start.events_seq, start.events_hash), (start.audit_seq, start.audit_hash)
+            ev = _walk(self.engine, "events", e0, anchors, page, pause)
+            checked = ev[2]
+            au = _walk(self.engine, "audit", a0, anchors, page, pause)
+            if key is not None:
+                with self.engine.connect() as conn:
                     _check_users(conn, key)
         except _Broken as exc:
             if not full:  # the full check names the first bad row where it can
-                return self.verify(expect, full=True, page=page)
+                return self.verify(expect, full=True, page=page, pause=pause)
             checked = exc.checked if exc.table == "events" else checked
             return VerifyResult(False, checked, exc.seq, exc.reason, exc.table, warnings=warnings)
         anchored = checkpoints[-1].head.events_seq if checkpoints else 0
