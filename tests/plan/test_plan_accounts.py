@@ -84,6 +84,14 @@ def test_plan_json_adds_up(data: dict[str, Any]) -> None:
             t.people for t in plan.bus_trips if t.origin == i and t.out_step <= p.window_steps
         )
         assert o["people_out_by_window_end"] == out_slots + out_bus
+        # Whole people out stay close to the planner's fluid figure.
+        fluid_out = out_bus + sum(
+            b.pcu * p.origins[i].occupancy
+            for b in plan.bookings
+            if p.routes[b.route].origin == i
+            and b.step + p.routes[b.route].total_steps <= p.window_steps
+        )
+        assert abs(o["people_out_by_window_end"] - fluid_out) < 2
         if plan.remaining_pcu[i] <= 1e-9:
             assert sum(s["cars"] for s in o["slots"]) == o["cars"]
         # No slot dropped: one row per (slot, route, out by the window's end) booked.

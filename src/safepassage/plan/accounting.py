@@ -45,6 +45,21 @@ def largest_remainder(values: Sequence[float], total: int) -> list[int]:
     return whole
 
 
+def _two_level(pcu: list[float], out: list[bool], total: int) -> list[int]:
+    """Apportion `total` over the slots (`pcu[:-1]`, out by the window's end or not) and the
+    unbooked rest (`pcu[-1]`): first between out, late and unbooked, then within each."""
+    late_pcu = sum(v for v, o in zip(pcu, out, strict=False) if not o)
+    out_pcu = sum(v for v, o in zip(pcu, out, strict=False) if o)
+    parts = largest_remainder([out_pcu, late_pcu, pcu[-1]], total)
+    result = [0] * len(pcu)
+    for flag, whole in ((True, parts[0]), (False, parts[1])):
+        idx = [k for k, o in enumerate(out) if o == flag]
+        for k, n in zip(idx, largest_remainder([pcu[k] for k in idx], whole), strict=True):
+            result[k] = n
+    result[-1] = parts[2]
+    return result
+
+
 @dataclass
 class OriginAccount:
     """One origin's whole-number split."""
@@ -78,8 +93,10 @@ def account_origin(plan: Plan, i: int) -> OriginAccount:
     unbooked = max(plan.remaining_pcu[i], 0.0)
     pcu = [fluid[k] for k in keys] + [unbooked]
     car_total = o.people - o.bus_people  # whole people who leave by car
-    people = largest_remainder(pcu, car_total)
-    cars = largest_remainder(pcu, round(o.car_pcu))
+    # Two levels, so that the whole people out stay within one of the fluid figure: first
+    # out / late / not booked, then the slots inside each.
+    people = _two_level(pcu, [k[2] for k in keys], car_total)
+    cars = _two_level(pcu, [k[2] for k in keys], round(o.car_pcu))
     for k, key in enumerate(keys):
         slot, route_index, out = key
         start = slot * slot_steps
