@@ -69,6 +69,9 @@ def test_plan_json_adds_up(data: dict[str, Any]) -> None:
     assert d["people_out_by_window_end"] + sum(u["people"] for u in unserved) == d["people_total"]
     assert "destination" in d["out_means"] and "checkpoint" in d["left_city_means"]
     assert d["people_left_city_by_window_end"] >= d["people_out_by_window_end"]
+    late = sum(u["people"] for u in unserved if "window too short" in u["reason"])
+    assert d["people_served"] == d["people_out_by_window_end"] + late
+    assert abs(d["people_served"] - plan.people_served) < 2 * len(d["origins"])
     p = plan.problem
     for i, o in enumerate(d["origins"]):
         bus = sum(t["people"] for t in d["buses"] if t["origin"] == o["id"])

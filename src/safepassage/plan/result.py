@@ -215,7 +215,7 @@ class Plan:
                 "end": p.step_time(p.window_steps).isoformat(),
             },
             "people_total": self.people_total,
-            "people_served": round(self.people_served),
+            "people_served": sum(a.out_by_window_end + a.late for a in accounts),
             "people_out_by_window_end": sum(a.out_by_window_end for a in accounts),
             "out_means": OUT_MEANS,
             "people_left_city_by_window_end": sum(a.left_city_by_window_end for a in accounts),
