@@ -77,3 +77,37 @@ def test_ccrp_14_node_instance() -> None:
     value = solve_exact(p).people_out_by_window_end
     assert 0 < value < 30
     assert value == pytest.approx(Oracle(short).people_by_window_end())
+
+
+def test_every_mariupol_link_takes_its_whole_steps() -> None:
+    """The bundled scenario's links, in exact rationals, against the steps the planner, the bound
+    and the exact solver use; plain `//` got some of them a step short."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    from safepassage.plan.bound import _network
+    from safepassage.plan.steps import floor_steps_array
+
+    root = Path(__file__).resolve().parents[2]
+    path = root / "scenarios" / "mariupol-2022.yaml"
+    links = yaml.safe_load(path.read_text())["network"]["links"]
+    problem = build_problem(prepare_scenario(path))
+    g, step = problem.graph, problem.step_s
+    expected = np.array(
+        [
+            int(
+                Fraction(str(links[i]["length_km"]))
+                * 3600
+                / Fraction(str(links[i].get("speed_kmh", 60)))
+                // Fraction(str(step))
+            )
+            for i in g.way_id.tolist()
+        ]
+    )
+    assert (floor_steps_array(g.travel_time_s, step) == expected).all()
+    assert ((g.travel_time_s // step).astype(int) != expected).any()  # why the rule exists
+    net = _network(problem)
+    open_edges = np.flatnonzero(~problem.closed_edges)
+    c = len(problem.checkpoints)
+    assert (net.steps[c : c + open_edges.size] == expected[open_edges]).all()
