@@ -111,3 +111,40 @@ def test_every_mariupol_link_takes_its_whole_steps() -> None:
     open_edges = np.flatnonzero(~problem.closed_edges)
     c = len(problem.checkpoints)
     assert (net.steps[c : c + open_edges.size] == expected[open_edges]).all()
+
+
+def test_exact_equals_oracle_across_the_clock_change(tmp_path: Path) -> None:
+    """Kyiv, night of 26-27 March 2022: 02:30 to 04:45 local is 75 minutes (03:00-04:00 does
+    not exist), and a checkpoint open 03:00-04:30 is open for 30 of them."""
+    at = {n: [47.0 + 0.01 * i, 37.0] for i, n in enumerate(["home", "cp", "safe"])}
+    data = {
+        "name": "dst",
+        "timezone": "Europe/Kyiv",
+        "network": {
+            "links": [
+                {"from": "home", "to": "cp", "length_km": 2, "capacity_vph": 600},
+                {"from": "cp", "to": "safe", "length_km": 3, "capacity_vph": 600},
+            ]
+        },
+        "origins": [{"id": "home", "at": at["home"], "people": 300, "cars": 150}],
+        "destinations": [{"id": "safe", "at": at["safe"]}],
+        "checkpoints": [
+            {
+                "id": "cp",
+                "at": at["cp"],
+                "controlled_by": "UA",
+                "inspection_s": {"mean": 60},
+                "lanes": 3,
+                "open": "03:00-04:30",
+            }
+        ],
+        "occupancy": {"car": 2},
+        "corridor": {"window": {"start": "2022-03-27T02:30", "end": "2022-03-27T04:45"}},
+    }
+    oracle = Oracle(data)
+    assert oracle.window_steps == 75
+    problem = build_problem(prepare_scenario(write(tmp_path / "s.yaml", data)))
+    assert problem.window_steps == 75
+    best = oracle.people_by_window_end()
+    assert best == pytest.approx(3 * 30 * 2)  # 3 cars a minute for 30 minutes, 2 people each
+    assert solve_exact(problem).people_out_by_window_end == pytest.approx(best)
