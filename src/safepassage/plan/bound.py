@@ -258,7 +258,8 @@ class BoundCalculator:
     def people_by(self, horizon: int) -> float:
         """The bound on people out by step `horizon`."""
         gate = self._gate_pcu(horizon)
-        cap = self.window_cars if horizon == self.problem.window_steps else None
+        # Out by an earlier step is at most out by the window's end: the cap holds up to it.
+        cap = self.window_cars if horizon <= self.problem.window_steps else None
         if self.buses is None:
             return min(self._car_people_by(horizon, gate, cap), self.reception)
         b = self.buses
