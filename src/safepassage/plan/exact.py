@@ -25,6 +25,8 @@ from safepassage.plan.problem import PlanningProblem
 
 #: The largest time-expanded network we build (arcs).
 MAX_ARCS = 3_000_000
+#: The largest multi-commodity LP (destinations fixed per origin) we build (variables).
+MAX_LP_VARIABLES = 600_000
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,7 @@ def _build(
     size = net.n_nodes
     whole = np.ceil if round_up else (lambda x: np.floor(np.asarray(x) + 1e-6))
     if (net.tail.shape[0] + size) * (horizon + 1) > MAX_ARCS:
-        raise PlanningError(
-            f"the instance is too large for the exact solver ({size:,} nodes x {horizon:,} steps);"
-            " plan without --exact, or use a longer --step"
-        )
+        raise _too_large(net, horizon)
     caps = _capacities(problem, net, horizon)
     tails, heads, capacity, cost = [], [], [], []
 
@@ -157,17 +156,28 @@ def _least_horizon(problem: PlanningProblem, net: _Network) -> int | None:
     return _least(lambda h: _moves_everyone(problem, net, h), max(problem.window_steps, 1))
 
 
+def _too_large(net: _Network, horizon: int, what: str = "") -> PlanningError:
+    return PlanningError(
+        f"the instance is too large for the exact solver{what} ({net.n_nodes:,} nodes x"
+        f" {horizon:,} steps); plan without --exact, or use a longer --step"
+    )
+
+
 def _solve_assigned(problem: PlanningProblem, net: _Network) -> ExactResult:
     """Origins with different allowed destinations: the multi-commodity time-expanded LP."""
     horizon = problem.window_steps
-    if (net.tail.shape[0] + net.n_nodes) * (horizon + 1) > MAX_ARCS:
-        _build(problem, net, horizon, horizon)  # raises the size message
-    people = car_people_lp(problem, horizon, horizon, max_variables=None, guard=False) or 0.0
     total = sum(o.car_people for o in problem.origins)
 
+    def people_by(h: int) -> float:
+        value = car_people_lp(problem, h, h, max_variables=MAX_LP_VARIABLES, guard=False)
+        if value is None:
+            raise _too_large(net, h, " with destinations fixed per origin")
+        return value
+
     def moves_everyone(h: int) -> bool:
-        value = car_people_lp(problem, h, h, max_variables=None, guard=False) or 0.0
-        return value >= total - 1e-6 * (1.0 + total)
+        return people_by(h) >= total - 1e-6 * (1.0 + total)
+
+    people = people_by(horizon)
 
     egress = _least(moves_everyone, max(horizon, 1))
     arcs = (net.tail.shape[0] + net.n_nodes) * horizon
