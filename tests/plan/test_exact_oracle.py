@@ -59,8 +59,11 @@ def test_exact_equals_oracle_on_random_whole_step_instances(data: dict[str, Any]
 
 
 def test_ccrp_14_node_instance() -> None:
-    """Optimal quickest transshipment 16 time units: everyone out by step 17 in our units
-    (out one step after arrival). Before the steps rule `--exact` said 14."""
+    """The example network of Lu, George and Shekhar, "Capacity Constrained Routing
+    Algorithms for Evacuation Planning: A Summary of Results", SSTD 2005, Fig. 1 (data and
+    sources in data/ccrp-14.yaml). Optimal quickest transshipment 16 time units: everyone out
+    by step 17 in our units (out one step after arrival). Before the steps rule `--exact`
+    said 14."""
     data = yaml.safe_load(CCRP.read_text())
     oracle = Oracle(data)
     assert oracle.least_egress_steps(40) == 17
