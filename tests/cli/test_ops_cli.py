@@ -57,14 +57,18 @@ def test_bad_replay_file_names_its_line(tmp_path: Path) -> None:
 def test_users_add_and_revoke(tmp_path: Path) -> None:
     db = str(tmp_path / "u.db")
     added = cli(
-        "users", "add", "manhush-7", "--role", "reporter", "--scope", "cp04-manhush", "--db", db
-    )
+        "users", "add", "manhush-7", "--role", "reporter", "--scope", "cp04-manhush",
+        "--corridor", "mariupol", "--db", db,
+    )  # fmt: skip
     token = added.stdout.strip()
     assert added.returncode == 0 and len(token) >= 30
     store = EventStore(db)
     user = store.user_for_token(token)
     assert user is not None and user.role == "reporter" and user.scope == ["cp04-manhush"]
+    assert user.corridors == ["mariupol"]
     assert cli("users", "add", "x", "--role", "reporter", "--db", db).returncode == 2  # no scope
+    no_corridor = cli("users", "add", "z", "--role", "reporter", "--scope", "cp01", "--db", db)
+    assert no_corridor.returncode == 2 and "--corridor" in no_corridor.stderr
     assert cli("users", "add", "y", "--role", "king", "--db", db).returncode == 2
     assert cli("users", "revoke", "manhush-7", "--db", db).returncode == 0
     assert store.user_for_token(token) is None

@@ -10,7 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
+from safepassage.api.guard import Guard
 from safepassage.api.routes import admin, events, intake, public, reports, state
+from safepassage.api.routes.events import MAX_BULK
 from safepassage.api.services import LiveState, RateLimiter, Services, TokenCache
 from safepassage.ops.committer import GroupCommitter
 from safepassage.ops.state import StateSettings
@@ -25,18 +27,34 @@ def create_app(
     burst: int = 200,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     token_ttl_s: float = 5.0,
+    event_rate: float = 50.0,
+    event_burst: int = MAX_BULK,
+    failed_auth_rate: float = 1.0,
+    failed_auth_burst: int = 20,
+    clock_skew_s: float = 600.0,
+    base_url: str | None = None,
+    docs: bool = False,
 ) -> FastAPI:
     """The API over `store`. `clock` is injectable so that tests control "now"; a revoked
-    token stops working within `token_ttl_s` seconds."""
+    token stops working within `token_ttl_s` seconds. Per user, `rate` requests and
+    `event_rate` events a second (bursts of `burst` and `event_burst`); per client address,
+    `failed_auth_rate` failed authentications a second (bursts of `failed_auth_burst`). Events
+    said to happen more than `clock_skew_s` after the server's clock are refused. Feed links
+    start with `base_url` (relative without it). `docs`: serve the Swagger page at /docs
+    (it loads its script from a CDN, so it is off unless asked for)."""
     settings = settings or StateSettings()
     svc = Services(
         store=store,
         settings=settings,
         live=LiveState(store, settings),
         limiter=RateLimiter(rate, burst),
+        event_limiter=RateLimiter(event_rate, max(event_burst, 1)),
+        failures=RateLimiter(failed_auth_rate, failed_auth_burst),
         committer=GroupCommitter(store),
         users=TokenCache(store, token_ttl_s),
         clock=clock,
+        clock_skew_s=clock_skew_s,
+        base_url=base_url.rstrip("/") if base_url else None,
     )
 
     @asynccontextmanager
@@ -49,8 +67,11 @@ def create_app(
         version="1",
         description="The corridor's event log, live state and report intake.",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
     )
     app.state.services = svc
+    app.add_middleware(Guard, services=svc)
     app.add_exception_handler(DBAPIError, _database_unavailable)  # type: ignore[arg-type]
     for module in (events, state, public, reports, intake, admin):
         app.include_router(module.router)
@@ -68,14 +89,19 @@ def _database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
 
 
 def app_from_environment() -> FastAPI:
-    """The app of `safepassage serve` (one per server process): the database and the public
-    delay come from SAFEPASSAGE_DB and SAFEPASSAGE_PUBLIC_DELAY_MIN."""
+    """The app of `safepassage serve` (one per server process): the database, the public
+    delay and the base URL of links come from SAFEPASSAGE_DB, SAFEPASSAGE_PUBLIC_DELAY_MIN and
+    SAFEPASSAGE_BASE_URL."""
     import gc
     import os
 
     store = EventStore(os.environ.get("SAFEPASSAGE_DB", "safepassage-ops.db"))
     delay = float(os.environ.get("SAFEPASSAGE_PUBLIC_DELAY_MIN", "60"))
-    app = create_app(store, settings=StateSettings(public_delay_min=delay))
+    app = create_app(
+        store,
+        settings=StateSettings(public_delay_min=delay),
+        base_url=os.environ.get("SAFEPASSAGE_BASE_URL") or None,
+    )
     # Latency under load (measured, docs/benchmarks.md): the collector's passes over the
     # app's long-lived objects caused most of the p99 tail; freeze them, collect less often.
     gc.collect()

@@ -41,13 +41,20 @@ def serve_cmd(
     port: int = typer.Option(8000, "--port"),
     workers: int = typer.Option(1, "--workers", min=1, help="Server processes (share the log)."),
     public_delay_min: float = typer.Option(60.0, "--public-delay", help="Minutes of delay."),
+    base_url: str = typer.Option(
+        "",
+        "--base-url",
+        envvar="SAFEPASSAGE_BASE_URL",
+        help="Public address of the service, for links in feeds (default http://HOST:PORT).",
+    ),
 ) -> None:
-    """Run the operations API (docs at /docs, spec at /openapi.json)."""
+    """Run the operations API (spec at /openapi.json)."""
     import uvicorn
 
     _store(db).close()  # create or migrate the database once, with a clear error if it fails
     os.environ["SAFEPASSAGE_DB"] = db
     os.environ["SAFEPASSAGE_PUBLIC_DELAY_MIN"] = str(public_delay_min)
+    os.environ["SAFEPASSAGE_BASE_URL"] = base_url or f"http://{host}:{port}"
     uvicorn.run(
         "safepassage.api.app:app_from_environment",
         factory=True,
@@ -63,12 +70,22 @@ def serve_cmd(
 @handles_errors
 def users_add(
     name: str = typer.Argument(..., help="User name (a role or call sign, not a person's name)."),
-    role: str = typer.Option(..., "--role", help="admin, coordinator, reporter or observer."),
-    scope: list[str] = typer.Option([], "--scope", help="Checkpoint or convoy id (reporters)."),
+    role: str = typer.Option(
+        ..., "--role", help="admin, coordinator, reviewer, reporter or observer."
+    ),
+    scope: list[str] = typer.Option(
+        [], "--scope", help="Checkpoint, convoy or bus id (reporters; repeatable)."
+    ),
+    corridor: list[str] = typer.Option(
+        [],
+        "--corridor",
+        help="Corridor id (repeatable): required for reporters; for coordinators and "
+        "reviewers it limits them to these corridors (none: every corridor).",
+    ),
     db: str = DbOption,
 ) -> None:
     """Create a user and print its token (shown once; only its hash is stored)."""
-    token = _store(db).add_user(name, role, scope)
+    token = _store(db).add_user(name, role, scope, corridor)
     console.print(token)
 
 
@@ -117,6 +134,9 @@ def ops_replay(
 def ops_announce(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
     corridor: str = typer.Option(..., "--corridor", help="Corridor id in the log."),
+    name: str = typer.Option(
+        "", "--name", help="Public name (without it the corridor is not on public outputs)."
+    ),
     db: str = DbOption,
 ) -> None:
     """Record the scenario's planned corridor (route, window, minutes per leg) in the log, so
@@ -124,7 +144,9 @@ def ops_announce(
     from safepassage.model.prepare import prepare_scenario
     from safepassage.ops.announce import announcement_from_plan
 
-    event = announcement_from_plan(prepare_scenario(scenario, cut_off="warning"), corridor)
+    event = announcement_from_plan(
+        prepare_scenario(scenario, cut_off="warning"), corridor, name=name or None
+    )
     (result,) = _store(db).append([event], "planner", action="ops.announce")
     console.print(
         f"{result.outcome}: corridor {corridor}, {len(event.data['route'])} stations (#{result.seq})"

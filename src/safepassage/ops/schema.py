@@ -39,6 +39,8 @@ users = sa.Table(
     sa.Column("scope", sa.Text, nullable=False),  # JSON list of checkpoint / convoy ids
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("revoked_at", sa.String(40)),
+    # JSON list of corridor ids (migration 0002); empty for a coordinator: every corridor.
+    sa.Column("corridors", sa.Text, nullable=False, server_default="[]"),
 )
 
 audit = sa.Table(
@@ -49,4 +51,13 @@ audit = sa.Table(
     sa.Column("user", sa.String(64), nullable=False),
     sa.Column("action", sa.String(64), nullable=False),
     sa.Column("detail", sa.Text, nullable=False),
+)
+
+#: Secrets of the server (migration 0002): "id-scope" keys the ids of events stored for a user
+#: whose id another user already holds, so that no client can compute them.
+server_keys = sa.Table(
+    "server_keys",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("value", sa.String(128), nullable=False),
 )

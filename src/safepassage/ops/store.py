@@ -11,12 +11,15 @@ differs (refused: nothing already acknowledged is ever changed).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,10 +30,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from safepassage.errors import Problem, SafePassageError
 from safepassage.ops.events import EventIn, canonical, digest
-from safepassage.ops.schema import audit, events, users
+from safepassage.ops.schema import audit, events, server_keys, users
 
 GENESIS = "0" * 64
-ROLES = ("admin", "coordinator", "reporter", "observer")
+ROLES = ("admin", "coordinator", "reviewer", "reporter", "observer")
+
 _PG_LOCK = 7_301_2022
 
 
@@ -147,6 +151,17 @@ class User:
     name: str
     role: str
     scope: list[str]
+    corridors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a correction may name: a stored event's id, corridor, type and writer."""
+
+    id: str
+    corridor: str
+    type: str
+    reporter: str
 
 
 @dataclass(frozen=True)
@@ -206,7 +221,32 @@ class EventStore:
         self.engine = engine_for(url)
         self._write_lock = threading.Lock()  # SQLite has one writer; queue in-process
         migrate(self.engine)
+        self._id_key = self._server_key("id-scope")
         self._checkpointer = _Checkpointer(self.engine) if self.backend == "sqlite" else None
+
+    def _server_key(self, name: str) -> bytes:
+        """A random key kept in the database, made on first use (by whichever process is first)."""
+        query = sa.select(server_keys.c.value).where(server_keys.c.name == name)
+        with self.engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        if found is None:
+            try:
+                with self._writing() as conn:
+                    conn.execute(
+                        server_keys.insert(), {"name": name, "value": secrets.token_hex(32)}
+                    )
+            except sa.exc.IntegrityError:
+                pass  # another process made it first
+            with self.engine.connect() as conn:
+                found = conn.execute(query).scalar_one()
+        return bytes.fromhex(found)
+
+    def scoped_id(self, reporter: str, ident: str) -> str:
+        """Where `reporter`'s event `ident` is stored when another user already holds `ident`:
+        event ids are idempotency keys per user, so nobody can block or probe another's events
+        by its id. Keyed (HMAC), so that no client can compute it (docs/design.md)."""
+        mac = hmac.new(self._id_key, f"{reporter}|{ident}".encode(), hashlib.sha256).digest()
+        return str(uuid.UUID(bytes=mac[:16], version=4))
 
     @property
     def backend(self) -> str:
@@ -239,16 +279,23 @@ class EventStore:
         each audited on its own; results per group, in order."""
         contents = [[e.content() for e in g.events] for g in groups]
         ids = {c["id"] for group in contents for c in group}
+        ids |= {
+            self.scoped_id(g.reporter, c["id"])
+            for g, cs in zip(groups, contents, strict=True)
+            for c in cs
+        }
         out: list[list[AppendResult]] = []
         with self._writing() as conn:
             known: dict[str, tuple[str, int]] = {}
+            owner: dict[str, str] = {}
             for chunk in _chunks(sorted(ids), 500):
                 for r in conn.execute(
-                    sa.select(events.c.id, events.c.content_hash, events.c.seq).where(
-                        events.c.id.in_(chunk)
-                    )
+                    sa.select(
+                        events.c.id, events.c.content_hash, events.c.seq, events.c.reporter
+                    ).where(events.c.id.in_(chunk))
                 ):
                     known[r.id] = (r.content_hash, int(r.seq))
+                    owner[r.id] = r.reporter
             head = conn.execute(
                 sa.select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
             ).first()
@@ -259,9 +306,12 @@ class EventStore:
             for group, group_contents in zip(groups, contents, strict=True):
                 results: list[AppendResult] = []
                 for content in group_contents:
+                    asked = content["id"]
+                    if owner.get(asked, group.reporter) != group.reporter:
+                        content = {**content, "id": self.scoped_id(group.reporter, asked)}
                     chash = digest(canonical(content))
                     if content["id"] in known:
-                        results.append(_repeat(content["id"], chash, *known[content["id"]]))
+                        results.append(_repeat(asked, chash, *known[content["id"]]))
                         continue
                     seq += 1
                     row = {
@@ -282,7 +332,8 @@ class EventStore:
                     row["hash"] = prev = _row_hash(prev, row)
                     rows.append(row)
                     known[content["id"]] = (chash, seq)
-                    results.append(AppendResult(content["id"], "stored", seq))
+                    owner[content["id"]] = group.reporter
+                    results.append(AppendResult(asked, "stored", seq))
                 counts = {
                     o: sum(r.outcome == o for r in results)
                     for o in ("stored", "duplicate", "conflict")
@@ -324,6 +375,18 @@ class EventStore:
             query = query.where(events.c.corridor == corridor)
         with self.engine.connect() as conn:
             return [_stored(r._mapping) for r in conn.execute(query)]
+
+    def targets(self, ids: list[str]) -> dict[str, Target]:
+        """The stored events with these ids (what corrections may name)."""
+        found: dict[str, Target] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(ids)), 500):
+                query = sa.select(
+                    events.c.id, events.c.corridor, events.c.type, events.c.reporter
+                ).where(events.c.id.in_(chunk))
+                for r in conn.execute(query):
+                    found[r.id] = Target(r.id, r.corridor, r.type, r.reporter)
+        return found
 
     def audit_trail(self, limit: int = 100) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -370,8 +433,16 @@ class EventStore:
                 after = rows[-1].seq
 
     # -- users ----------------------------------------------------------------------------
-    def add_user(self, name: str, role: str, scope: list[str] | None = None) -> str:
-        """Create a user; returns its token (shown once, stored only as a hash)."""
+    def add_user(
+        self,
+        name: str,
+        role: str,
+        scope: list[str] | None = None,
+        corridors: list[str] | None = None,
+    ) -> str:
+        """Create a user; returns its token (shown once, stored only as a hash). Reporters need
+        their checkpoints, convoys or buses (`scope`) and their corridors; for coordinators and
+        reviewers no corridor means every corridor."""
         if role not in ROLES:
             raise SafePassageError(
                 Problem(f"unknown role {role!r}", hint=f"one of {', '.join(ROLES)}")
@@ -381,6 +452,13 @@ class EventStore:
                 Problem(
                     "a reporter needs the checkpoints or convoys they report on",
                     hint="add --scope CP_ID (repeatable)",
+                )
+            )
+        if role == "reporter" and not corridors:
+            raise SafePassageError(
+                Problem(
+                    "a reporter needs the corridor(s) they report on",
+                    hint="add --corridor CORRIDOR_ID (repeatable)",
                 )
             )
         token = secrets.token_urlsafe(24)
@@ -393,6 +471,7 @@ class EventStore:
                         "token_hash": _token_hash(token),
                         "role": role,
                         "scope": json.dumps(sorted(scope or [])),
+                        "corridors": json.dumps(sorted(corridors or [])),
                         "created_at": now_utc(),
                     },
                 )
@@ -402,7 +481,9 @@ class EventStore:
                         "at": now_utc(),
                         "user": "cli",
                         "action": "users.add",
-                        "detail": json.dumps({"name": name, "role": role}),
+                        "detail": json.dumps(
+                            {"name": name, "role": role, "corridors": sorted(corridors or [])}
+                        ),
                     },
                 )
         except sa.exc.IntegrityError:
@@ -437,7 +518,7 @@ class EventStore:
             ).first()
         if row is None:
             return None
-        return User(row.name, row.role, json.loads(row.scope))
+        return User(row.name, row.role, json.loads(row.scope), json.loads(row.corridors))
 
 
 def _stored(m: Any) -> StoredEvent:
