@@ -9,6 +9,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from safepassage.api.services import Services
@@ -70,7 +71,14 @@ class Guard:
             await self.app(scope, receive, send)
             return
         send = _with_headers(send)
-        refusal = await self._refusal(scope)
+        try:
+            refusal = await self._refusal(scope)
+        except DBAPIError:  # the token could not be looked up: nothing was read or recorded
+            refusal = (
+                503,
+                "the database is unavailable; nothing was recorded, retry shortly",
+                {"Retry-After": "1"},
+            )
         if refusal is not None:
             await _answer(send, *refusal)
             return
