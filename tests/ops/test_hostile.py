@@ -180,6 +180,14 @@ class TestReporterTokenInTheWrongHands:
         assert bulk["stored"] == 0
         assert world.store.head() == head
         assert world.outputs() == before
+        # Its own report it may take back, by the id it gave it, and every figure goes with it.
+        own = ev("retraction", {"reason": "miscounted"}, at(5), supersedes=world.mine["id"])
+        assert world.post("rep", own).status_code == 201
+        out = world.outputs()["state"]["checkpoints"]["cp04-manhush"]["out"]["unconfirmed"]
+        assert (
+            out["vehicles"]
+            == before["state"]["checkpoints"]["cp04-manhush"]["out"]["unconfirmed"]["vehicles"] - 10
+        )
 
     def test_a_reporter_writes_only_what_and_where_it_is_assigned(self, world: World) -> None:
         before = world.outputs()
