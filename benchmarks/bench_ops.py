@@ -43,6 +43,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_s(pid: int) -> float:
+    """User and system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+SERVER_PID: list[int] = []
+
+
 @contextmanager
 def serving(db: str) -> Iterator[str]:
     port = free_port()
@@ -52,6 +61,7 @@ def serving(db: str) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    SERVER_PID[:] = [proc.pid]
     for _ in range(300):
         try:
             if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
@@ -68,6 +78,9 @@ def serving(db: str) -> Iterator[str]:
 def load(
     base: str, tokens: Path, mode: str, clients: int, seconds: float, rate: float
 ) -> dict[str, Any]:
+    """The load generator's figures, and the server's CPU time per request (a figure that
+    depends less on what else runs on a shared machine than latency does)."""
+    before = cpu_s(SERVER_PID[0])
     out = subprocess.run(
         [
             sys.executable, str(ROOT / "benchmarks" / "ops_load.py"), "--base", base,
@@ -76,7 +89,10 @@ def load(
         ],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    return dict(json.loads(out.stdout))
+    result = dict(json.loads(out.stdout))
+    used = cpu_s(SERVER_PID[0]) - before
+    result["server_cpu_ms_per_request"] = round(used * 1000 / max(1, result["requests"]), 3)
+    return result
 
 
 def seed(store: EventStore, total: int, batch: int = 10_000) -> float:

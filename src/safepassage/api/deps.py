@@ -35,19 +35,22 @@ SCOPED_FIELD = {
 ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 
 
-def services(request: Request) -> Services:
-    """The app's shared services (store, live state, committer, limits)."""
+async def services(request: Request) -> Services:
+    """The app's shared services (store, live state, committer, limits). Async: a plain
+    function as a dependency would cost a thread-pool hop on every request."""
     svc: Services = request.app.state.services
     return svc
 
 
 async def caller(
+    request: Request,
     svc: Annotated[Services, Depends(services)],
     authorization: Annotated[str | None, Header()] = None,
 ) -> User:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise HTTPException(401, "send Authorization: Bearer TOKEN", {"WWW-Authenticate": "Bearer"})
-    user = await svc.users.get(authorization[7:].strip())
+    # The gate (guard.py) authenticated the token already; look it up only if it did not.
+    user = request.scope.get("safepassage.user") or await svc.users.get(authorization[7:].strip())
     if user is None:
         raise HTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
     wait = svc.limiter.allow(user.name)

@@ -108,9 +108,11 @@ class Guard:
             if not write:
                 return None
             return 401, "send Authorization: Bearer TOKEN", {"WWW-Authenticate": "Bearer"}
-        if await self.svc.users.get(text[7:].strip()) is None:
+        user = await self.svc.users.get(text[7:].strip())
+        if user is None:
             self.svc.failures.allow(address)
             return 401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"}
+        scope["safepassage.user"] = user  # the route's dependency takes it from here (per request)
         return None
 
 

@@ -279,23 +279,19 @@ class EventStore:
         each audited on its own; results per group, in order."""
         contents = [[e.content() for e in g.events] for g in groups]
         ids = {c["id"] for group in contents for c in group}
-        ids |= {
-            self.scoped_id(g.reporter, c["id"])
-            for g, cs in zip(groups, contents, strict=True)
-            for c in cs
-        }
         out: list[list[AppendResult]] = []
         with self._writing() as conn:
             known: dict[str, tuple[str, int]] = {}
             owner: dict[str, str] = {}
-            for chunk in _chunks(sorted(ids), 500):
-                for r in conn.execute(
-                    sa.select(
-                        events.c.id, events.c.content_hash, events.c.seq, events.c.reporter
-                    ).where(events.c.id.in_(chunk))
-                ):
-                    known[r.id] = (r.content_hash, int(r.seq))
-                    owner[r.id] = r.reporter
+            self._look_up(conn, ids, known, owner)
+            # Ids another user holds (rare): look up where this user's events went instead.
+            taken = {
+                self.scoped_id(g.reporter, c["id"])
+                for g, cs in zip(groups, contents, strict=True)
+                for c in cs
+                if owner.get(c["id"], g.reporter) != g.reporter
+            }
+            self._look_up(conn, taken, known, owner)
             head = conn.execute(
                 sa.select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
             ).first()
@@ -351,6 +347,19 @@ class EventStore:
                 conn.execute(events.insert(), rows)
             conn.execute(audit.insert(), audits)
         return out
+
+    @staticmethod
+    def _look_up(
+        conn: Connection, ids: set[str], known: dict[str, tuple[str, int]], owner: dict[str, str]
+    ) -> None:
+        """Fill `known` (content hash, seq) and `owner` (reporter) for the stored `ids`."""
+        for chunk in _chunks(sorted(ids), 500):
+            query = sa.select(
+                events.c.id, events.c.content_hash, events.c.seq, events.c.reporter
+            ).where(events.c.id.in_(chunk))
+            for r in conn.execute(query):
+                known[r.id] = (r.content_hash, int(r.seq))
+                owner[r.id] = r.reporter
 
     def record_audit(self, user: str, action: str, detail: dict[str, Any]) -> None:
         with self._writing() as conn:
