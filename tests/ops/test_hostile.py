@@ -278,6 +278,14 @@ class TestReporterTokenInTheWrongHands:
         review = count(7, 20, status="confirmed", supersedes=confirmed.json()["id"])
         assert world.post("reviewer", review).status_code == 201
         assert world.post("reviewer", count(1)).status_code == 403
+        # ... and never a status: that is a coordinator's word.
+        reopen = ev(
+            "corridor_status", {"status": "open", "said_by": "x"}, at(1), status="confirmed"
+        )
+        reopen["supersedes"] = world.closed["id"]
+        assert world.post("reviewer", reopen).status_code == 403
+        undo = ev("retraction", {"reason": "x"}, at(1), supersedes=world.closed["id"])
+        assert world.post("reviewer", undo).status_code == 422
 
     def test_ids_are_per_user(self, world: World) -> None:
         """The attacker takes the id of another's stored event, and the id the other's next SMS

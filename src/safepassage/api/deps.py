@@ -109,8 +109,8 @@ def permitted(user: User, event: EventIn) -> str | None:
             return "only coordinators announce corridors"
     elif user.role == "reporter" and event.type not in REPORTER_TYPES:
         return f"reporters may not write {event.type} events"
-    elif user.role == "reviewer" and event.supersedes is None:
-        return "reviewers write corrections only (with `supersedes`)"
+    elif user.role == "reviewer" and (event.supersedes is None or event.type not in REPORTER_TYPES):
+        return "reviewers write corrections of reports only (with `supersedes`)"
     if not covers(user, event.corridor):
         mine = ", ".join(user.corridors) or "none"
         return f"corridor {event.corridor!r} is not one of yours ({mine})"
@@ -134,6 +134,8 @@ def correction_problem(user: User, event: EventIn, target: Target | None) -> str
         return f"event {ref} is in another corridor; a correction stays in its corridor"
     if not covers(user, target.corridor):
         return f"event {ref} is in a corridor that is not one of yours"
+    if user.role == "reviewer" and target.type not in REPORTER_TYPES:
+        return f"event {ref} is a {target.type}, not a report; reviewers correct reports"
     if event.type not in ("retraction", target.type):
         return f"event {ref} is a {target.type}; correct it with a {target.type} or a retraction"
     return None
