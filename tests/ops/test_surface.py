@@ -120,8 +120,15 @@ def test_failed_authentications_are_limited_per_address(env: dict[str, Any]) -> 
         for i in range(8)
     ]
     assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}
+    assert c.get("/status", headers={"Authorization": "Bearer x"}).status_code == 429
     # The address is held off before any token is looked at, a right one included.
     assert c.get("/api/v1/events", headers=auth(env, "obs")).status_code == 429
+
+
+def test_a_public_page_ignores_a_stale_token(env: dict[str, Any]) -> None:
+    c = env["client"]
+    assert c.get("/status.json", headers={"Authorization": "Bearer old"}).status_code == 200
+    assert c.get("/api/v1/state", headers={"Authorization": "Bearer old"}).status_code == 401
 
 
 def test_security_headers_on_every_response_and_no_cdn(env: dict[str, Any]) -> None:

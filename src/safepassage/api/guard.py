@@ -111,6 +111,8 @@ class Guard:
         user = await self.svc.users.get(text[7:].strip())
         if user is None:
             self.svc.failures.allow(address)
+            if not write:
+                return None  # a public page ignores a stale token; other routes refuse it
             return 401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"}
         scope["safepassage.user"] = user  # the route's dependency takes it from here (per request)
         return None
