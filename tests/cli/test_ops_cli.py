@@ -70,6 +70,10 @@ def test_users_add_and_revoke(tmp_path: Path) -> None:
     no_corridor = cli("users", "add", "z", "--role", "reporter", "--scope", "cp01", "--db", db)
     assert no_corridor.returncode == 2 and "--corridor" in no_corridor.stderr
     assert cli("users", "add", "y", "--role", "king", "--db", db).returncode == 2
+    moved = cli("users", "corridors", "manhush-7", "--corridor", "berdyansk", "--db", db)
+    assert moved.returncode == 0
+    assert store.user_for_token(token).corridors == ["berdyansk"]  # type: ignore[union-attr]
+    assert cli("users", "corridors", "nobody", "--corridor", "x", "--db", db).returncode == 2
     assert cli("users", "revoke", "manhush-7", "--db", db).returncode == 0
     assert store.user_for_token(token) is None
     assert cli("users", "revoke", "manhush-7", "--db", db).returncode == 2

@@ -89,6 +89,18 @@ def users_add(
     console.print(token)
 
 
+@users_app.command("corridors")
+@handles_errors
+def users_corridors(
+    name: str = typer.Argument(...),
+    corridor: list[str] = typer.Option(..., "--corridor", help="Corridor id (repeatable)."),
+    db: str = DbOption,
+) -> None:
+    """Set the corridors of an existing user (the only ones a reporter may write to)."""
+    _store(db).set_corridors(name, corridor)
+    console.print(f"{name}: {', '.join(sorted(corridor))}")
+
+
 @users_app.command("revoke")
 @handles_errors
 def users_revoke(name: str = typer.Argument(...), db: str = DbOption) -> None:

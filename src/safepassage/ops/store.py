@@ -499,6 +499,26 @@ class EventStore:
             raise SafePassageError(Problem(f"user {name!r} already exists")) from None
         return token
 
+    def set_corridors(self, name: str, corridors: list[str]) -> None:
+        """Bind an active user to these corridors (for reporters made before users had them)."""
+        with self._writing() as conn:
+            done = conn.execute(
+                users.update()
+                .where(users.c.name == name, users.c.revoked_at.is_(None))
+                .values(corridors=json.dumps(sorted(corridors)))
+            ).rowcount
+            if not done:
+                raise SafePassageError(Problem(f"no active user {name!r}"))
+            conn.execute(
+                audit.insert(),
+                {
+                    "at": now_utc(),
+                    "user": "cli",
+                    "action": "users.corridors",
+                    "detail": json.dumps({"name": name, "corridors": sorted(corridors)}),
+                },
+            )
+
     def revoke_user(self, name: str) -> None:
         with self._writing() as conn:
             done = conn.execute(
