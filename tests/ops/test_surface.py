@@ -113,6 +113,16 @@ def test_bodies_are_bounded_while_they_are_read(env: dict[str, Any]) -> None:
     assert declared.status_code == 413 and "bytes" in declared.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "body", [b"NaN", b"Infinity", b'{"id": 1e999}', b"[" * 30000 + b"]" * 30000, b"\xff\xfe"]
+)
+@pytest.mark.parametrize("path", ["/api/v1/events", "/api/v1/events/bulk"])
+def test_bodies_json_cannot_carry_are_a_4xx(env: dict[str, Any], path: str, body: bytes) -> None:
+    headers = {**auth(env, "coord"), "Content-Type": "application/json"}
+    r = env["client"].post(path, content=body, headers=headers)
+    assert 400 <= r.status_code < 500 and (r.json().get("detail") or r.json().get("problems"))
+
+
 def test_failed_authentications_are_limited_per_address(env: dict[str, Any]) -> None:
     c = env["client"]
     codes = [

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
@@ -73,9 +74,20 @@ def create_app(
     app.state.services = svc
     app.add_middleware(Guard, services=svc)
     app.add_exception_handler(DBAPIError, _database_unavailable)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     for module in (events, state, public, reports, intake, admin):
         app.include_router(module.router)
     return app
+
+
+def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 naming each bad field, without echoing the input (it may be NaN or infinity, which
+    JSON cannot carry, or simply large)."""
+    detail = [
+        {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type")}
+        for err in exc.errors()
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def _database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
