@@ -129,15 +129,13 @@ class World:
             if "<effective>" not in line and "<expires>" not in line and "as of" not in line
         )
         page = c.get("/status").text
-        page = (
-            page[page.index("<main>") : page.index('<p class="small">Figures')]
-            if '<p class="small">Figures' in page
-            else page[page.index("<main>") :]
-        )
+        page = page[page.index("<main>") : page.rindex('<p class="small">')]  # less the footer
+        assert "Mariupol - Zaporizhzhia" in page
         return {
             "state": state,
             "public": public,
             "cap": cap_body,
+            "page": page,
             "corridors": c.get("/api/v1/state", headers=self.auth("obs")).json(),
         }
 
