@@ -57,24 +57,32 @@ def test_bad_replay_file_names_its_line(tmp_path: Path) -> None:
 def test_users_add_and_revoke(tmp_path: Path) -> None:
     db = str(tmp_path / "u.db")
     added = cli(
-        "users",
-        "add",
-        "manhush-7",
-        "--role",
-        "reporter",
-        "--scope",
-        "cp04-manhush",
-        "--db",
-        db,
-        "--create",
-    )
+        "users", "add", "manhush-7", "--role", "reporter", "--scope", "cp04-manhush",
+        "--corridor", "mariupol", "--db", db, "--create",
+    )  # fmt: skip
     token = added.stdout.strip()
     assert added.returncode == 0 and len(token) >= 30
     store = EventStore(db)
     user = store.user_for_token(token)
     assert user is not None and user.role == "reporter" and user.scope == ["cp04-manhush"]
+    assert user.corridors == ["mariupol"]
     assert cli("users", "add", "x", "--role", "reporter", "--db", db).returncode == 2  # no scope
+    no_corridor = cli("users", "add", "z", "--role", "reporter", "--scope", "cp01", "--db", db)
+    assert no_corridor.returncode == 2 and "--corridor" in no_corridor.stderr
     assert cli("users", "add", "y", "--role", "king", "--db", db).returncode == 2
+    moved = cli("users", "corridors", "manhush-7", "--corridor", "berdyansk", "--db", db)
+    assert moved.returncode == 0
+    assert store.user_for_token(token).corridors == ["berdyansk"]  # type: ignore[union-attr]
+    verified = cli("log", "verify", "--db", db)  # the user's row sealed again, corridors included
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    with sqlite3.connect(db) as conn:  # widened behind the service's back: refused, named
+        conn.execute("UPDATE users SET corridors = ?", ('["berdyansk","x"]',))
+    assert store.user_for_token(token) is None
+    tampered = cli("log", "verify", "--db", db)
+    assert tampered.returncode == 1 and "manhush-7" in tampered.stdout + tampered.stderr
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE users SET corridors = ?", ('["berdyansk"]',))
+    assert cli("users", "corridors", "nobody", "--corridor", "x", "--db", db).returncode == 2
     assert cli("users", "revoke", "manhush-7", "--db", db).returncode == 0
     assert store.user_for_token(token) is None
     assert cli("users", "revoke", "manhush-7", "--db", db).returncode == 2

@@ -8,6 +8,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,5 +72,26 @@ def count_event(
             "status": status,
             "data": {"checkpoint": checkpoint, "vehicles": vehicles, "people": vehicles * 4},
             **extra,
+        }
+    )
+
+
+def announced(
+    at: datetime, corridor: str = "mariupol", name: str | None = "Mariupol - Zaporizhzhia"
+) -> EventIn:
+    """A corridor announced at `at` (with a public name unless `name` is None), open from then
+    for a day."""
+    window = {"start": at.isoformat(), "end": (at + timedelta(days=1)).isoformat()}
+    return validate_event(
+        {
+            "id": str(uuid.uuid4()),
+            "type": "corridor_announced",
+            "occurred_at": at.isoformat(),
+            "corridor": corridor,
+            "data": {
+                "route": ["cp04-manhush", "zaporizhzhia"],
+                "window": window,
+                **({"name": name} if name else {}),
+            },
         }
     )

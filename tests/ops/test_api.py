@@ -43,10 +43,17 @@ def env(tmp_path: Path) -> dict[str, Any]:
     tokens = {
         "admin": store.add_user("admin-1", "admin"),
         "coord": store.add_user("council-desk", "coordinator"),
-        "rep": store.add_user("manhush-reporter-7", "reporter", ["cp04-manhush", "convoy-3"]),
+        "rep": store.add_user(
+            "manhush-reporter-7", "reporter", ["cp04-manhush", "convoy-3"], ["mariupol"]
+        ),
         "obs": store.add_user("icrc-observer", "observer"),
     }
-    return {"client": TestClient(app), "store": store, "tokens": tokens, "clock": clock}
+    client = TestClient(app)
+    # Corridors exist once a coordinator announced them (earlier than the tests' own ones).
+    first = announcement(["cp04-manhush", "zaporizhzhia"], at="2022-03-15T07:00:00+02:00")
+    headers = {"Authorization": f"Bearer {tokens['coord']}"}
+    assert client.post("/api/v1/events", json=first, headers=headers).status_code == 201
+    return {"client": client, "store": store, "tokens": tokens, "clock": clock}
 
 
 def auth(env: dict[str, Any], who: str) -> dict[str, str]:
@@ -74,11 +81,17 @@ def count(vehicles: int, cp: str = "cp04-manhush", **extra: Any) -> dict[str, An
     )
 
 
-def announcement(route: list[str], status: str = "unverified", **data: Any) -> dict[str, Any]:
-    """A corridor announced at 08:00 for 09:00-18:00 (Kyiv time) on 15 March 2022."""
+def announcement(
+    route: list[str],
+    status: str = "unverified",
+    at: str = "2022-03-15T08:00:00+02:00",
+    **data: Any,
+) -> dict[str, Any]:
+    """A corridor announced at 08:00 for 09:00-18:00 (Kyiv time) on 15 March 2022, with a
+    public name."""
     window = {"start": "2022-03-15T09:00:00+02:00", "end": "2022-03-15T18:00:00+02:00"}
-    body = {"route": route, "window": window, **data}
-    return event("corridor_announced", body, at="2022-03-15T08:00:00+02:00", status=status)
+    body = {"route": route, "window": window, "name": "Mariupol - Zaporizhzhia", **data}
+    return event("corridor_announced", body, at=at, status=status)
 
 
 def test_roles_scope_and_authentication(env: dict[str, Any]) -> None:
@@ -91,7 +104,8 @@ def test_roles_scope_and_authentication(env: dict[str, Any]) -> None:
         == 401
     )
     ok = c.post("/api/v1/events", json=count(5), headers=auth(env, "rep"))
-    assert ok.status_code == 201 and ok.json()["seq"] == 1
+    # A reporter gets a receipt, not the log position (which would tell how busy others are).
+    assert ok.status_code == 201 and "seq" not in ok.json() and len(ok.json()["receipt"]) == 8
     outside = c.post(
         "/api/v1/events", json=count(5, "cp01-mariupol-exit"), headers=auth(env, "rep")
     )
@@ -108,7 +122,7 @@ def test_roles_scope_and_authentication(env: dict[str, Any]) -> None:
     assert c.post("/api/v1/events", json=count(5), headers=auth(env, "rep")).status_code == 401
     audit = c.get("/api/v1/audit", headers=auth(env, "admin")).json()
     assert {a["user"] for a in audit} >= {"manhush-reporter-7", "council-desk"}
-    assert env["store"].head() == 2  # nothing refused was stored
+    assert env["store"].head() == 3  # the announcement and two events: nothing refused
 
 
 def test_bulk_flush_is_safe_to_resend(env: dict[str, Any]) -> None:
@@ -124,7 +138,7 @@ def test_bulk_flush_is_safe_to_resend(env: dict[str, Any]) -> None:
     assert first["results"][5]["problems"][0]["field"] == "data.vehicles"
     again = c.post("/api/v1/events/bulk", json=queue, headers=auth(env, "rep")).json()
     assert [r["outcome"] for r in again["results"]] == ["duplicate"] * 5
-    assert env["store"].head() == 5
+    assert env["store"].head() == 6  # the announcement and five counts
     assert (
         c.post("/api/v1/events/bulk", json=[count(1)] * 1001, headers=auth(env, "rep")).status_code
         == 422
@@ -145,8 +159,8 @@ def test_sms_and_csv_intake(env: dict[str, Any]) -> None:
         content=sms.upper(),
         headers={**auth(env, "rep"), "Content-Type": "text/plain"},
     )
-    assert resent.text == ok.text and env["store"].head() == 1  # the same SMS twice: stored once
-    stored = env["store"].read()[0]
+    assert resent.text == ok.text and env["store"].head() == 2  # the same SMS twice: stored once
+    stored = env["store"].read()[1]
     assert stored.occurred_at == "2022-03-15T12:05:00.000000+00:00"  # 14:05 Kyiv time
     bad = c.post(
         "/api/v1/intake/sms",
@@ -185,7 +199,7 @@ def test_public_view_is_delayed_aggregate_and_private(env: dict[str, Any]) -> No
             status="confirmed",
         )
     )
-    post(count(100, status="confirmed", at="2022-03-15T12:00:00+02:00"), "rep")
+    post(count(100, status="confirmed", at="2022-03-15T12:00:00+02:00"))  # a coordinator's
     post(count(50, status="claimed", at="2022-03-15T12:30:00+02:00"), "rep")
     post(
         event(
@@ -243,7 +257,7 @@ def test_situation_report_and_hxl_for_readers(env: dict[str, Any]) -> None:
     c = env["client"]
     post = lambda e, who="coord": c.post("/api/v1/events", json=e, headers=auth(env, who))  # noqa: E731
     post(announcement(["cp04-manhush", "zaporizhzhia"]))
-    post(count(100, status="confirmed", at="2022-03-15T12:00:00+02:00"), "rep")
+    post(count(100, status="confirmed", at="2022-03-15T12:00:00+02:00"))
     post(count(50, at="2022-03-15T12:30:00+02:00"), "rep")
     sitrep = c.get("/api/v1/state/mariupol/sitrep.md", headers=auth(env, "obs"))
     assert sitrep.status_code == 200 and sitrep.headers["content-type"].startswith("text/markdown")

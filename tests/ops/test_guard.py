@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from safepassage.api.app import create_app
 from safepassage.ops.store import EventStore
-from tests.ops.test_reliability import free_port
+from tests.ops.test_reliability import announcement, free_port
 
 
 def _event(i: int) -> dict[str, Any]:
@@ -32,6 +32,12 @@ def _event(i: int) -> dict[str, Any]:
         "corridor": "mariupol",
         "data": {"checkpoint": "cp04-manhush", "vehicles": i % 50 + 1},
     }
+
+
+def _reporter(store: EventStore) -> str:
+    """A reporter of corridor mariupol, announced first (event 1: the counts start at 2)."""
+    store.append([announcement()], "council-desk")
+    return store.add_user("reporter", "reporter", ["cp04-manhush"], ["mariupol"])
 
 
 def _signed_seqs(store: EventStore) -> list[int]:
@@ -53,10 +59,10 @@ def broken(tmp_path: Path) -> Iterator[EventStore]:
     """A log with a signed head whose newest events were then deleted through SQL."""
     store = EventStore(str(tmp_path / "ops.db"))
     store.add_user("desk", "admin")
-    token = store.add_user("reporter", "reporter", ["cp04-manhush"])
+    token = _reporter(store)
     client = TestClient(create_app(store))
     auth = {"Authorization": f"Bearer {token}"}
-    r = client.post("/api/v1/events/bulk", json=[_event(i) for i in range(6)], headers=auth)
+    r = client.post("/api/v1/events/bulk", json=[_event(i) for i in range(5)], headers=auth)
     assert r.status_code == 200
     assert store.integrity.seal()[0].ok and _signed_seqs(store)[-1] == 6
     with store.engine.begin() as conn:
@@ -68,12 +74,12 @@ def broken(tmp_path: Path) -> Iterator[EventStore]:
 
 def test_checkpoints_are_signed_while_serving(tmp_path: Path) -> None:
     store = EventStore(str(tmp_path / "ops.db"))
-    token = store.add_user("reporter", "reporter", ["cp04-manhush"])
+    token = _reporter(store)
     app = create_app(store, checkpoint_every_s=0.1)
     with TestClient(app) as client:
         auth = {"Authorization": f"Bearer {token}"}
-        r = client.post("/api/v1/events/bulk", json=[_event(i) for i in range(7)], headers=auth)
-        assert r.status_code == 200 and r.json()["stored"] == 7
+        r = client.post("/api/v1/events/bulk", json=[_event(i) for i in range(6)], headers=auth)
+        assert r.status_code == 200 and r.json()["stored"] == 6
         _until(lambda: _signed_seqs(store)[-1] == 7)
         client.post("/api/v1/events", json=_event(8), headers=auth)
     assert _signed_seqs(store)[-1] == 8  # at shutdown
@@ -145,10 +151,10 @@ def test_damage_before_the_newest_checkpoint_is_found_after_start(tmp_path: Path
     """An edit that leaves the newest checkpoint's row alone passes the quick check at start;
     the full check the server runs in the background then finds it and the log is refused."""
     store = EventStore(str(tmp_path / "ops.db"))
-    token = store.add_user("reporter", "reporter", ["cp04-manhush"])
+    token = _reporter(store)
     auth = {"Authorization": f"Bearer {token}"}
     client = TestClient(create_app(store))
-    client.post("/api/v1/events/bulk", json=[_event(i) for i in range(5)], headers=auth)
+    client.post("/api/v1/events/bulk", json=[_event(i) for i in range(4)], headers=auth)
     assert store.integrity.seal()[0].ok
     with store.engine.begin() as conn:
         data = '{"checkpoint":"cp04-manhush","vehicles":200}'
@@ -160,3 +166,43 @@ def test_damage_before_the_newest_checkpoint_is_found_after_start(tmp_path: Path
         refused = served.get("/status.json")
         assert refused.status_code == 503 and "event 2" in refused.json()["detail"]
     store.close()
+
+
+def _secure(response: Any) -> bool:
+    """The gate's security headers (api/guard.py) are on `response`."""
+    h = response.headers
+    return (
+        h["x-content-type-options"] == "nosniff"
+        and h["referrer-policy"] == "no-referrer"
+        and h["x-frame-options"] == "DENY"
+        and "frame-ancestors 'none'" in h["content-security-policy"]
+    )
+
+
+def test_a_broken_log_is_refused_before_any_token_with_security_headers(
+    broken: EventStore,
+) -> None:
+    """The log guard runs before the gate: its 503 carries the gate's headers, and a write is
+    refused for the log before its token is looked up in a database no longer trusted (so
+    wrong tokens are not even counted: the gate would answer 429 after 20 of them)."""
+    client = TestClient(create_app(broken))
+    for path in ("/status", "/status.json", "/dashboard", "/api/v1/state"):
+        refused = client.get(path)
+        assert refused.status_code == 503 and _secure(refused), path
+    wrong = {"Authorization": "Bearer not-a-token"}
+    for _ in range(25):
+        write = client.post("/api/v1/events", json=_event(1), headers=wrong)
+        assert write.status_code == 503 and _secure(write)
+    health = client.get("/api/v1/health")
+    assert health.status_code == 503 and _secure(health)
+    assert "events 5..6 are missing" in health.json()["problems"][0]
+
+
+def test_a_broken_log_served_anyway_warns_on_the_gates_refusals(broken: EventStore) -> None:
+    client = TestClient(create_app(broken, allow_broken_log=True))
+    anonymous = client.post("/api/v1/events", json=_event(1))
+    assert anonymous.status_code == 401 and _secure(anonymous)
+    assert "integrity check" in anonymous.headers["warning"]
+    page = client.get("/status")
+    assert page.status_code == 200 and _secure(page) and "may have been altered" in page.text
+    assert "style-src 'unsafe-inline'" in page.headers["content-security-policy"]  # its own

@@ -20,6 +20,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
+from safepassage.ops.events import EventIn, validate_event
 from safepassage.ops.store import EventStore
 from tests.ops.conftest import postgres_url
 
@@ -69,10 +70,24 @@ def event(i: int) -> dict[str, Any]:
     }
 
 
+def announcement() -> EventIn:
+    window = {"start": "2022-03-15T09:00+02:00", "end": "2022-03-15T18:00+02:00"}
+    return validate_event(
+        {
+            "id": str(uuid.uuid4()),
+            "type": "corridor_announced",
+            "occurred_at": "2022-03-15T08:00:00+02:00",
+            "corridor": "mariupol",
+            "data": {"route": ["cp04-manhush", "zaporizhzhia"], "window": window},
+        }
+    )
+
+
 def add_reporter(db: str) -> str:
     store = EventStore(db)
     try:
-        return store.add_user("reporter-1", "reporter", ["cp04-manhush"])
+        store.append([announcement()], "council-desk")
+        return store.add_user("reporter-1", "reporter", ["cp04-manhush"], ["mariupol"])
     finally:
         store.close()
 
@@ -81,7 +96,7 @@ def stored_ids(db: str) -> list[str]:
     store = EventStore(db)
     try:
         assert store.verify().ok
-        return [e.id for e in store.read(limit=100_000)]
+        return [e.id for e in store.read(limit=100_000) if e.type != "corridor_announced"]
     finally:
         store.close()
 

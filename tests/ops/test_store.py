@@ -13,7 +13,7 @@ from safepassage.ops.events import validate_event
 from safepassage.ops.schema import events
 from safepassage.ops.state import Projection
 from safepassage.ops.store import EventStore
-from tests.ops.conftest import count_event
+from tests.ops.conftest import announced, count_event
 
 
 def test_duplicates_store_once_and_conflicts_are_refused(store: EventStore) -> None:
@@ -172,6 +172,7 @@ def test_public_projection_waits_for_events_said_to_happen_later(store: EventSto
     from safepassage.ops.state import PublicProjection, StateSettings
 
     now = datetime.now(UTC)
+    store.append([announced(now - timedelta(days=2))], "coordinator")
     store.append([count_event(7, at=(now + timedelta(hours=3)).isoformat())], "r")
     store.append([count_event(5, at=(now - timedelta(days=1)).isoformat())], "r")
     public = PublicProjection(StateSettings(public_delay_min=60))

@@ -55,7 +55,11 @@ def store(tmp_path: Path) -> Iterator[EventStore]:
             event(
                 "corridor_announced",
                 "2022-03-15T08:00:00+02:00",
-                {"route": ["cp01-exit", "manhush", "zaporizhzhia"], "window": WINDOW},
+                {
+                    "route": ["cp01-exit", "manhush", "zaporizhzhia"],
+                    "window": WINDOW,
+                    "name": "Mariupol - Zaporizhzhia",
+                },
                 "confirmed",
             ),
             event(
@@ -126,7 +130,7 @@ def test_cap_alert_while_open_says_evacuate_with_the_status_certainty(tmp_path: 
             event(
                 "corridor_announced",
                 (now - timedelta(hours=2)).isoformat(),
-                {"route": ["a", "b"], "window": window},
+                {"route": ["a", "b"], "window": window, "name": "A - B"},
             ),
             event(
                 "corridor_status",
@@ -211,7 +215,7 @@ def test_counts_without_people_are_not_read_as_nobody(tmp_path: Path) -> None:
             event(
                 "corridor_announced",
                 "2022-03-15T08:00:00+02:00",
-                {"route": ["cp01"], "window": WINDOW},
+                {"route": ["cp01"], "window": WINDOW, "name": "Exit"},
             ),
             event(
                 "checkpoint_count",

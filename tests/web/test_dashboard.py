@@ -20,7 +20,7 @@ def test_dashboard_page_is_self_contained_and_its_data_needs_a_token(tmp_path: P
     store = EventStore(str(tmp_path / "ops.db"))
     _fill(store, datetime.now(UTC))
     obs = store.add_user("icrc-observer", "observer")
-    rep = store.add_user("manhush-7", "reporter", ["cp01"])
+    rep = store.add_user("manhush-7", "reporter", ["cp01"], ["mariupol"])
     c = TestClient(create_app(store))
     page = c.get("/dashboard")
     assert (

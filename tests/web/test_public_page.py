@@ -50,6 +50,7 @@ def _fill(store: EventStore, now: datetime) -> None:
                     "route": ["cp01", "manhush", "zaporizhzhia"],
                     "window": window,
                     "legs_min": [90, 215],
+                    "name": "Mariupol - Zaporizhzhia",
                 },
                 "confirmed",
             ),
@@ -166,7 +167,7 @@ def test_chromium_renders_the_page_from_a_real_server(tmp_path: Path) -> None:
     with served(db) as base:
         dom = chromium(f"{base}/status", "--dump-dom")
         assert dom.returncode == 0, dom.stderr[-2000:]
-        assert "Corridor mariupol" in dom.stdout and ">OPEN<" in dom.stdout
+        assert "Corridor Mariupol - Zaporizhzhia" in dom.stdout and ">OPEN<" in dom.stdout
         assert "<b>640</b>" in dom.stdout
         shot = tmp_path / "status.png"
         chromium(f"{base}/status", f"--screenshot={shot}", "--window-size=420,900")

@@ -7,11 +7,14 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
-from safepassage.api.guard import GuardMiddleware, LogGuard
+from safepassage.api.guard import Guard
+from safepassage.api.log_guard import GuardMiddleware, LogGuard
 from safepassage.api.routes import admin, events, intake, public, reports, state
+from safepassage.api.routes.events import MAX_BULK
 from safepassage.api.services import LiveState, RateLimiter, Services, TokenCache
 from safepassage.ops.committer import GroupCommitter
 from safepassage.ops.state import StateSettings
@@ -28,11 +31,23 @@ def create_app(
     token_ttl_s: float = 5.0,
     allow_broken_log: bool = False,
     checkpoint_every_s: float = 60.0,
+    event_rate: float = 50.0,
+    event_burst: int = MAX_BULK,
+    failed_auth_rate: float = 1.0,
+    failed_auth_burst: int = 20,
+    clock_skew_s: float = 600.0,
+    base_url: str | None = None,
+    docs: bool = False,
 ) -> FastAPI:
     """The API over `store`. `clock` is injectable so that tests control "now"; a revoked
-    token stops working within `token_ttl_s` seconds. The log is checked at once; a broken one
-    is refused (503) unless `allow_broken_log` (then every response carries a warning); its
-    head is signed every `checkpoint_every_s` seconds and at shutdown."""
+    token stops working within `token_ttl_s` seconds. Per user, `rate` requests and
+    `event_rate` events a second (bursts of `burst` and `event_burst`); per client address,
+    `failed_auth_rate` failed authentications a second (bursts of `failed_auth_burst`). Events
+    said to happen more than `clock_skew_s` after the server's clock are refused. Feed links
+    start with `base_url` (relative without it). `docs`: serve the Swagger page at /docs
+    (it loads its script from a CDN, so it is off unless asked for). The log is checked at
+    once; a broken one is refused (503) unless `allow_broken_log` (then every response carries
+    a warning); its head is signed every `checkpoint_every_s` seconds and at shutdown."""
     settings = settings or StateSettings()
     guard = LogGuard(store, allow_broken=allow_broken_log, every_s=checkpoint_every_s)
     svc = Services(
@@ -40,10 +55,14 @@ def create_app(
         settings=settings,
         live=LiveState(store, settings),
         limiter=RateLimiter(rate, burst),
+        event_limiter=RateLimiter(event_rate, max(event_burst, 1)),
+        failures=RateLimiter(failed_auth_rate, failed_auth_burst),
         committer=GroupCommitter(store),
         users=TokenCache(store, token_ttl_s),
         clock=clock,
         guard=guard,
+        clock_skew_s=clock_skew_s,
+        base_url=base_url.rstrip("/") if base_url else None,
     )
 
     @asynccontextmanager
@@ -58,13 +77,31 @@ def create_app(
         version="1",
         description="The corridor's event log, live state and report intake.",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
     )
     app.state.services = svc
     app.add_exception_handler(DBAPIError, _database_unavailable)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     for module in (events, state, public, reports, intake, admin):
         app.include_router(module.router)
+    # The last added runs first. The log guard is outermost: a broken log is refused (503)
+    # before any token is looked up in a database that may have been tampered with, and its
+    # warning reaches every answer, the gate's 401/413/429 included; it puts the security
+    # headers on its own 503 (docs/design.md). Inside it, the gate (auth before the body).
+    app.add_middleware(Guard, services=svc)
     app.add_middleware(GuardMiddleware, guard=guard)
     return app
+
+
+def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 naming each bad field, without echoing the input (it may be NaN or infinity, which
+    JSON cannot carry, or simply large)."""
+    detail = [
+        {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type")}
+        for err in exc.errors()
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def _database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
@@ -85,15 +122,21 @@ def _database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
 
 
 def app_from_environment() -> FastAPI:
-    """The app of `safepassage serve` (one per server process): the database and the public
-    delay come from SAFEPASSAGE_DB and SAFEPASSAGE_PUBLIC_DELAY_MIN."""
+    """The app of `safepassage serve` (one per server process): the database, the public
+    delay and the base URL of links come from SAFEPASSAGE_DB, SAFEPASSAGE_PUBLIC_DELAY_MIN and
+    SAFEPASSAGE_BASE_URL."""
     import gc
     import os
 
     store = EventStore(os.environ.get("SAFEPASSAGE_DB", "safepassage-ops.db"))
     delay = max(0.0, float(os.environ.get("SAFEPASSAGE_PUBLIC_DELAY_MIN", "60")))
     allow = bool(os.environ.get("SAFEPASSAGE_ALLOW_BROKEN_LOG"))
-    app = create_app(store, settings=StateSettings(public_delay_min=delay), allow_broken_log=allow)
+    app = create_app(
+        store,
+        settings=StateSettings(public_delay_min=delay),
+        allow_broken_log=allow,
+        base_url=os.environ.get("SAFEPASSAGE_BASE_URL") or None,
+    )
     # Latency under load (measured, docs/benchmarks.md): the collector's passes over the
     # app's long-lived objects caused most of the p99 tail; freeze them, collect less often.
     gc.collect()

@@ -1,163 +1,145 @@
-"""The log's guard in a running server: checks the log when the app starts (from its newest
-signed checkpoint: fast), then in full once in the background; signs a checkpoint of the head
-every minute and at shutdown; and, when the log is broken, refuses to serve it (503) or, when
-told to serve it anyway, puts a warning on every response and a banner on every page."""
+"""The gate in front of every route (plain ASGI, so it costs next to nothing per request):
+security headers on every response; for writes, the caller authenticated and the declared size
+checked before a byte of the body is read, and the body counted while it is read; failed
+authentications limited per client address before any token is looked up."""
 
 from __future__ import annotations
 
-import html
-import logging
-import threading
+import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException
 
-from safepassage.errors import SafePassageError
-from safepassage.ops.integrity import VerifyResult
-from safepassage.ops.store import EventStore
+from safepassage.api.services import Services
+from safepassage.ops.store import storage_problem
 
-log = logging.getLogger("safepassage.guard")
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-#: Still answered while the log is refused: monitors must see why.
-ALWAYS = ("/api/v1/health",)
+
+#: Largest body each write accepts, in bytes (others: DEFAULT_LIMIT).
+BODY_LIMITS = {
+    "/api/v1/events": 64 << 10,
+    "/api/v1/events/bulk": 2 << 20,  # 1,000 events
+    "/api/v1/intake/sms": 2 << 10,  # 500 characters of any script
+    "/api/v1/intake/csv": 256 << 10,  # 1,000 rows
+}
+DEFAULT_LIMIT = 64 << 10
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+#: For responses that set no policy of their own (JSON, XML, text): load nothing, no framing.
+DEFAULT_CSP = b"default-src 'none'; frame-ancestors 'none'"
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-class _Stopped(Exception):
-    pass
+def with_security_headers(send: Send) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            names = {k.lower() for k, _ in headers}
+            headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
+            if b"content-security-policy" not in names:
+                headers.append((b"content-security-policy", DEFAULT_CSP))
+            message["headers"] = headers
+        await send(message)
+
+    return sending
 
 
-def describe(result: VerifyResult) -> str:
-    where = {"events": "event", "audit": "audit entry"}.get(result.table, result.table)
-    at = f" {result.first_bad_seq}" if result.first_bad_seq is not None else ""
-    return f"{where}{at}: {result.reason}"
-
-
-class LogGuard:
-    """Keeps the log checked and signed while the server runs; `problem` says what is wrong."""
-
-    def __init__(self, store: EventStore, *, allow_broken: bool, every_s: float = 60.0) -> None:
-        self.store, self.allow_broken, self.every_s = store, allow_broken, every_s
-        self.problem: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._round(full=False)  # at once: a broken log is never served unknowingly
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="log-guard", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop, signing the head a last time (at shutdown)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(30)
-        self._round(full=False)
-
-    def _run(self) -> None:
-        # Rows before the newest checkpoint, once, off the start path, in small pages with a
-        # pause as long as each page took: at most about half of one core while serving.
-        self._round(full=True)
-        while not self._stop.wait(self.every_s):
-            self._round(full=False)
-
-    def _pause(self, seconds: float) -> None:
-        if self._stop.wait(seconds):
-            raise _Stopped  # shutting down: the full check is not finished, not failed
-
-    def _round(self, *, full: bool) -> None:
-        """One check (and, when intact, one signature); never raises."""
-        try:
-            if full:
-                result = self.store.integrity.verify(full=True, page=2_000, pause=self._pause)
-            else:
-                result = self.store.integrity.seal()[0]
-        except _Stopped:
-            return
-        except (SafePassageError, OSError, sa.exc.DBAPIError) as exc:
-            log.error("log check failed to run: %s", str(exc).splitlines()[0])
-            return
-        if not result.ok and self.problem is None:
-            self.problem = "the log failed its integrity check: " + describe(result)
-            log.critical("%s", self.problem)
-
-
-class GuardMiddleware:
-    """ASGI middleware: nothing added while the log is intact (one check per request)."""
-
-    def __init__(self, app: ASGIApp, guard: LogGuard) -> None:
-        self.app, self.guard = app, guard
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        problem = self.guard.problem
-        if problem is None or scope["type"] != "http":
-            await self.app(scope, receive, send)
-        elif not self.guard.allow_broken and scope["path"] not in ALWAYS:
-            await _refuse(problem, send)
-        else:
-            await self.app(scope, receive, _warning_sender(problem, send))
-
-
-def _header(problem: str) -> tuple[bytes, bytes]:
-    text = problem.encode("ascii", "replace").replace(b'"', b"'")
-    return b"warning", b'199 safepassage "' + text + b'"'
-
-
-async def _refuse(problem: str, send: Send) -> None:
-    body = (
-        '{"detail": "this service does not serve its log: '
-        + problem.replace("\\", "\\\\").replace('"', "'")
-        + '. The operator must find out what happened (safepassage log verify)."}'
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                _header(problem),
-            ],
-        }
-    )
+async def _answer(send: Send, status: int, detail: str, headers: dict[str, str]) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
 
-def _warning_sender(problem: str, send: Send) -> Send:
-    """A `send` that adds the warning header, and a banner at the top of HTML pages."""
-    banner = (
-        '<p role="alert" style="background:#b00020;color:#fff;padding:1em;margin:0;'
-        "font-weight:bold\">Warning: this service's log failed its integrity check ("
-        + html.escape(problem)
-        + "). What is shown here may have been altered.</p>"
-    ).encode()
-    start: Message = {}
-    chunks: list[bytes] = []
+class Guard:
+    """See the module docstring; `services` gives the token cache and the limiters."""
 
-    async def sending(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            headers = [*message.get("headers", []), _header(problem)]
-            is_html = any(k == b"content-type" and b"text/html" in v for k, v in headers)
-            start.update(message, headers=headers, html=is_html)
-            if not is_html:
-                await send({**message, "headers": headers})
-            return
-        if not start.get("html"):
-            await send(message)
-            return
-        chunks.append(message.get("body", b""))
-        if message.get("more_body"):
-            return
-        page = b"".join(chunks)
-        at = page.find(b">", page.find(b"<body")) + 1 if b"<body" in page else 0
-        page = page[:at] + banner + page[at:]
-        headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
-        headers.append((b"content-length", str(len(page)).encode()))
-        await send({"type": "http.response.start", "status": start["status"], "headers": headers})
-        await send({"type": "http.response.body", "body": page})
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app, self.svc = app, services
 
-    return sending
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        send = with_security_headers(send)
+        try:
+            refusal = await self._refusal(scope)
+        except DBAPIError as exc:  # the token could not be looked up: nothing was recorded
+            problem = storage_problem(exc)  # a full disk or read-only database, said as such
+            refusal = (
+                (503, f"{problem}; nothing was recorded. Tell the operator.", {"Retry-After": "60"})
+                if problem
+                else (
+                    503,
+                    "the database is unavailable; nothing was recorded, retry shortly",
+                    {"Retry-After": "1"},
+                )
+            )
+        if refusal is not None:
+            await _answer(send, *refusal)
+            return
+        if scope["method"] in WRITES:
+            receive = _counted(receive, BODY_LIMITS.get(scope["path"], DEFAULT_LIMIT))
+        await self.app(scope, receive, send)
+
+    async def _refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
+        """Why the request is answered before it reaches a route, or None."""
+        headers = dict(scope.get("headers", []))
+        auth = headers.get(b"authorization")
+        write = scope["method"] in WRITES
+        if auth is None and not write:
+            return None  # public pages, or a route that says a token is needed
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        wait = self.svc.failures.blocked(address)
+        if wait:
+            return 429, "too many failed authentications from this address", _retry(wait)
+        if write:
+            limit = BODY_LIMITS.get(scope["path"], DEFAULT_LIMIT)
+            declared = headers.get(b"content-length", b"0")
+            if not declared.isdigit() or int(declared) > limit:
+                return 413, f"the body is over {limit:,} bytes; send less at a time", {}
+        text = auth.decode("latin-1") if auth is not None else ""
+        if not text.lower().startswith("bearer "):
+            if not write:
+                return None
+            return 401, "send Authorization: Bearer TOKEN", {"WWW-Authenticate": "Bearer"}
+        user = await self.svc.users.get(text[7:].strip())
+        if user is None:
+            self.svc.failures.allow(address)
+            if not write:
+                return None  # a public page ignores a stale token; other routes refuse it
+            return 401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"}
+        scope["safepassage.user"] = user  # the route's dependency takes it from here (per request)
+        return None
+
+
+def _retry(wait: float) -> dict[str, str]:
+    return {"Retry-After": str(max(1, round(wait)))}
+
+
+def _counted(receive: Receive, limit: int) -> Receive:
+    """`receive`, refusing (413) once the body read so far is over `limit` bytes: a body sent
+    without a length, or longer than it said, is never read whole into memory."""
+    seen = 0
+
+    async def receiving() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise HTTPException(413, f"the body is over {limit:,} bytes; send less at a time")
+        return message
+
+    return receiving

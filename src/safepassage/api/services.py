@@ -8,35 +8,49 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi.concurrency import run_in_threadpool
 
-from safepassage.api.guard import LogGuard
 from safepassage.ops.committer import GroupCommitter
 from safepassage.ops.state import Projection, PublicProjection, StateSettings
 from safepassage.ops.store import EventStore, User
 
+if TYPE_CHECKING:  # the log guard's module needs the app's (no import cycle at run time)
+    from safepassage.api.log_guard import LogGuard
+
 
 class RateLimiter:
-    """A token bucket per caller: `rate` requests a second, bursts of `burst`."""
+    """A token bucket per key: `rate` units a second (requests, events or failed logins),
+    bursts of `burst`."""
 
     def __init__(self, rate: float, burst: int) -> None:
         self.rate, self.burst = rate, burst
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def allow(self, key: str) -> float:
-        """0 if allowed now, else seconds to wait."""
+    def allow(self, key: str, cost: float = 1.0) -> float:
+        """0 if `cost` units are allowed now (and taken), else seconds to wait."""
+        now = time.monotonic()
+        cost = min(cost, float(self.burst))  # what can never fit waits for a full bucket
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= cost:
+                self._buckets[key] = (tokens - cost, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            if len(self._buckets) > 100_000:  # many keys (client addresses): forget idle ones
+                self._buckets = {k: v for k, v in self._buckets.items() if v[0] < self.burst}
+            return (cost - tokens) / self.rate
+
+    def blocked(self, key: str) -> float:
+        """Seconds to wait before one more unit is allowed (nothing is taken)."""
         now = time.monotonic()
         with self._lock:
             tokens, last = self._buckets.get(key, (float(self.burst), now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1 - tokens) / self.rate
+            return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
 
 
 class TokenCache:
@@ -68,6 +82,8 @@ class LiveState:
         self._lock = threading.Lock()
         self.public_projection = PublicProjection(settings)
         self._public: tuple[int, dict[str, Any]] | None = None
+        #: Corridors ever announced (what may be written to); grows as the log is read.
+        self.announced: set[str] = set()
 
     def refresh(self) -> Projection:
         with self._lock:
@@ -81,6 +97,8 @@ class LiveState:
                     return self.projection
                 for e in batch:
                     self.projection.apply(e)
+                    if e.type == "corridor_announced":
+                        self.announced.add(e.corridor)
 
     def public(self, now: datetime) -> dict[str, Any]:
         """The public view, brought forward at most once a minute."""
@@ -102,10 +120,14 @@ class Services:
     store: EventStore
     settings: StateSettings
     live: LiveState
-    limiter: RateLimiter
+    limiter: RateLimiter  # requests per user
+    event_limiter: RateLimiter  # events per user
+    failures: RateLimiter  # failed authentications per client address
     committer: GroupCommitter
     users: TokenCache
     clock: Callable[[], datetime]
+    clock_skew_s: float = 600.0  # how far in the future an event may be said to happen
+    base_url: str | None = None  # where links in feeds point (never the Host header)
     guard: LogGuard | None = None
 
     def problems(self) -> list[str]:

@@ -65,9 +65,15 @@ def serve_cmd(
         "--allow-broken-log",
         help="Serve even when the log fails its integrity check (a warning on every response).",
     ),
+    base_url: str = typer.Option(
+        "",
+        "--base-url",
+        envvar="SAFEPASSAGE_BASE_URL",
+        help="Public address of the service, for links in feeds (default http://HOST:PORT).",
+    ),
 ) -> None:
-    """Run the operations API (docs at /docs, spec at /openapi.json). The log is checked
-    first (from its newest signed checkpoint) and a broken one is not served."""
+    """Run the operations API (spec at /openapi.json). The log is checked first (from its
+    newest signed checkpoint) and a broken one is not served."""
     import uvicorn
 
     store = _store(db, create=True)  # create or migrate once, with a clear error if it fails
@@ -89,11 +95,13 @@ def serve_cmd(
     os.environ["SAFEPASSAGE_PUBLIC_DELAY_MIN"] = str(public_delay_min)
     os.environ["SAFEPASSAGE_ALLOW_BROKEN_LOG"] = "1" if allow_broken_log else ""
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
-    base = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
+    base = base_url.rstrip("/") or f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
+    os.environ["SAFEPASSAGE_BASE_URL"] = base
     signed = f"signed checkpoint #{checkpoint.n}" if checkpoint else "no checkpoint"
     console.print(
         f"log: {result.head.events_seq if result.head else 0:,} events ({signed})\n"
-        f"dashboard:   {base}/dashboard\npublic page: {base}/status\nAPI docs:    {base}/docs",
+        f"dashboard:   {base}/dashboard\npublic page: {base}/status\n"
+        f"API spec:    {base}/openapi.json",
         highlight=False,
         soft_wrap=True,
     )
@@ -112,18 +120,44 @@ def serve_cmd(
 @handles_errors
 def users_add(
     name: str = typer.Argument(..., help="User name (a role or call sign, not a person's name)."),
-    role: str = typer.Option(..., "--role", help="admin, coordinator, reporter or observer."),
-    scope: list[str] = typer.Option([], "--scope", help="Checkpoint or convoy id (reporters)."),
+    role: str = typer.Option(
+        ..., "--role", help="admin, coordinator, reviewer, reporter or observer."
+    ),
+    scope: list[str] = typer.Option(
+        [], "--scope", help="Checkpoint, convoy or bus id (reporters; repeatable)."
+    ),
+    corridor: list[str] = typer.Option(
+        [],
+        "--corridor",
+        help="Corridor id (repeatable): required for reporters; for coordinators and "
+        "reviewers it limits them to these corridors (none: every corridor).",
+    ),
     db: str = DbOption,
     create: bool = CreateOption,
 ) -> None:
     """Create a user and print its token (shown once; only its hash is stored)."""
     store = _store(db, create=create)
     try:
-        token = store.add_user(name, role, scope)
+        token = store.add_user(name, role, scope, corridor)
     finally:
         store.close()
     console.print(token)
+
+
+@users_app.command("corridors")
+@handles_errors
+def users_corridors(
+    name: str = typer.Argument(...),
+    corridor: list[str] = typer.Option(..., "--corridor", help="Corridor id (repeatable)."),
+    db: str = DbOption,
+) -> None:
+    """Set the corridors of an existing user (the only ones a reporter may write to)."""
+    store = _store(db)
+    try:
+        store.set_corridors(name, corridor)
+    finally:
+        store.close()
+    console.print(f"{name}: {', '.join(sorted(corridor))}")
 
 
 @users_app.command("revoke")
@@ -180,6 +214,9 @@ def ops_replay(
 def ops_announce(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
     corridor: str = typer.Option(..., "--corridor", help="Corridor id in the log."),
+    name: str = typer.Option(
+        "", "--name", help="Public name (without it the corridor is not on public outputs)."
+    ),
     db: str = DbOption,
     create: bool = CreateOption,
 ) -> None:
@@ -188,7 +225,9 @@ def ops_announce(
     from safepassage.model.prepare import prepare_scenario
     from safepassage.ops.announce import announcement_from_plan
 
-    event = announcement_from_plan(prepare_scenario(scenario, cut_off="warning"), corridor)
+    event = announcement_from_plan(
+        prepare_scenario(scenario, cut_off="warning"), corridor, name=name or None
+    )
     store = _store(db, create=create)
     try:
         (result,) = store.append([event], "planner", action="ops.announce")

@@ -16,7 +16,9 @@ from safepassage.plan import make_plan
 NAMESPACE = uuid.UUID("5afe9a55-0000-4000-8000-0000a11ce000")
 
 
-def announcement_from_plan(prepared: PreparedScenario, corridor: str) -> EventIn:
+def announcement_from_plan(
+    prepared: PreparedScenario, corridor: str, name: str | None = None
+) -> EventIn:
     s = prepared.scenario
     window = s.window()
     if window is None:
@@ -35,6 +37,7 @@ def announcement_from_plan(prepared: PreparedScenario, corridor: str) -> EventIn
         "timezone": window.timezone or s.timezone,
         "modes": list(s.corridor.modes) if s.corridor else ["car", "bus"],
         "legs_min": [max(leg, 0.1) for leg in legs],
+        **({"name": name} if name else {}),
     }
     ident = uuid.uuid5(NAMESPACE, f"{corridor}|{canonical(data).decode()}")
     return validate_event(

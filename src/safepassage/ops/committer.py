@@ -54,11 +54,19 @@ class GroupCommitter:
                     break
                 pending.append(nxt)
                 size += len(nxt[0].events)
-            try:
-                results = self.store.append_groups([g for g, _ in pending])
-            except Exception as exc:  # the database failed: every waiting submission hears it
-                for _, future in pending:
-                    future.set_exception(exc)
-                continue
-            for (_, future), result in zip(pending, results, strict=True):
-                future.set_result(result)
+            self._write(pending)
+
+    def _write(self, pending: list[tuple[AppendGroup, Future[list[AppendResult]]]]) -> None:
+        """Write the submissions in one transaction; if it fails, each on its own, so that one
+        submission's problem is never another's (only a database down fails them all)."""
+        try:
+            results = self.store.append_groups([g for g, _ in pending])
+        except Exception as exc:
+            if len(pending) == 1:
+                pending[0][1].set_exception(exc)
+                return
+            for item in pending:
+                self._write([item])
+            return
+        for (_, future), result in zip(pending, results, strict=True):
+            future.set_result(result)

@@ -10,48 +10,101 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from safepassage.model.scenario import Id, Mode
 
-Status = Literal["confirmed", "claimed", "unverified"]
-Count = Annotated[int, Field(ge=0, le=1_000_000)]
+#: "held": set by the server, never by a writer, on a count it holds for review (implausible
+#: figures); held counts are kept out of every figure until a coordinator corrects them.
+Status = Literal["confirmed", "claimed", "unverified", "held"]
+#: Counts are whole numbers given as JSON numbers (no "42" strings, no booleans), 0 to 10^6.
+Count = Annotated[int, Field(ge=0, le=1_000_000, strict=True)]
 Note = Annotated[str, Field(max_length=280)]
+Name = Annotated[str, Field(min_length=1, max_length=120)]
+#: Times the service accepts: these years, whatever the zone (so that UTC is always reachable).
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _in_range(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            "the time is out of range in UTC; give a time between 2000 and 2099"
+        ) from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError("the time is out of range; give a time between 2000 and 2099")
+    return value
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        raise ValueError(
+            f"unknown time zone {name!r}; use an IANA name such as Europe/Kyiv"
+        ) from None
+    return name
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
+Zone = Annotated[str, Field(max_length=64), AfterValidator(_zone)]
 
 
 class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # No NaN or infinity anywhere: they are not numbers a report can mean.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Window(_Payload):
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Moment
+    end: Moment
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.end <= self.start:
+            raise ValueError("the window ends before it starts")
+        return self
 
 
 class CorridorAnnounced(_Payload):
     """A corridor announced or changed: its route, window, who may use it and how."""
 
-    route: list[Id] = Field(min_length=1)
+    route: list[Id] = Field(min_length=1, max_length=100)
     window: Window
-    timezone: str = "UTC"
-    who: str = "civilians"
-    modes: list[Mode] = Field(default_factory=lambda: list[Mode](["car", "bus"]))
-    legs_min: list[Annotated[float, Field(gt=0)]] | None = None  # expected minutes per leg
+    timezone: Zone = "UTC"
+    who: Name = "civilians"
+    modes: list[Mode] = Field(default_factory=lambda: list[Mode](["car", "bus"]), max_length=10)
+    # expected minutes per leg
+    legs_min: list[Annotated[float, Field(gt=0, le=10_000)]] | None = Field(None, max_length=100)
     note: Note | None = None
+    #: The name the public sees (set by the coordinator who announces; without it the corridor
+    #: stays off the public page and the CAP alerts).
+    name: Name | None = None
 
 
 class CorridorStatus(_Payload):
     status: Literal["open", "suspended", "closed", "unknown"]
-    said_by: str
+    said_by: Name
 
 
 class CheckpointCount(_Payload):
     checkpoint: Id
-    interval_start: AwareDatetime | None = None
+    interval_start: Moment | None = None
     direction: Literal["out", "in"] = "out"
     vehicles: Count = 0
     buses: Count = 0
@@ -68,7 +121,10 @@ class WaypointPassage(_Payload):
 class Incident(_Payload):
     kind: Literal["shelling", "shooting", "mines", "detention", "blocked", "accident", "other"]
     place: Id | None = None
-    at: tuple[float, float] | None = None
+    at: (
+        tuple[Annotated[float, Field(ge=-90, le=90)], Annotated[float, Field(ge=-180, le=180)]]
+        | None
+    ) = None  # latitude, longitude
     claimed_casualties: Count | None = None
     note: Note | None = None
 
@@ -84,19 +140,19 @@ class Notification(_Payload):
     """A party was notified of a movement. Its acknowledgement is a separate event and is never
     a clearance."""
 
-    party: str
+    party: Name
     about: Note
 
 
 class Acknowledgement(_Payload):
     notification: UUID
-    party: str
+    party: Name
 
 
 class AidDelivery(_Payload):
     place: Id
-    tonnes: Annotated[float, Field(ge=0)] | None = None
-    kind: str = "mixed"
+    tonnes: Annotated[float, Field(ge=0, le=100_000)] | None = None
+    kind: Annotated[str, Field(max_length=64)] = "mixed"
 
 
 class Retraction(_Payload):
@@ -138,7 +194,7 @@ class EventIn(BaseModel):
 
     id: UUID
     type: EventType
-    occurred_at: AwareDatetime
+    occurred_at: Moment
     corridor: Id
     status: Status = "unverified"
     source: Annotated[str, Field(max_length=200)] | None = None
@@ -146,6 +202,12 @@ class EventIn(BaseModel):
     data: dict[str, Any]
 
     _payload: _Payload | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _retraction_names_its_event(self) -> EventIn:
+        if self.type == "retraction" and self.supersedes is None:
+            raise ValueError("a retraction names the event it withdraws in `supersedes`")
+        return self
 
     def payload(self) -> _Payload:
         """The typed payload (raises pydantic's ValidationError when it does not fit)."""
@@ -168,8 +230,6 @@ class EventIn(BaseModel):
 
 
 def _utc(value: datetime) -> str:
-    from datetime import UTC
-
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 

@@ -5,8 +5,9 @@
 
 Case, spacing and Cyrillic or Latin names do not matter; times are 24-hour (HHMM, HH:MM or
 HH.MM); the direction is OUT or IN; counts carry their unit (CARS, BUSES, PPL and their
-Ukrainian and Russian forms). A report that cannot be read is answered with what is wrong and
-how to write it, never guessed.
+Ukrainian and Russian forms). Numbers are written with the digits 0-9 only (other scripts'
+digits and superscripts are refused, not guessed at) and are never negative. A report that
+cannot be read is answered with what is wrong and how to write it, never guessed.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def _names(checkpoint_id: str) -> set[str]:
 
 
 def _time(token: str) -> time | None:
-    match = re.fullmatch(r"(\d{1,2})[:.h]?(\d{2})", token)
+    match = re.fullmatch(r"([0-9]{1,2})[:.h]?([0-9]{2})", token)
     if not match:
         return None
     h, m = int(match.group(1)), int(match.group(2))
@@ -84,7 +85,8 @@ def _time(token: str) -> time | None:
 
 def parse_report(text: str, checkpoints: list[str]) -> CheckpointCount | Rejection:
     """Read one report; `checkpoints` are the ids the reporter may name."""
-    tokens = re.findall(r"[\w'’ʼ:.]+", text.strip(), flags=re.UNICODE)
+    # A sign stays with its number ("-5" is refused, not read as 5).
+    tokens = re.findall(r"[-−–+]?[\w'’ʼ:.]+", text.strip(), flags=re.UNICODE)
     tokens = [t.rstrip(".") or t for t in tokens]
     if not tokens:
         return Rejection("the message is empty", f"Write: {FORMAT}")
@@ -94,7 +96,7 @@ def parse_report(text: str, checkpoints: list[str]) -> CheckpointCount | Rejecti
     at_index = next((i for i, t in enumerate(tokens) if _time(t) is not None), None)
     if at_index is None:
         return Rejection("no time found", "Give the time as 24-hour HHMM, e.g. 1405")
-    name = latin(" ".join(tokens[:at_index])).replace(" ", "-")
+    name = latin(" ".join(t.lstrip("-−–+") for t in tokens[:at_index])).replace(" ", "-")
     if not name:
         return Rejection("no checkpoint named", f"Write: {FORMAT}")
     by_name = {n: cp for cp in checkpoints for n in _names(cp)}
@@ -117,6 +119,12 @@ def parse_report(text: str, checkpoints: list[str]) -> CheckpointCount | Rejecti
     i = 0
     while i < len(rest):
         number = rest[i]
+        if number[:1] in "-−–" and number[1:].isdigit():
+            return Rejection(f"negative count {number}", "Counts are 0 or more")
+        if number.isdigit() and not re.fullmatch(r"[0-9]+", number):
+            return Rejection(f"{number!r} is not written with the digits 0-9", "Write e.g. 42")
+        if len(number) > 7 and number.isdigit():
+            return Rejection(f"the number {number} is too large", "Counts are at most 1000000")
         if not number.isdigit():
             return Rejection(
                 f"expected a number, found {number!r}", f"Counts are <number> <unit>: {FORMAT}"

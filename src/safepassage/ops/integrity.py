@@ -67,8 +67,13 @@ class _Broken(Exception):
 
 
 def user_seal_body(row: Any) -> bytes:
-    """What a user row's seal covers: every field but the seal."""
-    return canonical({k: row[k] for k in USER_FIELDS})
+    """What a user row's seal covers: every field but the seal. Corridors (migration 0003)
+    only when there are some, so that seals made before that column existed still hold; a
+    corridor added or removed in the database changes the body either way."""
+    body = {k: row[k] for k in USER_FIELDS}
+    if row.get("corridors") not in (None, "[]"):
+        body["corridors"] = row["corridors"]
+    return canonical(body)
 
 
 def parse_expect(text: str) -> Anchor:

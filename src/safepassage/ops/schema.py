@@ -42,6 +42,8 @@ users = sa.Table(
     # The service's seal over the row (HMAC with a key derived from the signing key): a user
     # added or changed straight in the database has none that matches, and is refused.
     sa.Column("mac", sa.String(64)),
+    # JSON list of corridor ids (migration 0003); empty for a coordinator: every corridor.
+    sa.Column("corridors", sa.Text, nullable=False, server_default="[]"),
 )
 
 #: The audit trail, hash-chained like the events (its own chain: `seq` given by the store).
@@ -55,4 +57,13 @@ audit = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64)),
     sa.Column("hash", sa.String(64)),
+)
+
+#: Secrets of the server (migration 0003): "id-scope" keys the ids of events stored for a user
+#: whose id another user already holds, so that no client can compute them.
+server_keys = sa.Table(
+    "server_keys",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("value", sa.String(128), nullable=False),
 )

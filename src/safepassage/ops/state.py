@@ -27,6 +27,10 @@ class StateSettings:
     overdue_grace_min: float = 30.0  # a convoy this late at its next waypoint is "overdue"
     throughput_window_min: float = 60.0
     public_delay_min: float = 60.0  # the public view shows the state as of this long ago
+    # An event said to happen more than this after it was recorded is not applied: a year-9999
+    # time must not silence alerts or break ETAs (the API refuses such events; this guards
+    # logs written before it did, or by `ops replay`).
+    future_limit_min: float = 24 * 60
 
 
 def parse_time(text: str) -> datetime:
@@ -95,6 +99,7 @@ class _Corridor:
     statuses: dict[str, StoredEvent] = field(default_factory=dict)
     incidents: dict[str, StoredEvent] = field(default_factory=dict)
     passages: dict[str, StoredEvent] = field(default_factory=dict)
+    held: dict[str, StoredEvent] = field(default_factory=dict)  # counts held for review
     passages_version: int = 0  # bumped whenever `passages` changes (invalidates the cache)
     convoy_cache: tuple[Any, dict[str, tuple[dict[str, Any], datetime | None]]] | None = None
     checkpoints: dict[str, _Checkpoint] = field(default_factory=lambda: defaultdict(_Checkpoint))
@@ -116,6 +121,9 @@ class Projection:
     # -- applying -----------------------------------------------------------------------
     def apply(self, e: StoredEvent) -> None:
         self.last_seq = max(self.last_seq, e.seq)
+        if self._from_the_future(e):
+            self.corridors[e.corridor].other["future_dated"] += 1
+            return
         c = self.corridors[e.corridor]
         if e.type == "checkpoint_count":
             # Hearing from a checkpoint counts even if the report is later withdrawn.
@@ -125,7 +133,10 @@ class Projection:
             self._void(e.supersedes)
         if e.id in self.voided or e.type == "retraction":
             return
-        if e.type == "checkpoint_count":
+        if e.type == "checkpoint_count" and e.status == "held":
+            c.held[e.id] = e  # heard from, but in no figure until corrected
+            self.applied[e.id] = e
+        elif e.type == "checkpoint_count":
             contribution = _contribution(e)
             self._add(contribution, +1)
             self.applied[e.id] = contribution
@@ -167,12 +178,20 @@ class Projection:
                 "corridor_status",
                 "incident",
                 "waypoint_passage",
+                "checkpoint_count",  # a count held for review (counted ones are contributions)
             ):
-                for bucket in (c.announced, c.statuses, c.incidents, c.passages):
+                for bucket in (c.announced, c.statuses, c.incidents, c.passages, c.held):
                     bucket.pop(target, None)
                 c.passages_version += 1
             else:
                 c.other[old.type] -= 1
+
+    def _from_the_future(self, e: StoredEvent) -> bool:
+        try:
+            ahead = parse_time(e.occurred_at) - parse_time(e.recorded_at)
+        except ValueError:
+            return True
+        return ahead > timedelta(minutes=self.settings.future_limit_min)
 
     def _add(self, c: _Contribution, sign: int) -> None:
         cp = self.corridors[c.corridor].checkpoints[c.checkpoint]
@@ -253,6 +272,7 @@ class Projection:
             "corridor": corridor,
             "known": True,
             "as_of": now.isoformat(timespec="seconds"),
+            "name": announced.data.get("name") if announced else None,
             "route": route,
             "window": announced.data["window"] if announced else None,
             "expected_trip_min": _trip_min(announced),
@@ -263,6 +283,10 @@ class Projection:
             "incidents": [
                 {"id": e.id, "at": e.occurred_at, "status": e.status, **e.data}
                 for e in sorted(c.incidents.values(), key=_key)
+            ],
+            "held_for_review": [
+                {"id": e.id, "at": e.occurred_at, **e.data}
+                for e in sorted(c.held.values(), key=_key)
             ],
             "alerts": alerts,
             "events_applied": self.last_seq,
@@ -432,10 +456,14 @@ class PublicProjection:
         corridors = []
         for cid in self.projection.corridor_ids():
             full = self.projection.corridor_state(cid, cutoff)
+            if not full["name"]:
+                continue  # public only once a coordinator announced it with a public name
             status = full["status"]
             out: dict[str, dict[str, int]] = {"confirmed": _bucket(), "unconfirmed": _bucket()}
-            first = full["route"][0] if full["route"] else None
-            exits = [first] if first in full["checkpoints"] else list(full["checkpoints"])[:1]
+            # The exit is the announced route's first station (a coordinator's word), never a
+            # checkpoint id a reporter typed.
+            first = full["route"][0]
+            exits = [first] if first in full["checkpoints"] else []
             for cp in exits:
                 for verified, sums in full["checkpoints"][cp]["out"].items():
                     for k, v in sums.items():
@@ -443,13 +471,14 @@ class PublicProjection:
             corridors.append(
                 {
                     "corridor": cid,
+                    "name": full["name"],
                     "status": status["status"] if status else "unknown",
                     "status_verification": status["verification"] if status else None,
                     "status_at": status["at"] if status else None,
                     "route": full["route"],
                     "window": full["window"],
                     "expected_trip_min": full["expected_trip_min"],
-                    "left_through": exits[0] if exits else None,
+                    "left_through": first,
                     "exit_wait": full["checkpoints"][exits[0]]["wait_estimate"] if exits else None,
                     "out": out,
                 }

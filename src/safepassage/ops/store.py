@@ -11,14 +11,17 @@ differs (refused: nothing already acknowledged is ever changed).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import secrets
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,11 +33,11 @@ from sqlalchemy.engine import Connection, Engine
 from safepassage.errors import Problem, SafePassageError
 from safepassage.ops.events import GENESIS, EventIn, canonical, digest, row_hash
 from safepassage.ops.integrity import Anchor, Integrity, VerifyResult, user_seal_body
-from safepassage.ops.schema import audit, events, users
+from safepassage.ops.schema import audit, events, server_keys, users
 
 __all__ = ["GENESIS", "EventStore", "VerifyResult"]
 log = logging.getLogger("safepassage.store")
-ROLES = ("admin", "coordinator", "reporter", "observer")
+ROLES = ("admin", "coordinator", "reviewer", "reporter", "observer")
 _PG_LOCK = 7_301_2022
 
 
@@ -174,6 +177,17 @@ class User:
     name: str
     role: str
     scope: list[str]
+    corridors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a correction may name: a stored event's id, corridor, type and writer."""
+
+    id: str
+    corridor: str
+    type: str
+    reporter: str
 
 
 def _token_hash(token: str) -> str:
@@ -236,7 +250,33 @@ class EventStore:
         self.integrity = Integrity(self.engine, url)
         self.storage_problem: str | None = None  # why writes fail (disk full, read-only)
         self._wrote = False
+        self._id_key = self._server_key("id-scope")
+        self._wrote = False  # making the id key is no write to the log: nothing to sign
         self._checkpointer = _Checkpointer(self.engine) if self.backend == "sqlite" else None
+
+    def _server_key(self, name: str) -> bytes:
+        """A random key kept in the database, made on first use (by whichever process is first)."""
+        query = sa.select(server_keys.c.value).where(server_keys.c.name == name)
+        with self.engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        if found is None:
+            try:
+                with self._writing() as conn:
+                    conn.execute(
+                        server_keys.insert(), {"name": name, "value": secrets.token_hex(32)}
+                    )
+            except sa.exc.IntegrityError:
+                pass  # another process made it first
+            with self.engine.connect() as conn:
+                found = conn.execute(query).scalar_one()
+        return bytes.fromhex(found)
+
+    def scoped_id(self, reporter: str, ident: str) -> str:
+        """Where `reporter`'s event `ident` is stored when another user already holds `ident`:
+        event ids are idempotency keys per user, so nobody can block or probe another's events
+        by its id. Keyed (HMAC), so that no client can compute it (docs/design.md)."""
+        mac = hmac.new(self._id_key, f"{reporter}|{ident}".encode(), hashlib.sha256).digest()
+        return str(uuid.UUID(bytes=mac[:16], version=4))
 
     @property
     def backend(self) -> str:
@@ -302,13 +342,16 @@ class EventStore:
         out: list[list[AppendResult]] = []
         with self._writing() as conn:
             known: dict[str, tuple[str, int]] = {}
-            for chunk in _chunks(sorted(ids), 500):
-                for r in conn.execute(
-                    sa.select(events.c.id, events.c.content_hash, events.c.seq).where(
-                        events.c.id.in_(chunk)
-                    )
-                ):
-                    known[r.id] = (r.content_hash, int(r.seq))
+            owner: dict[str, str] = {}
+            self._look_up(conn, ids, known, owner)
+            # Ids another user holds (rare): look up where this user's events went instead.
+            taken = {
+                self.scoped_id(g.reporter, c["id"])
+                for g, cs in zip(groups, contents, strict=True)
+                for c in cs
+                if owner.get(c["id"], g.reporter) != g.reporter
+            }
+            self._look_up(conn, taken, known, owner)
             head = conn.execute(
                 sa.select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
             ).first()
@@ -319,9 +362,12 @@ class EventStore:
             for group, group_contents in zip(groups, contents, strict=True):
                 results: list[AppendResult] = []
                 for content in group_contents:
+                    asked = content["id"]
+                    if owner.get(asked, group.reporter) != group.reporter:
+                        content = {**content, "id": self.scoped_id(group.reporter, asked)}
                     chash = digest(canonical(content))
                     if content["id"] in known:
-                        results.append(_repeat(content["id"], chash, *known[content["id"]]))
+                        results.append(_repeat(asked, chash, *known[content["id"]]))
                         continue
                     seq += 1
                     row = {
@@ -342,7 +388,8 @@ class EventStore:
                     row["hash"] = prev = row_hash(prev, row)
                     rows.append(row)
                     known[content["id"]] = (chash, seq)
-                    results.append(AppendResult(content["id"], "stored", seq))
+                    owner[content["id"]] = group.reporter
+                    results.append(AppendResult(asked, "stored", seq))
                 counts = {
                     o: sum(r.outcome == o for r in results)
                     for o in ("stored", "duplicate", "conflict")
@@ -360,6 +407,19 @@ class EventStore:
                 conn.execute(events.insert(), rows)
             _append_audit(conn, audits)
         return out
+
+    @staticmethod
+    def _look_up(
+        conn: Connection, ids: set[str], known: dict[str, tuple[str, int]], owner: dict[str, str]
+    ) -> None:
+        """Fill `known` (content hash, seq) and `owner` (reporter) for the stored `ids`."""
+        for chunk in _chunks(sorted(ids), 500):
+            query = sa.select(
+                events.c.id, events.c.content_hash, events.c.seq, events.c.reporter
+            ).where(events.c.id.in_(chunk))
+            for r in conn.execute(query):
+                known[r.id] = (r.content_hash, int(r.seq))
+                owner[r.id] = r.reporter
 
     def record_audit(self, user: str, action: str, detail: dict[str, Any]) -> None:
         with self._writing() as conn:
@@ -385,6 +445,18 @@ class EventStore:
         with self.engine.connect() as conn:
             return [_stored(r._mapping) for r in conn.execute(query)]
 
+    def targets(self, ids: list[str]) -> dict[str, Target]:
+        """The stored events with these ids (what corrections may name)."""
+        found: dict[str, Target] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(ids)), 500):
+                query = sa.select(
+                    events.c.id, events.c.corridor, events.c.type, events.c.reporter
+                ).where(events.c.id.in_(chunk))
+                for r in conn.execute(query):
+                    found[r.id] = Target(r.id, r.corridor, r.type, r.reporter)
+        return found
+
     def audit_trail(self, limit: int = 100) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(audit).order_by(audit.c.seq.desc()).limit(limit))
@@ -396,9 +468,17 @@ class EventStore:
         return self.integrity.verify(expect, full=True, page=page)
 
     # -- users ----------------------------------------------------------------------------
-    def add_user(self, name: str, role: str, scope: list[str] | None = None) -> str:
-        """Create a user; returns its token (shown once, stored only as a hash). The row is
-        sealed with the service's key: one written straight into the database is refused."""
+    def add_user(
+        self,
+        name: str,
+        role: str,
+        scope: list[str] | None = None,
+        corridors: list[str] | None = None,
+    ) -> str:
+        """Create a user; returns its token (shown once, stored only as a hash). Reporters need
+        their checkpoints, convoys or buses (`scope`) and their corridors; for coordinators and
+        reviewers no corridor means every corridor. The row is sealed with the service's key
+        (corridors included): one written or widened straight in the database is refused."""
         if role not in ROLES:
             raise SafePassageError(
                 Problem(f"unknown role {role!r}", hint=f"one of {', '.join(ROLES)}")
@@ -410,6 +490,13 @@ class EventStore:
                     hint="add --scope CP_ID (repeatable)",
                 )
             )
+        if role == "reporter" and not corridors:
+            raise SafePassageError(
+                Problem(
+                    "a reporter needs the corridor(s) they report on",
+                    hint="add --corridor CORRIDOR_ID (repeatable)",
+                )
+            )
         token = secrets.token_urlsafe(24)
         key = self.integrity.key()
         row: dict[str, Any] = {
@@ -417,11 +504,17 @@ class EventStore:
             "token_hash": _token_hash(token),
             "role": role,
             "scope": json.dumps(sorted(scope or [])),
+            "corridors": json.dumps(sorted(corridors or [])),
             "created_at": now_utc(),
             "revoked_at": None,
         }
         row["mac"] = key.seal(user_seal_body(row))
-        detail = {"name": name, "role": role, "scope": sorted(scope or [])}
+        detail = {
+            "name": name,
+            "role": role,
+            "scope": sorted(scope or []),
+            "corridors": sorted(corridors or []),
+        }
         try:
             with self._writing() as conn:
                 conn.execute(users.insert(), row)
@@ -429,6 +522,33 @@ class EventStore:
         except sa.exc.IntegrityError:
             raise SafePassageError(Problem(f"user {name!r} already exists")) from None
         return token
+
+    def set_corridors(self, name: str, corridors: list[str]) -> None:
+        """Bind an active user to these corridors (for reporters made before users had them),
+        sealing the row again. A row whose seal does not match is refused, not re-sealed: that
+        would vouch for a user written behind the service's back."""
+        key = self.integrity.key()
+        with self._writing() as conn:
+            row = conn.execute(
+                sa.select(users).where(users.c.name == name, users.c.revoked_at.is_(None))
+            ).first()
+            if row is None:
+                raise SafePassageError(Problem(f"no active user {name!r}"))
+            if not key.seal_ok(user_seal_body(row._mapping), row.mac):
+                raise SafePassageError(
+                    Problem(
+                        f"user {name!r} was not written by this service (its seal does not match)",
+                        hint="run `safepassage log verify`; revoke it and add the user again",
+                    )
+                )
+            bound = {**row._mapping, "corridors": json.dumps(sorted(corridors))}
+            conn.execute(
+                users.update()
+                .where(users.c.name == name)
+                .values(corridors=bound["corridors"], mac=key.seal(user_seal_body(bound)))
+            )
+            detail = {"name": name, "corridors": sorted(corridors)}
+            _append_audit(conn, [_cli_audit("users.corridors", detail)])
 
     def revoke_user(self, name: str) -> None:
         key = self.integrity.key()
@@ -460,7 +580,7 @@ class EventStore:
         if not self.integrity.key().seal_ok(user_seal_body(row._mapping), row.mac):
             log.error("user %r has no valid seal: refused (written outside the service?)", row.name)
             return None
-        return User(row.name, row.role, json.loads(row.scope))
+        return User(row.name, row.role, json.loads(row.scope), json.loads(row.corridors))
 
 
 def _cli_audit(action: str, detail: dict[str, Any]) -> dict[str, Any]:

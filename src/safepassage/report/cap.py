@@ -122,7 +122,8 @@ def corridor_alert(
     _sub(info, "effective", cap_time(sent))
     _sub(info, "expires", cap_time(sent + opts.expires_after))
     _sub(info, "senderName", opts.sender_name)
-    _sub(info, "headline", f"Corridor {corridor['corridor']}: {word} ({verification})")
+    title = corridor.get("name") or corridor["corridor"]
+    _sub(info, "headline", f"Corridor {title}: {word} ({verification})")
     lines = []
     if corridor.get("status_at"):
         said = datetime.fromisoformat(corridor["status_at"])
@@ -198,7 +199,8 @@ def alerts_feed(view: dict[str, Any], base_url: str, options: CapOptions | None 
 
     as_of = datetime.fromisoformat(view["as_of"])
     updated = (as_of + timedelta(minutes=view["delay_min"])).astimezone(UTC).isoformat()
-    sub(feed, "id", f"{base_url}/api/v1/public/cap.atom")
+    # An Atom id must be absolute: without a configured base URL, a name that is.
+    sub(feed, "id", f"{base_url}/api/v1/public/cap.atom" if base_url else "urn:safepassage:cap")
     sub(feed, "title", "Evacuation corridor status (CAP 1.2)")
     sub(feed, "updated", updated)
     author = sub(feed, "author")

@@ -27,23 +27,34 @@ def _status_line(status: dict[str, Any] | None, zone: datetime | None) -> str:
         return "no status reported"
     return (
         f"**{status['status'].upper()}** ({status['verification']}; said by "
-        f"{status['said_by']} at {local_time(status['at'], zone)})"
+        f"{md(status['said_by'])} at {local_time(status['at'], zone)})"
     )
 
 
+_MARKUP = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+!|~&"} | {"\n": " ", "\r": " "})
+
+
+def md(text: object) -> str:
+    """`text` as literal Markdown: every character that could start markup (links, images,
+    emphasis, HTML, table cells) escaped, line breaks flattened. For all that users typed."""
+    return str(text).translate(_MARKUP)
+
+
 def _cell(text: object) -> str:
-    # A pipe inside a value would break the Markdown table.
+    # A pipe inside a value would break the Markdown table (user values also go through md).
     return str(text).replace("|", "/")
 
 
 def sitrep_markdown(state: dict[str, Any], *, title: str | None = None) -> str:
     """The report of a corridor state (`Projection.corridor_state`)."""
     if not state.get("known"):
-        return f"# Situation report: {state['corridor']}\n\nNothing recorded for this corridor.\n"
+        return (
+            f"# Situation report: {md(state['corridor'])}\n\nNothing recorded for this corridor.\n"
+        )
     window = state.get("window")
     zone = zone_of(window, datetime.fromisoformat(state["as_of"]))
     lines = [
-        f"# {title or 'Situation report'}: corridor {state['corridor']}",
+        f"# {md(title or 'Situation report')}: corridor {md(state['corridor'])}",
         "",
         f"As of {local_time(state['as_of'], zone)} (log up to event #{state['events_applied']}).",
         "",
@@ -57,7 +68,7 @@ def sitrep_markdown(state: dict[str, Any], *, title: str | None = None) -> str:
             f"- Window: {local_time(window['start'], zone)} to {local_time(window['end'], zone)}"
         )
     if state.get("route"):
-        lines.append("- Route: " + " - ".join(state["route"]))
+        lines.append("- Route: " + " - ".join(md(r) for r in state["route"]))
     lines += [
         "",
         "## Checkpoints",
@@ -77,7 +88,7 @@ def sitrep_markdown(state: dict[str, Any], *, title: str | None = None) -> str:
             + " | ".join(
                 _cell(x)
                 for x in (
-                    cp_id,
+                    md(cp_id),
                     _fmt(cp["out"].get("confirmed")),
                     _fmt(cp["out"].get("unconfirmed")),
                     _fmt(cp["in"].get("confirmed")),
@@ -108,10 +119,10 @@ def sitrep_markdown(state: dict[str, Any], *, title: str | None = None) -> str:
                 + " | ".join(
                     _cell(x or "-")
                     for x in (
-                        cv["id"],
-                        cv["last_waypoint"],
+                        md(cv["id"]),
+                        md(cv["last_waypoint"]),
                         local_time(cv["at"], zone),
-                        cv["next_waypoint"],
+                        cv["next_waypoint"] and md(cv["next_waypoint"]),
                         cv["eta_next"] and local_time(cv["eta_next"], zone),
                         cv["eta_destination"] and local_time(cv["eta_destination"], zone),
                         overdue,
@@ -128,6 +139,15 @@ def sitrep_markdown(state: dict[str, Any], *, title: str | None = None) -> str:
     lines += [
         f"- {kind}: {n} ({verification})" for (kind, verification), n in sorted(kinds.items())
     ] or ["None reported."]
+    held = state.get("held_for_review") or []
+    if held:
+        lines += [
+            "",
+            "## Held for review",
+            "",
+            f"{len(held)} count(s) with more people than their vehicles can carry, kept out of "
+            "every figure above until checked: " + ", ".join(md(h["id"]) for h in held[:20]),
+        ]
     lines += [
         "",
         "---",
@@ -142,9 +162,9 @@ def sitrep_markdown(state: dict[str, Any], *, title: str | None = None) -> str:
 def _alert(a: dict[str, Any]) -> str:
     kind = a["kind"]
     if kind == "checkpoint_silent":
-        return f"Checkpoint {a['checkpoint']} silent for {a['minutes']} min while the corridor is open."
+        return f"Checkpoint {md(a['checkpoint'])} silent for {a['minutes']} min while the corridor is open."
     if kind == "convoy_overdue":
-        return f"Convoy {a['convoy']} overdue at {a['at']} by {a['minutes']} min."
+        return f"Convoy {md(a['convoy'])} overdue at {md(a['at'])} by {a['minutes']} min."
     if kind == "status_contradicted":
         return f"Open status contradicted: {a['incident_kind']} reported (incident time {a['at']})."
     return str(a)

@@ -179,8 +179,9 @@ def _corridor(t: dict[str, str], c: dict[str, Any], as_of: datetime) -> str:
         seen = escape(local_time(wait["queue_seen_at"], zone))
         h, m = divmod(wait["minutes"], 60)
         trip += f"<p>{t['wait'].format(through=through, h=h, m=m, time=seen)}</p>"
-    return f"""<section aria-label="{escape(c["corridor"])}">
-<h1>{t["corridor"].format(id=escape(c["corridor"]))}</h1>
+    title = escape(c.get("name") or c["corridor"])
+    return f"""<section aria-label="{title}">
+<h1>{t["corridor"].format(id=title)}</h1>
 <p><span class="status" style="background:{colour}">{words}</span></p>
 <p>{said}</p>{warning}
 <p>{t["route"]}: <span class="route">{route}</span></p>

@@ -5,34 +5,46 @@ and the dashboard page (its data needs a token)."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Query, Response
 from fastapi import Path as FastApiPath
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from safepassage.api.deps import ID_PATTERN, Svc
+from safepassage.api.deps import ID_PATTERN, READ_ROLES, Svc
 from safepassage.report.cap import alert_xml, alerts_feed, public_alerts
 from safepassage.web.dashboard import DASHBOARD_HTML
 from safepassage.web.public import pick_language, public_page_html
 
 #: The pages load nothing from anywhere: the browser enforces it even if markup got in.
-PUBLIC_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'"
+PUBLIC_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'"
+)
 CSP = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-    "connect-src 'self'; form-action 'none'"
+    "connect-src 'self'; form-action 'none'; frame-ancestors 'none'"
 )
 
 router = APIRouter()
 
 
 @router.get("/api/v1/health")
-def health(svc: Svc, response: Response) -> dict[str, Any]:
-    """Whether the service works; when not (503), why: a broken log, a full disk, a
-    read-only database."""
+async def health(
+    svc: Svc, response: Response, authorization: Annotated[str | None, Header()] = None
+) -> dict[str, Any]:
+    """Whether the service is up; when not (503), why, to anyone (monitors must see it): a
+    broken log, a full disk, a read-only database. Only readers (with their token) hear more:
+    the live event count would tell anyone what the public delay is there to hide."""
     problems = svc.problems()
     if problems:
         response.status_code = 503
         return {"ok": False, "problems": problems}
-    return {"ok": True, "backend": svc.store.backend, "events": svc.store.head()}
+    user = None
+    if authorization and authorization.lower().startswith("bearer "):
+        user = await svc.users.get(authorization[7:].strip())
+    if user is None or user.role not in READ_ROLES:
+        return {"ok": True}
+    head = await run_in_threadpool(svc.store.head)
+    return {"ok": True, "backend": svc.store.backend, "events": head}
 
 
 @router.get("/api/v1/public/status")
@@ -72,9 +84,11 @@ def get_dashboard() -> HTMLResponse:
 
 
 @router.get("/api/v1/public/cap.atom", response_class=Response)
-def get_cap_feed(svc: Svc, request: Request) -> Response:
-    """An Atom feed of the corridors' CAP alerts (public, delayed; for alert aggregators)."""
-    base = str(request.base_url).rstrip("/")
+def get_cap_feed(svc: Svc) -> Response:
+    """An Atom feed of the corridors' CAP alerts (public, delayed; for alert aggregators).
+    Links start with the configured base URL (`serve --base-url`), never the request's Host
+    header (which the client chooses); relative when none is configured."""
+    base = svc.base_url or ""
     return Response(
         alerts_feed(svc.live.public(svc.clock()), base),
         media_type="application/atom+xml",
