@@ -213,3 +213,28 @@ def test_expect_is_checked_for_form() -> None:
     for bad in ("12", "x:" + "a" * 64, "12:abc", "12:" + "g" * 64):
         with pytest.raises(Exception, match="SEQ:HASH"):
             parse_expect(bad)
+
+
+def test_a_replaced_key_does_not_vouch_for_the_old_checkpoints(signed: EventStore) -> None:
+    """Whoever replaces the key file (to sign a rewritten log) cannot make the checkpoints
+    already written, or the users already sealed, check out."""
+    signed.integrity.key_path.unlink()
+    other = EventStore(signed.url)
+    assert other.integrity.key().created
+    result, checkpoint = other.integrity.seal()
+    assert not result.ok and checkpoint is None and "bad signature" in result.reason
+    assert other.verify().table == "checkpoints"
+    other.close()
+
+
+def test_a_later_head_signed_elsewhere_is_not_followed_by_an_older_one(
+    signed: EventStore,
+) -> None:
+    """Two server processes share the checkpoint file: one that checked an older head than
+    the newest line signs nothing."""
+    newest = signed.integrity.newest()
+    assert newest is not None
+    old = newest.head
+    stale = type(old)(old.events_seq - 1, "f" * 64, old.audit_seq, old.audit_hash)
+    again = signed.integrity.heads.append(signed.integrity.key(), stale, "2026-01-01T00:00:00")
+    assert again == newest and signed.verify().ok

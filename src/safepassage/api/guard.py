@@ -6,6 +6,7 @@ told to serve it anyway, puts a warning on every response and a banner on every 
 from __future__ import annotations
 
 import html
+import json
 import logging
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -108,11 +109,11 @@ def _header(problem: str) -> tuple[bytes, bytes]:
 
 
 async def _refuse(problem: str, send: Send) -> None:
-    body = (
-        '{"detail": "this service does not serve its log: '
-        + problem.replace("\\", "\\\\").replace('"', "'")
-        + '. The operator must find out what happened (safepassage log verify)."}'
-    ).encode()
+    detail = (
+        f"this service does not serve its log: {problem}. "
+        "The operator must find out what happened (safepassage log verify)."
+    )
+    body = json.dumps({"detail": detail}).encode()
     await send(
         {
             "type": "http.response.start",

@@ -219,7 +219,13 @@ class Integrity:
         key = self.key() if not full else (self._key or SigningKey.load(self.key_path))
         warnings: list[str] = []
         try:
-            checkpoints = self.heads.read(key.public_hex, signatures=full) if key else []
+            if key is None:
+                checkpoints = []
+            elif full:
+                checkpoints = self.heads.read(key.public_hex)
+            else:
+                newest = self.heads.newest(key.public_hex)
+                checkpoints = [newest] if newest else []
         except CheckpointFileError as exc:
             return VerifyResult(False, 0, None, f"{self.heads.path}: {exc}", "checkpoints")
         if key is None:
@@ -251,7 +257,7 @@ class Integrity:
             True,
             ev[2],
             audit_checked=au[2],
-            checkpoints=len(checkpoints) if full else min(1, len(checkpoints)),
+            checkpoints=len(checkpoints),
             anchored_seq=anchored,
             head=Head(ev[0], ev[1], au[0], au[1]),
             warnings=warnings,
@@ -281,8 +287,7 @@ class Integrity:
         return replace(result, anchored_seq=checkpoint.head.events_seq), checkpoint
 
     def newest(self) -> Checkpoint | None:
-        checkpoints = self.heads.read(self.key().public_hex, signatures=False)
-        return checkpoints[-1] if checkpoints else None
+        return self.heads.newest(self.key().public_hex)
 
 
 def _anchors(checkpoints: list[Checkpoint]) -> list[Anchor]:
