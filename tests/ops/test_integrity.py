@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from safepassage.errors import SafePassageError
 from safepassage.ops.integrity import Anchor, parse_expect
 from safepassage.ops.store import EventStore
 from tests.ops.conftest import count_event
@@ -215,12 +216,20 @@ def test_expect_is_checked_for_form() -> None:
             parse_expect(bad)
 
 
-def test_a_replaced_key_does_not_vouch_for_the_old_checkpoints(signed: EventStore) -> None:
-    """Whoever replaces the key file (to sign a rewritten log) cannot make the checkpoints
-    already written, or the users already sealed, check out."""
-    signed.integrity.key_path.unlink()
+def test_a_lost_or_replaced_key_vouches_for_nothing(signed: EventStore) -> None:
+    """No new key is made over checkpoints signed by another, and a key put in its place
+    (to sign a rewritten log) makes neither the old checkpoints nor the users check out."""
+    key = signed.integrity.key_path
+    original = key.read_bytes()
+    key.unlink()
     other = EventStore(signed.url)
-    assert other.integrity.key().created
+    with pytest.raises(SafePassageError, match="restore the key file"):
+        other.integrity.key()
+    assert not key.exists() and not other.verify().ok  # `log verify` says the key is missing
+    from safepassage.ops.keys import SigningKey
+
+    SigningKey.load_or_create(key)  # an attacker's own key in its place
+    assert key.read_bytes() != original
     result, checkpoint = other.integrity.seal()
     assert not result.ok and checkpoint is None and "bad signature" in result.reason
     assert other.verify().table == "checkpoints"

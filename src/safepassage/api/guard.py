@@ -79,7 +79,12 @@ class LogGuard:
                 result = self.store.integrity.seal()[0]
         except _Stopped:
             return
-        except (SafePassageError, OSError, sa.exc.DBAPIError) as exc:
+        except (SafePassageError, OSError) as exc:  # no key, unreadable files: unchecked
+            if self.problem is None:
+                self.problem = "the log cannot be checked: " + str(exc).splitlines()[0]
+                log.critical("%s", self.problem)
+            return
+        except sa.exc.DBAPIError as exc:  # the database away: said elsewhere, retried later
             log.error("log check failed to run: %s", str(exc).splitlines()[0])
             return
         if not result.ok and self.problem is None:

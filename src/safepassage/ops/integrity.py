@@ -195,6 +195,17 @@ class Integrity:
         """The signing key, made on first use; users stored before it existed are sealed then
         (trust on first use: the first key vouches for what the database held)."""
         if self._key is None:
+            if not self.key_path.exists() and self.heads.path.exists():
+                # A new key would vouch for whatever the database holds now (and seal users
+                # written into it): never make one over checkpoints signed by another.
+                raise SafePassageError(
+                    Problem(
+                        "the log's signing key is missing, but checkpoints signed with it exist "
+                        f"({self.heads.path})",
+                        file=str(self.key_path),
+                        hint="restore the key file from its backup; never make a new one",
+                    )
+                )
             self._key = SigningKey.load_or_create(self.key_path)
             if self._key.created:
                 self._seal_unsealed_users(self._key)
