@@ -71,7 +71,10 @@ class LogGuard:
             raise _Stopped  # shutting down: the full check is not finished, not failed
 
     def _round(self, *, full: bool) -> None:
-        """One check (and, when intact, one signature); never raises."""
+        """One check (and, when intact, one signature); never raises. Once the log is found
+        broken nothing more is signed or checked (it stays broken until an operator acts)."""
+        if self.problem is not None:
+            return
         try:
             if full:
                 result = self.store.integrity.verify(full=True, page=2_000, pause=self._pause)
