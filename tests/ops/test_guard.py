@@ -206,3 +206,18 @@ def test_a_broken_log_served_anyway_warns_on_the_gates_refusals(broken: EventSto
     page = client.get("/status")
     assert page.status_code == 200 and _secure(page) and "may have been altered" in page.text
     assert "style-src 'unsafe-inline'" in page.headers["content-security-policy"]  # its own
+
+
+def test_a_missing_key_stops_the_service_saying_why(tmp_path: Path) -> None:
+    store = EventStore(str(tmp_path / "ops.db"))
+    token = store.add_user("desk", "coordinator")
+    store.close()  # signs a checkpoint
+    (tmp_path / "ops.db.key").unlink()
+    store = EventStore(str(tmp_path / "ops.db"))
+    client = TestClient(create_app(store, allow_broken_log=True))
+    health = client.get("/api/v1/health")
+    assert health.status_code == 503 and "restore the key file" in health.json()["problems"][0]
+    refused = client.get("/api/v1/state", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401  # no seal can be checked: nobody is let in
+    assert not (tmp_path / "ops.db.key").exists()
+    store.close()

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from safepassage.errors import SafePassageError
 from safepassage.ops.integrity import Anchor, parse_expect
 from safepassage.ops.store import EventStore
 from tests.ops.conftest import count_event
@@ -213,3 +214,36 @@ def test_expect_is_checked_for_form() -> None:
     for bad in ("12", "x:" + "a" * 64, "12:abc", "12:" + "g" * 64):
         with pytest.raises(Exception, match="SEQ:HASH"):
             parse_expect(bad)
+
+
+def test_a_lost_or_replaced_key_vouches_for_nothing(signed: EventStore) -> None:
+    """No new key is made over checkpoints signed by another, and a key put in its place
+    (to sign a rewritten log) makes neither the old checkpoints nor the users check out."""
+    key = signed.integrity.key_path
+    original = key.read_bytes()
+    key.unlink()
+    other = EventStore(signed.url)
+    with pytest.raises(SafePassageError, match="restore the key file"):
+        other.integrity.key()
+    assert not key.exists() and not other.verify().ok  # `log verify` says the key is missing
+    from safepassage.ops.keys import SigningKey
+
+    SigningKey.load_or_create(key)  # an attacker's own key in its place
+    assert key.read_bytes() != original
+    result, checkpoint = other.integrity.seal()
+    assert not result.ok and checkpoint is None and "bad signature" in result.reason
+    assert other.verify().table == "checkpoints"
+    other.close()
+
+
+def test_a_later_head_signed_elsewhere_is_not_followed_by_an_older_one(
+    signed: EventStore,
+) -> None:
+    """Two server processes share the checkpoint file: one that checked an older head than
+    the newest line signs nothing."""
+    newest = signed.integrity.newest()
+    assert newest is not None
+    old = newest.head
+    stale = type(old)(old.events_seq - 1, "f" * 64, old.audit_seq, old.audit_hash)
+    again = signed.integrity.heads.append(signed.integrity.key(), stale, "2026-01-01T00:00:00")
+    assert again == newest and signed.verify().ok

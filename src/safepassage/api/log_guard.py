@@ -72,7 +72,10 @@ class LogGuard:
             raise _Stopped  # shutting down: the full check is not finished, not failed
 
     def _round(self, *, full: bool) -> None:
-        """One check (and, when intact, one signature); never raises."""
+        """One check (and, when intact, one signature); never raises. Once the log is found
+        broken nothing more is signed or checked (it stays broken until an operator acts)."""
+        if self.problem is not None:
+            return
         try:
             if full:
                 result = self.store.integrity.verify(full=True, page=2_000, pause=self._pause)
@@ -80,7 +83,12 @@ class LogGuard:
                 result = self.store.integrity.seal()[0]
         except _Stopped:
             return
-        except (SafePassageError, OSError, sa.exc.DBAPIError) as exc:
+        except (SafePassageError, OSError) as exc:  # no key, unreadable files: unchecked
+            if self.problem is None:
+                self.problem = "the log cannot be checked: " + str(exc).splitlines()[0]
+                log.critical("%s", self.problem)
+            return
+        except sa.exc.DBAPIError as exc:  # the database away: said elsewhere, retried later
             log.error("log check failed to run: %s", str(exc).splitlines()[0])
             return
         if not result.ok and self.problem is None:

@@ -59,9 +59,9 @@ def _fields(n: int, at: str, head: Head, prev: str, public_hex: str) -> dict[str
     }
 
 
-def _parse(line: str, line_no: int, public_hex: str, prev: str, n: int) -> Checkpoint:
-    """One line, checked: its signature (by `public_hex`), its link and its number."""
-    where = f"line {line_no}"
+def _parse(line: str, where: str, public_hex: str, prev: str, n: int | None) -> Checkpoint:
+    """One line, checked: its signature (by `public_hex`), its link and its number (when
+    `n` is given)."""
     try:
         data = json.loads(line)
         sig = data.pop("sig")
@@ -73,7 +73,7 @@ def _parse(line: str, line_no: int, public_hex: str, prev: str, n: int) -> Check
         raise CheckpointFileError(f"{where}: not a checkpoint (edited or cut short)") from None
     if data.get("key") != public_hex or not signature_ok(public_hex, canonical(data), sig):
         raise CheckpointFileError(f"{where}: bad signature (edited, or not made with this key)")
-    if data.get("prev") != prev or number != n:
+    if data.get("prev") != prev or (n is not None and number != n):
         raise CheckpointFileError(f"{where}: does not follow the line before (lines removed?)")
     return Checkpoint(number, at, head, line)
 
@@ -84,48 +84,51 @@ class HeadsFile:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def read(self, public_hex: str, *, signatures: bool = True) -> list[Checkpoint]:
-        """Every checkpoint, each checked (raises CheckpointFileError at the first bad one).
-        With `signatures=False` only the newest line's signature is checked (the links between
-        lines are still followed): the fast check at start."""
+    def read(self, public_hex: str) -> list[Checkpoint]:
+        """Every checkpoint, each checked (raises CheckpointFileError at the first bad one)."""
         if not self.path.exists():
             return []
         lines = self.path.read_text(encoding="utf-8").splitlines()
         out: list[Checkpoint] = []
         prev = GENESIS
         for i, line in enumerate(lines, start=1):
-            if not signatures and i < len(lines):
-                out.append(_unchecked(line, i, prev, len(out) + 1))
-            else:
-                out.append(_parse(line, i, public_hex, prev, len(out) + 1))
+            out.append(_parse(line, f"line {i}", public_hex, prev, i))
             prev = digest(line.encode())
         return out
 
+    def newest(self, public_hex: str) -> Checkpoint | None:
+        """The newest checkpoint, its signature and its link to the line before checked; reads
+        only the end of the file (the check at start and every minute)."""
+        if not self.path.exists():
+            return None
+        with self.path.open("rb") as f:
+            return _newest(f, public_hex)
+
     def append(self, key: SigningKey, head: Head, at: str) -> Checkpoint:
-        """Sign `head` as the next checkpoint (unless it is the newest one already)."""
+        """Sign `head` as the next checkpoint, unless the newest one already covers it (another
+        server process may have signed a later head meanwhile)."""
         with self._locked() as f:
-            f.seek(0)
-            lines = f.read().splitlines()
-            last = lines[-1] if lines else None
-            if last is not None:
-                newest = _parse(last, len(lines), key.public_hex, _prev_of(lines), len(lines))
-                if newest.head == head:
+            newest = _newest(f, key.public_hex)
+            if newest is not None:
+                old = newest.head
+                if head.events_seq <= old.events_seq and head.audit_seq <= old.audit_seq:
                     return newest
-            prev = digest(last.encode()) if last is not None else GENESIS
-            data = _fields(len(lines) + 1, at, head, prev, key.public_hex)
+            n = newest.n + 1 if newest else 1
+            prev = digest(newest.line.encode()) if newest else GENESIS
+            data = _fields(n, at, head, prev, key.public_hex)
             data["sig"] = key.sign(canonical(data))
             line = json.dumps(data, separators=(",", ":"))
             f.seek(0, os.SEEK_END)
-            f.write(line + "\n")
+            f.write((line + "\n").encode())
             f.flush()
             os.fsync(f.fileno())
-            return Checkpoint(data["n"], at, head, line)
+            return Checkpoint(n, at, head, line)
 
     @contextmanager
-    def _locked(self) -> Iterator[IO[str]]:
+    def _locked(self) -> Iterator[IO[bytes]]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        with os.fdopen(fd, "r+", encoding="utf-8") as f:
+        with os.fdopen(fd, "r+b") as f:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)
             try:
                 yield f
@@ -133,24 +136,19 @@ class HeadsFile:
                 fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
-def _prev_of(lines: list[str]) -> str:
-    return digest(lines[-2].encode()) if len(lines) > 1 else GENESIS
-
-
-def _unchecked(line: str, line_no: int, prev: str, n: int) -> Checkpoint:
-    """A line's content with its link and number checked, not its signature."""
-    try:
-        data = json.loads(line)
-        head = Head(
-            int(data["events"][0]), data["events"][1], int(data["audit"][0]), data["audit"][1]
-        )
-        ok = data["prev"] == prev and int(data["n"]) == n
-    except (ValueError, KeyError, TypeError, IndexError):
-        raise CheckpointFileError(
-            f"line {line_no}: not a checkpoint (edited or cut short)"
-        ) from None
-    if not ok:
-        raise CheckpointFileError(
-            f"line {line_no}: does not follow the line before (lines removed?)"
-        )
-    return Checkpoint(n, str(data["at"]), head, line)
+def _newest(f: IO[bytes], public_hex: str) -> Checkpoint | None:
+    """The last line of an open checkpoint file, checked against the line before it."""
+    size = f.seek(0, os.SEEK_END)
+    back = 0
+    while True:
+        back = min(size, back + 8192)
+        f.seek(size - back)
+        lines = f.read().decode("utf-8", "replace").splitlines()
+        if back == size or len(lines) > 2:  # two whole lines at least (the first may be cut)
+            break
+    if not lines:
+        return None
+    if back < size:
+        lines = lines[1:]
+    prev = digest(lines[-2].encode()) if len(lines) > 1 else GENESIS
+    return _parse(lines[-1], "the last line", public_hex, prev, None if back < size else len(lines))

@@ -200,6 +200,17 @@ class Integrity:
         """The signing key, made on first use; users stored before it existed are sealed then
         (trust on first use: the first key vouches for what the database held)."""
         if self._key is None:
+            if not self.key_path.exists() and self.heads.path.exists():
+                # A new key would vouch for whatever the database holds now (and seal users
+                # written into it): never make one over checkpoints signed by another.
+                raise SafePassageError(
+                    Problem(
+                        "the log's signing key is missing, but checkpoints signed with it exist "
+                        f"({self.heads.path})",
+                        file=str(self.key_path),
+                        hint="restore the key file from its backup; never make a new one",
+                    )
+                )
             self._key = SigningKey.load_or_create(self.key_path)
             if self._key.created:
                 self._seal_unsealed_users(self._key)
@@ -224,7 +235,13 @@ class Integrity:
         key = self.key() if not full else (self._key or SigningKey.load(self.key_path))
         warnings: list[str] = []
         try:
-            checkpoints = self.heads.read(key.public_hex, signatures=full) if key else []
+            if key is None:
+                checkpoints = []
+            elif full:
+                checkpoints = self.heads.read(key.public_hex)
+            else:
+                newest = self.heads.newest(key.public_hex)
+                checkpoints = [newest] if newest else []
         except CheckpointFileError as exc:
             return VerifyResult(False, 0, None, f"{self.heads.path}: {exc}", "checkpoints")
         if key is None:
@@ -256,7 +273,7 @@ class Integrity:
             True,
             ev[2],
             audit_checked=au[2],
-            checkpoints=len(checkpoints) if full else min(1, len(checkpoints)),
+            checkpoints=len(checkpoints),
             anchored_seq=anchored,
             head=Head(ev[0], ev[1], au[0], au[1]),
             warnings=warnings,
@@ -286,8 +303,7 @@ class Integrity:
         return replace(result, anchored_seq=checkpoint.head.events_seq), checkpoint
 
     def newest(self) -> Checkpoint | None:
-        checkpoints = self.heads.read(self.key().public_hex, signatures=False)
-        return checkpoints[-1] if checkpoints else None
+        return self.heads.newest(self.key().public_hex)
 
 
 def _anchors(checkpoints: list[Checkpoint]) -> list[Anchor]:
