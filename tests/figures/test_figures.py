@@ -263,3 +263,11 @@ def test_random_mixes_never_show_a_cross_key_sum(keys: list[tuple[str, ...]]) ->
         if k[:5] != keys[0][:5]:
             with pytest.raises(MixedFigures, match="cannot add"):
                 total([figures[0], figures[i]])
+
+
+def test_overlapping_reports_of_one_source_give_a_range_not_a_sum() -> None:
+    a, b = fig(160), fig(160, hours=2.1)
+    c = fig(100, start=T0 + timedelta(hours=3), hours=1)
+    [t] = totals([a, b, c])
+    assert (t.value.low, t.value.high) == (260, 420)
+    assert "overlapping" in (t.method or "")

@@ -120,6 +120,50 @@ def total(figures: Sequence[Figure]) -> Figure:
     )
 
 
+def _overlapping(figures: Sequence[Figure]) -> bool:
+    return any(a.span.overlaps(b.span) for i, a in enumerate(figures) for b in figures[i + 1 :])
+
+
+def bounded_total(figures: Sequence[Figure]) -> Figure:
+    """`total`, except that intervals which overlap give a range instead of a refusal: at
+    least the largest sum of figures whose intervals do not overlap (they count different
+    moments, so different vehicles), at most all of them added (if each counted others)."""
+    _check_same(figures)
+    if not _overlapping(figures):
+        return total(figures)
+    ordered = sorted(figures, key=lambda f: f.span.end)
+    best = [0] * (len(ordered) + 1)  # weighted interval scheduling on the low ends
+    for i, f in enumerate(ordered):
+        before = max(
+            (
+                j + 1
+                for j in range(i)
+                if not ordered[j].span.overlaps(f.span)
+                and ordered[j].span.end <= (f.span.start or f.span.end)
+            ),
+            default=0,
+        )
+        best[i + 1] = max(best[i], best[before] + (f.value.low or 0))
+    highs = [f.value.high for f in figures]
+    high = None if any(h is None for h in highs) else sum(h for h in highs if h is not None)
+    loose = [replace(f, span=Span("interval", f.span.end, None)) for f in figures]
+    summed = total(loose)
+    starts = [f.span.start for f in figures]
+    return replace(
+        summed,
+        value=Value(best[-1], high, "range" if high != best[-1] else "exact"),
+        span=Span(
+            "interval",
+            summed.span.end,
+            None if any(t is None for t in starts) else min(t for t in starts if t is not None),
+        ),
+        method=(
+            f"{len(figures)} figures with overlapping intervals: at least the largest sum of "
+            "those that do not overlap, at most all added"
+        ),
+    )
+
+
 def latest(figures: Sequence[Figure]) -> Figure:
     """The latest of figures of one key (for cumulative figures and levels)."""
     _check_same(figures)
@@ -141,7 +185,7 @@ def totals(figures: Iterable[Figure]) -> list[Figure]:
         intervals = [f for f in items if f.span.kind == "interval"]
         others = [f for f in items if f.span.kind != "interval"]
         if intervals:
-            out.append(total(intervals))
+            out.append(bounded_total(intervals))
         for kind in ("cumulative", "stock"):
             same = [f for f in others if f.span.kind == kind]
             if same:

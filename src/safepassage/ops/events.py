@@ -14,7 +14,15 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from safepassage.model.scenario import Id, Mode
 
@@ -128,6 +136,8 @@ EventType = Literal[
     "acknowledgement",
     "aid_delivery",
     "retraction",
+    "claim",
+    "claim_review",
 ]
 
 
@@ -207,3 +217,78 @@ def validate_event(raw: Any) -> EventIn:
     except ValidationError as exc:
         raise EventError(_problems(exc, ("data",))) from None
     return event
+
+
+# -- the register of claims (issue 11) ------------------------------------------------------
+# Kept at the end of the module: a claim is any figure someone stated; review actions are
+# events of their own, so a claim's whole history is in the log.
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Claim(_Payload):
+    """A figure as someone stated it. The event's `occurred_at` is its as-of time (the end of
+    its interval, or the moment of a level); `since` starts an interval or a running total."""
+
+    kind: Literal[
+        "killed", "injured", "missing", "evacuated", "crossed", "arrived", "sheltering",
+        "in_need", "waiting", "blocked", "seized",
+    ]  # fmt: skip
+    unit: Literal["people", "vehicles", "buses"] = "people"
+    value: Count | None = None
+    low: Count | None = None
+    high: Count | None = None
+    qualifier: Literal["exact", "about", "at_least", "as_many_as", "range"] = "exact"
+    place: Id | None = None
+    span: Literal["interval", "cumulative", "stock"] = "cumulative"
+    since: AwareDatetime | None = None
+    said_by: Name
+    party: bool | None = None  # is the source a party to the conflict? None: not known
+    via: Name | None = None  # who passed it on (a news agency, a phone)
+    method: Note | None = None  # how it was counted or estimated, where known
+    basis: Literal["observed", "reported", "claimed", "reconstructed", "assumed"] = "reported"
+    note: Note | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Claim:
+        if self.qualifier == "range":
+            if self.low is None or self.high is None or self.value is not None:
+                raise ValueError("a range gives `low` and `high` (and no `value`)")
+            if self.low > self.high:
+                raise ValueError(f"range {self.low}-{self.high}: `low` is above `high`")
+        elif self.value is None or self.low is not None or self.high is not None:
+            raise ValueError(
+                f"qualifier {self.qualifier!r} gives one `value` (use qualifier 'range' with "
+                "`low` and `high` for a range)"
+            )
+        if self.span == "stock" and self.since is not None:
+            raise ValueError("a level (span 'stock') is counted at one moment: drop `since`")
+        return self
+
+
+class ClaimReview(_Payload):
+    """One step of a claim's verification: `assign` it to a reviewer (`to`), `confirm` it
+    (`by` whom, `how`), `dispute` or `deny` it (by whoever does), find it `unverifiable`, or
+    link it as a `duplicate_of` another claim (`of`): one figure with two sources."""
+
+    claim: UUID
+    action: Literal["assign", "confirm", "dispute", "deny", "unverifiable", "duplicate_of"]
+    by: Name
+    party: bool | None = None  # is `by` a party to the conflict?
+    to: Name | None = None
+    of: UUID | None = None
+    how: Note | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ClaimReview:
+        if self.action == "assign" and not self.to:
+            raise ValueError("`assign` names the reviewer in `to`")
+        if self.action == "duplicate_of" and self.of is None:
+            raise ValueError("`duplicate_of` names the claim it repeats in `of`")
+        if self.of is not None and self.of == self.claim:
+            raise ValueError("a claim cannot be a duplicate of itself")
+        return self
+
+
+PAYLOADS["claim"] = Claim
+PAYLOADS["claim_review"] = ClaimReview

@@ -1,0 +1,356 @@
+"""The register of claims: every figure someone stated, with its full history, projected from
+the log.
+
+A claim is a `claim` event (a toll, a number evacuated, a queue...) or a `checkpoint_count`
+(each of its numbers is a figure). Its verification comes from `claim_review` events, applied
+in the order they happened whatever order they arrive in: `assign` puts it under review,
+`confirm`, `dispute`, `deny` and `unverifiable` set its state (the latest wins; denials,
+disputes and findings that it cannot be verified stay listed), and `duplicate_of` links it to
+the claim it repeats, so that the two are one figure with two sources. Corrections
+(`supersedes`) and retractions take a claim or a review back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from safepassage.figures import Figure, Source, Span, Value, Verification
+from safepassage.figures.figure import Basis, Kind, State, Unit
+from safepassage.figures.when import timed
+from safepassage.ops.store import StoredEvent
+
+CLAIM_TYPES = ("claim", "checkpoint_count")
+PENDING: tuple[State, ...] = ("reported", "unverified", "under_review")
+#: Two claims are suggested as duplicates when their numbers differ by at most this share of
+#: the larger (or by SIMILAR_ABS), and their times overlap or lie within SIMILAR_TIME.
+SIMILAR_SHARE, SIMILAR_ABS, SIMILAR_TIME = 0.10, 5, timedelta(minutes=60)
+FIELD_SOURCE = "field reporters"
+
+
+def _key(e: StoredEvent) -> tuple[str, str]:
+    return (e.occurred_at, e.id)
+
+
+def _t(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def initial_status(e: StoredEvent) -> Verification:
+    """A claim's state as entered: the event's status, read in the register's words."""
+    at = _t(e.occurred_at)
+    if e.status == "confirmed":
+        return Verification("confirmed", by=e.reporter, how="entered as confirmed", at=at)
+    return Verification("reported" if e.status == "claimed" else "unverified", at=at)
+
+
+def _count_basis(e: StoredEvent) -> Basis:
+    source = e.source or ""
+    if "RECONSTRUCTION" in source.upper():
+        return "reconstructed"
+    if e.status == "claimed":
+        return "claimed"
+    return "reported" if e.source else "observed"
+
+
+def base_figures(e: StoredEvent, zone: str) -> list[Figure]:
+    """The figures one claim-bearing event states, before review (status as entered)."""
+    status = initial_status(e)
+    end = datetime.fromisoformat(e.occurred_at)
+    d = e.data
+    if e.type == "claim":
+        if d["qualifier"] == "range":
+            value = Value.between(d["low"], d["high"])
+        else:
+            value = {
+                "exact": Value.exact,
+                "about": Value.about,
+                "at_least": Value.at_least,
+                "as_many_as": Value.as_many_as,
+            }[d["qualifier"]](d["value"])
+        party = d.get("party")
+        basis: Basis = d.get("basis", "reported")
+        if party and basis in ("observed", "reported"):
+            basis = "claimed"  # what a party to the conflict says is its claim
+        return [
+            Figure(
+                kind=d["kind"],
+                unit=d.get("unit", "people"),
+                value=value,
+                span=Span(d.get("span", "cumulative"), end, _t(d.get("since"))),
+                source=Source(d["said_by"], party, d.get("via")),
+                status=status,
+                basis=basis,
+                zone=zone,
+                place=d.get("place"),
+                method=d.get("method"),
+                refs=(e.id,),
+            )
+        ]
+    # A checkpoint count: each of its numbers is a figure at the checkpoint.
+    source = Source(e.source or FIELD_SOURCE, None, e.reporter)
+    kind: Kind = "crossed" if d.get("direction", "out") == "out" else "arrived"
+    span = Span("interval", end, _t(d.get("interval_start")))
+    numbers: list[tuple[Kind, Unit, int, Span]] = [(kind, "vehicles", d.get("vehicles", 0), span)]
+    if d.get("buses"):
+        numbers.append((kind, "buses", d["buses"], span))
+    if d.get("people") is not None:
+        numbers.append((kind, "people", d["people"], span))
+    if d.get("waiting") is not None:
+        numbers.append(("waiting", "vehicles", d["waiting"], Span("stock", end)))
+    return [
+        Figure(
+            kind=k,
+            unit=u,
+            value=Value.exact(n),
+            span=s,
+            source=source,
+            status=status,
+            basis=_count_basis(e),
+            zone=zone,
+            place=d["checkpoint"],
+            refs=(e.id,),
+        )
+        for k, u, n, s in numbers
+    ]
+
+
+@dataclass
+class _Review:
+    state: Verification
+    assigned_to: str | None = None
+
+
+def _reviewed(start: Verification, reviews: list[StoredEvent]) -> _Review:
+    """The state after the reviews, applied in the order they happened."""
+    state, assigned = start, None
+    denied: list[str] = list(start.denied_by)
+    disputed: list[str] = list(start.disputed_by)
+    unverifiable = start.unverifiable
+    for r in sorted(reviews, key=_key):
+        d, at = r.data, _t(r.occurred_at)
+        action, by, how = d["action"], d["by"], d.get("how")
+        if action == "assign":
+            assigned = d["to"]
+            if state.state in PENDING:
+                state = Verification("under_review", by=d["to"], at=at)
+        elif action == "confirm":
+            state = Verification("confirmed", by=by, how=how, at=at)
+        elif action == "dispute":
+            disputed.append(by)
+            state = Verification("disputed", by=by, how=how, at=at)
+        elif action == "deny":
+            denied.append(by)
+            state = Verification("denied", by=by, how=how, at=at)
+        elif action == "unverifiable":
+            unverifiable = True
+            state = Verification("unverifiable", by=by, how=how, at=at)
+    final = replace(
+        state,
+        denied_by=tuple(dict.fromkeys(denied)),
+        disputed_by=tuple(dict.fromkeys(disputed)),
+        unverifiable=unverifiable,
+    )
+    return _Review(final, assigned)
+
+
+@dataclass
+class ClaimsRegister:
+    """Claims and their reviews, by id; read with the methods below."""
+
+    claims: dict[str, StoredEvent] = field(default_factory=dict)
+    reviews: dict[str, StoredEvent] = field(default_factory=dict)
+    voided: set[str] = field(default_factory=set)
+    zones: dict[str, tuple[tuple[str, str], str]] = field(default_factory=dict)
+
+    def apply(self, e: StoredEvent) -> None:
+        if e.supersedes:
+            self.voided.add(e.supersedes)
+            self.claims.pop(e.supersedes, None)
+            self.reviews.pop(e.supersedes, None)
+        if e.id in self.voided or e.type == "retraction":
+            return
+        if e.type in CLAIM_TYPES:
+            self.claims[e.id] = e
+        elif e.type == "claim_review":
+            self.reviews[e.id] = e
+        elif e.type == "corridor_announced":
+            zone = e.data.get("timezone", "UTC")
+            old = self.zones.get(e.corridor)
+            if old is None or _key(e) > old[0]:
+                self.zones[e.corridor] = (_key(e), zone)
+
+    # -- reading ------------------------------------------------------------------------
+    def zone(self, corridor: str) -> str:
+        return self.zones[corridor][1] if corridor in self.zones else "UTC"
+
+    def _reviews_of(self) -> dict[str, list[StoredEvent]]:
+        out: dict[str, list[StoredEvent]] = defaultdict(list)
+        for r in self.reviews.values():
+            out[r.data["claim"]].append(r)
+        return out
+
+    def duplicate_links(self) -> dict[str, str]:
+        """Each claim linked as a duplicate -> the claim it is one figure with (the root of
+        its chain). Links are taken in the order they happened; one that would close a loop
+        is ignored, so the result does not depend on arrival order."""
+        parent: dict[str, str] = {}
+
+        def root(c: str) -> str:
+            while c in parent:
+                c = parent[c]
+            return c
+
+        latest: dict[str, StoredEvent] = {}
+        for r in self.reviews.values():
+            if r.data["action"] == "duplicate_of" and r.data["claim"] in self.claims:
+                old = latest.get(r.data["claim"])
+                if old is None or _key(r) > _key(old):
+                    latest[r.data["claim"]] = r
+        for r in sorted(latest.values(), key=_key):
+            child, target = r.data["claim"], r.data["of"]
+            if target in self.claims and root(target) != child:
+                parent[child] = target
+        return {c: root(c) for c in parent}
+
+    def status(self, claim_id: str) -> _Review:
+        e = self.claims[claim_id]
+        return _reviewed(initial_status(e), self._reviews_of().get(claim_id, []))
+
+    def figures(self, corridor: str | None = None) -> list[Figure]:
+        """Every figure of the register (or of one corridor) with its reviewed status; a
+        duplicate adds its source to the figure it repeats instead of a figure of its own."""
+        links = self.duplicate_links()
+        reviews = self._reviews_of()
+        also: dict[str, list[str]] = defaultdict(list)
+        for child, root in links.items():
+            also[root].append(child)
+        out = []
+        for cid, e in sorted(self.claims.items(), key=lambda kv: _key(kv[1])):
+            if cid in links or (corridor is not None and e.corridor != corridor):
+                continue
+            state = _reviewed(initial_status(e), reviews.get(cid, [])).state
+            zone = self.zone(e.corridor)
+            extra = sorted(also.get(cid, []), key=lambda c: _key(self.claims[c]))
+            sources = [base_figures(self.claims[c], zone)[0].source for c in extra]
+            for f in base_figures(e, zone):
+                out.append(
+                    replace(
+                        f,
+                        status=state,
+                        also=tuple(dict.fromkeys(s for s in sources if s != f.source)),
+                        refs=(cid, *extra),
+                    )
+                )
+        return out
+
+    def queue(self, corridor: str | None = None) -> list[dict[str, Any]]:
+        """Claims awaiting review (reported, unverified or under review; not linked as a
+        duplicate), oldest first, each with who it is assigned to and likely duplicates."""
+        links = self.duplicate_links()
+        reviews = self._reviews_of()
+        out = []
+        for cid, e in sorted(self.claims.items(), key=lambda kv: _key(kv[1])):
+            if cid in links or (corridor is not None and e.corridor != corridor):
+                continue
+            review = _reviewed(initial_status(e), reviews.get(cid, []))
+            if review.state.state not in PENDING:
+                continue
+            zone = self.zone(e.corridor)
+            out.append(
+                {
+                    "claim": cid,
+                    "corridor": e.corridor,
+                    "state": review.state.state,
+                    "assigned_to": review.assigned_to,
+                    "figures": [f.text() for f in base_figures(e, zone)],
+                    "entered": timed(e.recorded_at, zone),
+                    "suggested_duplicates": self.suggestions(cid, links),
+                }
+            )
+        return out
+
+    def suggestions(
+        self, claim_id: str, links: dict[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Claims that may state the same figure: same kind, unit and place, overlapping or
+        close in time, similar numbers; not already linked to it."""
+        e = self.claims[claim_id]
+        links = self.duplicate_links() if links is None else links
+        mine = base_figures(e, "UTC")
+        out = []
+        for oid, other in sorted(self.claims.items(), key=lambda kv: _key(kv[1])):
+            if other.corridor != e.corridor or links.get(oid, oid) == links.get(claim_id, claim_id):
+                continue
+            reasons = _similar(mine, base_figures(other, "UTC"))
+            if reasons:
+                out.append({"claim": oid, "why": reasons})
+        return out
+
+    def record(self, claim_id: str) -> dict[str, Any] | None:
+        """Everything about one claim: its figures, status, full history, duplicates."""
+        e = self.claims.get(claim_id)
+        if e is None:
+            return None
+        zone = self.zone(e.corridor)
+        links = self.duplicate_links()
+        review = self.status(claim_id)
+        history = [
+            {
+                "event": e.id,
+                "action": "entered",
+                "by": e.reporter,
+                "said_by": e.data.get("said_by") or e.source,
+                "at": timed(e.occurred_at, zone),
+                "recorded": timed(e.recorded_at, zone),
+            }
+        ]
+        for r in sorted(self._reviews_of().get(claim_id, []), key=_key):
+            history.append(
+                {
+                    "event": r.id,
+                    "action": r.data["action"],
+                    "by": r.data["by"],
+                    "party": r.data.get("party"),
+                    "to": r.data.get("to"),
+                    "of": r.data.get("of"),
+                    "how": r.data.get("how"),
+                    "recorded_by": r.reporter,
+                    "at": timed(r.occurred_at, zone),
+                    "recorded": timed(r.recorded_at, zone),
+                }
+            )
+        root = links.get(claim_id)
+        figures = [f for f in self.figures(e.corridor) if claim_id in f.refs]
+        return {
+            "claim": claim_id,
+            "corridor": e.corridor,
+            "type": e.type,
+            "status": review.state.as_json(zone),
+            "assigned_to": review.assigned_to,
+            "duplicate_of": root,
+            "duplicates": sorted(c for c, r in links.items() if r == claim_id),
+            "figures": [f.as_json() for f in figures],
+            "history": history,
+            "suggested_duplicates": self.suggestions(claim_id) if root is None else [],
+        }
+
+
+def _similar(a: list[Figure], b: list[Figure]) -> list[str]:
+    """Why figures of two claims may be the same (empty: they are not alike)."""
+    for fa in a:
+        for fb in b:
+            if (fa.kind, fa.unit, fa.place) != (fb.kind, fb.unit, fb.place) or fa.place is None:
+                continue
+            if fa.span.overlaps(fb.span):
+                when = "overlapping intervals"
+            elif abs(fa.as_of - fb.as_of) <= SIMILAR_TIME:
+                when = f"reported within {SIMILAR_TIME.total_seconds() / 60:g} min"
+            else:
+                continue
+            na, nb = fa.value.high or fa.value.low or 0, fb.value.high or fb.value.low or 0
+            if abs(na - nb) <= max(SIMILAR_ABS, SIMILAR_SHARE * max(na, nb)):
+                return [f"same {fa.unit} {fa.kind} at {fa.place}", when, f"{na:,} and {nb:,}"]
+    return []
