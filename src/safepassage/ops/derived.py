@@ -1,0 +1,202 @@
+"""Derived numbers of a checkpoint from the register's figures: totals, the last hour's pace,
+the queue and the wait, each per kind, unit, status and source, and each respecting the
+intervals the counts were made over.
+
+Nothing here adds across statuses, kinds or sources: a confirmed count of 40, a party's claim
+of 1,000 and an unverified SMS of 30 are three paces, not "1,070 an hour". A count made over
+23 hours adds to the last hour only the share of it that fell in that hour.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from safepassage.figures import (
+    Comparison,
+    Figure,
+    MixedFigures,
+    Span,
+    SumKey,
+    Value,
+    rate,
+    totals,
+    wait,
+)
+from safepassage.figures.arithmetic import bounded_total
+from safepassage.figures.figure import BASIS_ORDER
+from safepassage.figures.when import stamp, timed
+
+FLOW = ("crossed", "arrived")
+
+
+def _share(f: Figure, start: datetime, end: datetime) -> float | None:
+    """The share of a figure's interval that lies in [start, end]; a count without a stated
+    interval counts wholly at its time. None: nothing of it in the window."""
+    if f.span.start is None or f.span.start == f.span.end:
+        return 1.0 if start < f.span.end <= end else None
+    inside = min(f.span.end, end) - max(f.span.start, start)
+    if inside <= timedelta(0):
+        return None
+    duration = f.span.duration
+    assert duration is not None
+    return inside / duration
+
+
+def in_window(figures: Iterable[Figure], start: datetime, end: datetime) -> list[Figure]:
+    """Per key, what the interval figures count in [start, end], each pro-rated by the share
+    of its interval inside (a lower bound where the count's qualifier is; rounded down)."""
+    parts: dict[Any, list[Figure]] = defaultdict(list)
+    for f in figures:
+        if f.span.kind != "interval" or f.kind not in FLOW:
+            continue
+        share = _share(f, start, end)
+        if share is None:
+            continue
+        low = int((f.value.low or 0) * share)
+        high = None if f.value.high is None else int(f.value.high * share + 0.999999)
+        value = Value(low, high, "exact" if low == high and share == 1.0 else "about")
+        if high is not None and low != high:
+            value = Value(low, high, "range")
+        parts[f.key].append(replace(f, value=value))
+    out = []
+    for items in parts.values():
+        summed = bounded_total([replace(f, span=Span("interval", f.span.end, None)) for f in items])
+        out.append(
+            replace(
+                summed,
+                span=Span("interval", end, start),
+                basis=max((f.basis for f in items), key=BASIS_ORDER.index),
+                method=(
+                    f"{len(items)} count(s), each pro-rated by the share of its interval inside "
+                    "this one (a count with no interval stated is taken at its time)"
+                ),
+            )
+        )
+    return sorted(out, key=lambda f: f.key)
+
+
+def paces(figures: Iterable[Figure], now: datetime, window: timedelta) -> list[dict[str, Any]]:
+    """Per key, the pace over the last `window` (vehicles, buses or people an hour)."""
+    out = []
+    for f in in_window(figures, now - window, now):
+        r = rate(f)
+        out.append({**r.as_json(), "figure_key": list(f.key)})
+    return out
+
+
+def queues(figures: list[Figure], now: datetime) -> list[Figure]:
+    """Per status and source, the last queue seen at a checkpoint less the vehicles the same
+    source counted out since (never below 0). Arrivals to the queue are not counted, so each
+    is a lower bound ("at least")."""
+    latest: dict[Any, Figure] = {}
+    for f in figures:
+        if f.kind == "waiting" and f.as_of <= now:
+            old = latest.get(f.key)
+            if old is None or (f.as_of, f.refs) > (old.as_of, old.refs):
+                latest[f.key] = f
+    out = []
+    for key, seen in sorted(latest.items()):
+        same = [
+            f
+            for f in figures
+            if f.kind == "crossed"
+            and (f.unit, f.place, f.status.state, f.source.name)
+            == (seen.unit, seen.place, key.state, key.source)
+        ]
+        passed = in_window(same, seen.as_of, now)
+        gone = passed[0].value.high if passed else 0
+        left = max(0, (seen.value.low or 0) - (gone or 0)) if gone is not None else 0
+        out.append(
+            replace(
+                seen,
+                value=Value.at_least(left),
+                span=Span("stock", now),
+                method=(
+                    f"last queue seen ({seen.value.text()} at {stamp(seen.as_of, seen.zone)})"
+                    " less the vehicles this source counted out since; arrivals are not "
+                    "counted, so at least"
+                ),
+            )
+        )
+    return out
+
+
+def waits(
+    queue_figures: list[Figure], figures: list[Figure], now: datetime, window: timedelta
+) -> list[dict[str, Any]]:
+    """The wait each queue means at the pace of the same source and status: the last
+    window's, else the pace of the latest count with a stated interval."""
+    out = []
+    recent = {f.key: f for f in in_window(figures, now - window, now)}
+    for q in queue_figures:
+        key = SumKey("crossed", q.unit, q.place, q.status.state, q.source.name)
+        pace_figure = recent.get(key)
+        if pace_figure is None:
+            stated = [f for f in figures if f.key == key and f.span.duration and f.as_of <= now]
+            pace_figure = max(stated, key=lambda f: f.as_of, default=None)
+        if pace_figure is None:
+            continue
+        try:
+            pace = rate(pace_figure)
+            w = wait(q, pace)
+        except MixedFigures:
+            continue
+        if not pace.low:
+            continue
+        out.append(
+            {
+                "minutes_low": None if w.minutes_low is None else round(w.minutes_low),
+                "minutes_high": None if w.minutes_high is None else round(w.minutes_high),
+                "kind": "lower bound" if q.value.high is None else "estimate",
+                "text": w.text(),
+                "queue": q.as_json(),
+                "pace": pace.as_json(),
+                "source": q.source.as_json(),
+                "status": q.status.as_json(q.zone),
+                "as_of": timed(now, q.zone),
+            }
+        )
+    return out
+
+
+def disagreements(figures: Iterable[Figure]) -> list[Comparison]:
+    """Totals of the same thing at the same place from different sources or statuses that
+    give different numbers: each and the range."""
+    by_what: dict[Any, list[Figure]] = defaultdict(list)
+    for f in figures:
+        by_what[(f.kind, f.unit, f.place)].append(f)
+    out = []
+    for items in by_what.values():
+        if len({f.key for f in items}) > 1:
+            c = Comparison(tuple(sorted(items, key=lambda f: (f.status.state, f.source.name))))
+            if c.disagree:
+                out.append(c)
+    return out
+
+
+def checkpoint_figures(
+    figures: list[Figure], now: datetime, window: timedelta = timedelta(hours=1)
+) -> dict[str, Any]:
+    """What a checkpoint's figures (all of one place) give at `now`."""
+    current = [f for f in figures if f.as_of <= now]
+    sums = totals(f for f in current if f.kind != "waiting")
+    queue = queues(current, now)
+    return {
+        "totals": [f.as_json() for f in sums],
+        "paces": paces(current, now, window),
+        "queues": [f.as_json() for f in queue],
+        "waits": waits(queue, current, now, window),
+        "sources_differ": [
+            {
+                "low": c.low,
+                "high": c.high,
+                "text": c.text(),
+                "figures": [f.as_json() for f in c.figures],
+            }
+            for c in disagreements(sums)
+        ],
+    }
