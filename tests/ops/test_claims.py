@@ -153,7 +153,7 @@ def test_the_same_count_three_times_is_one_figure_with_three_sources(store: Even
     figures = reg.figures()
     [one] = figures
     assert one.value.point == 160
-    assert [s.via for s in (one.source, *one.also)] == ["sms-reporter-1", "sms-reporter-2", "desk"]
+    assert [s.reporter for s in (one.source, *one.also)] == ["sms-reporter-1", "sms-reporter-2", "desk"]
     assert [s.name for s in one.also] == ["field reporters", "city council"]
     assert one.refs == (str(sms1.id), str(sms2.id), str(desk.id))
     assert [f.value.point for f in totals(figures)] == [160]

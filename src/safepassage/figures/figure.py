@@ -141,11 +141,12 @@ class Value:
 @dataclass(frozen=True)
 class Source:
     """Who said it. `party`: a party to the conflict (True), not one (False), not known (None).
-    `via`: who passed it on (a news agency, a reporter's phone)."""
+    `via`: who passed it on (a news agency); `reporter`: the user who entered it."""
 
     name: str
     party: bool | None = None
     via: str | None = None
+    reporter: str | None = None  # the user who entered it: for coordinators, never public
 
     def text(self) -> str:
         party = " (a party to the conflict)" if self.party else ""
@@ -153,7 +154,7 @@ class Source:
         return f"{self.name}{party}{via}"
 
     def as_json(self) -> dict[str, Any]:
-        return {"name": self.name, "party": self.party, "via": self.via}
+        return {"name": self.name, "party": self.party, "via": self.via, "reporter": self.reporter}
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def initial_status(e: StoredEvent) -> Verification:
     """A claim's state as entered: the event's status, read in the register's words."""
     at = _t(e.occurred_at)
     if e.status == "confirmed":
-        return Verification("confirmed", by=e.reporter, how="entered as confirmed", at=at)
+        return Verification("confirmed", how="entered as confirmed by a coordinator", at=at)
     return Verification("reported" if e.status == "claimed" else "unverified", at=at)
 
 
@@ -80,7 +80,7 @@ def base_figures(e: StoredEvent, zone: str) -> list[Figure]:
                 unit=d.get("unit", "people"),
                 value=value,
                 span=Span(d.get("span", "cumulative"), end, _t(d.get("since"))),
-                source=Source(d["said_by"], party, d.get("via")),
+                source=Source(d["said_by"], party, d.get("via"), e.reporter),
                 status=status,
                 basis=basis,
                 zone=zone,
@@ -90,7 +90,7 @@ def base_figures(e: StoredEvent, zone: str) -> list[Figure]:
             )
         ]
     # A checkpoint count: each of its numbers is a figure at the checkpoint.
-    source = Source(e.source or FIELD_SOURCE, None, e.reporter)
+    source = Source(e.source or FIELD_SOURCE, None, None, e.reporter)
     kind: Kind = "crossed" if d.get("direction", "out") == "out" else "arrived"
     span = Span("interval", end, _t(d.get("interval_start")))
     numbers: list[tuple[Kind, Unit, int, Span]] = [(kind, "vehicles", d.get("vehicles", 0), span)]
@@ -164,8 +164,11 @@ class ClaimsRegister:
     reviews: dict[str, StoredEvent] = field(default_factory=dict)
     voided: set[str] = field(default_factory=set)
     zones: dict[str, tuple[tuple[str, str], str]] = field(default_factory=dict)
+    version: int = 0  # bumped by every event applied (invalidates the cache)
+    _cache: dict[str | None, tuple[int, list[Figure]]] = field(default_factory=dict)
 
     def apply(self, e: StoredEvent) -> None:
+        self.version += 1
         if e.supersedes:
             self.voided.add(e.supersedes)
             self.claims.pop(e.supersedes, None)
@@ -222,6 +225,17 @@ class ClaimsRegister:
     def figures(self, corridor: str | None = None) -> list[Figure]:
         """Every figure of the register (or of one corridor) with its reviewed status; a
         duplicate adds its source to the figure it repeats instead of a figure of its own."""
+        cached = self._cache.get(corridor)
+        if cached is None or cached[0] != self.version:
+            cached = (self.version, self._figures(corridor))
+            self._cache[corridor] = cached
+        return cached[1]
+
+    def pending(self, corridor: str | None = None) -> int:
+        """How many claims await review (not counting linked duplicates)."""
+        return len({f.refs[0] for f in self.figures(corridor) if f.status.state in PENDING})
+
+    def _figures(self, corridor: str | None) -> list[Figure]:
         links = self.duplicate_links()
         reviews = self._reviews_of()
         also: dict[str, list[str]] = defaultdict(list)
@@ -246,18 +260,21 @@ class ClaimsRegister:
                 )
         return out
 
-    def queue(self, corridor: str | None = None) -> list[dict[str, Any]]:
+    def queue(self, corridor: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """Claims awaiting review (reported, unverified or under review; not linked as a
-        duplicate), oldest first, each with who it is assigned to and likely duplicates."""
+        duplicate), oldest first (at most `limit`), each with who it is assigned to and
+        likely duplicates."""
         links = self.duplicate_links()
         reviews = self._reviews_of()
-        out = []
+        out: list[dict[str, Any]] = []
         for cid, e in sorted(self.claims.items(), key=lambda kv: _key(kv[1])):
             if cid in links or (corridor is not None and e.corridor != corridor):
                 continue
             review = _reviewed(initial_status(e), reviews.get(cid, []))
             if review.state.state not in PENDING:
                 continue
+            if len(out) >= limit:
+                break
             zone = self.zone(e.corridor)
             out.append(
                 {

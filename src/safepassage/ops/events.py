@@ -50,11 +50,21 @@ class CorridorAnnounced(_Payload):
     modes: list[Mode] = Field(default_factory=lambda: list[Mode](["car", "bus"]))
     legs_min: list[Annotated[float, Field(gt=0)]] | None = None  # expected minutes per leg
     note: Note | None = None
+    # Whether the window was agreed (by whom), announced or claimed by one side, or is a
+    # reconstruction or a planning assumption (None: read from the event's status and source).
+    window_basis: Literal["agreed", "announced", "claimed", "reconstructed", "assumed"] | None = (
+        None
+    )
+    window_agreed_by: Annotated[str, Field(max_length=200)] | None = None
 
 
 class CorridorStatus(_Payload):
     status: Literal["open", "suspended", "closed", "unknown"]
     said_by: str
+    # How the sayer knows (None: read from the event's status and source) and, when the
+    # status is of one checkpoint rather than the whole corridor, which one.
+    basis: Literal["observed", "reported", "claimed", "reconstructed", "assumed"] | None = None
+    checkpoint: Id | None = None
 
 
 class CheckpointCount(_Payload):
@@ -79,6 +89,8 @@ class Incident(_Payload):
     at: tuple[float, float] | None = None
     claimed_casualties: Count | None = None
     note: Note | None = None
+    # The stretch of the route it was on, as two waypoints (when `place` is not one itself).
+    segment: tuple[Id, Id] | None = None
 
 
 class BusMovement(_Payload):

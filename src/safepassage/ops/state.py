@@ -3,7 +3,9 @@
 The projection is incremental (events are applied in log order) and its result does not depend
 on that order: sums are order-free, "latest" means latest by the time it happened (then by
 id), and a correction or retraction removes the event it names whether it arrives before or
-after it. Confirmed and unconfirmed figures are kept apart and never added together.
+after it. Figures come from the register of claims (`ops/claims.py`): every count or claim
+with its source, status and time, and every derived number (`ops/derived.py`) per kind,
+status and source, never added across them.
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
+from safepassage.figures import totals
+from safepassage.figures.when import timed
+from safepassage.ops.claims import ClaimsRegister
+from safepassage.ops.derived import checkpoint_figures, disagreements
+from safepassage.ops.status import VIOLENT, contradicts, incident_place, status_view, window_view
 from safepassage.ops.store import StoredEvent
 
-#: Incidents that contradict a corridor said to be open.
-VIOLENT = {"shelling", "shooting", "mines", "detention", "blocked"}
+__all__ = ["VIOLENT", "Projection", "PublicProjection", "StateSettings", "parse_time"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,8 @@ class StateSettings:
     overdue_grace_min: float = 30.0  # a convoy this late at its next waypoint is "overdue"
     throughput_window_min: float = 60.0
     public_delay_min: float = 60.0  # the public view shows the state as of this long ago
+    # A status not reported again for this long reads "unknown since ..." everywhere.
+    status_stale_after_min: float = 180.0
 
 
 def parse_time(text: str) -> datetime:
@@ -37,52 +45,6 @@ def _key(e: StoredEvent) -> tuple[str, str]:
     return (e.occurred_at, e.id)
 
 
-def _bucket() -> dict[str, int]:
-    # People are summed only from counts that gave them; vehicles_without_people says how many
-    # vehicles (and buses) came in counts without a people figure, so "0 people" is never
-    # read where nobody counted people.
-    return {"vehicles": 0, "buses": 0, "people": 0, "vehicles_without_people": 0}
-
-
-class _Contribution(NamedTuple):
-    """What one checkpoint count adds to the state."""
-
-    corridor: str
-    checkpoint: str
-    direction: str
-    verified: str
-    vehicles: int
-    buses: int
-    people: int
-    without_people: int
-    minute: int
-
-
-def _contribution(e: StoredEvent) -> _Contribution:
-    d = e.data
-    return _Contribution(
-        e.corridor,
-        d["checkpoint"],
-        d.get("direction", "out"),
-        "confirmed" if e.status == "confirmed" else "unconfirmed",
-        d.get("vehicles", 0),
-        d.get("buses", 0),
-        d.get("people", 0),
-        0 if "people" in d else d.get("vehicles", 0) + d.get("buses", 0),
-        int(parse_time(e.occurred_at).timestamp() // 60),
-    )
-
-
-@dataclass
-class _Checkpoint:
-    totals: dict[tuple[str, str], dict[str, int]] = field(
-        default_factory=lambda: defaultdict(_bucket)
-    )  # (direction, confirmed|unconfirmed) -> sums
-    by_minute: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # vehicles out
-    last_heard: str = ""
-    waiting: tuple[tuple[str, str], int] | None = None  # (key, vehicles waiting)
-
-
 @dataclass
 class _Corridor:
     announced: dict[str, StoredEvent] = field(default_factory=dict)
@@ -91,8 +53,13 @@ class _Corridor:
     passages: dict[str, StoredEvent] = field(default_factory=dict)
     passages_version: int = 0  # bumped whenever `passages` changes (invalidates the cache)
     convoy_cache: tuple[Any, dict[str, tuple[dict[str, Any], datetime | None]]] | None = None
-    checkpoints: dict[str, _Checkpoint] = field(default_factory=lambda: defaultdict(_Checkpoint))
+    last_heard: dict[str, str] = field(default_factory=dict)  # checkpoint -> latest report
     other: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    @property
+    def checkpoints(self) -> dict[str, str]:
+        """The checkpoints heard from (id -> time of the latest report)."""
+        return self.last_heard
 
 
 class Projection:
@@ -101,65 +68,46 @@ class Projection:
     def __init__(self, settings: StateSettings | None = None) -> None:
         self.settings = settings or StateSettings()
         self.corridors: dict[str, _Corridor] = defaultdict(_Corridor)
-        # What each applied event contributed, by id, so that a correction can take it back:
-        # a compact tuple for counts (there are millions), the event itself otherwise.
-        self.applied: dict[str, _Contribution | StoredEvent] = {}
+        self.register = ClaimsRegister()
+        self.applied: dict[str, StoredEvent] = {}  # by id, so that a correction takes it back
         self.voided: set[str] = set()
         self.last_seq = 0
 
     # -- applying -----------------------------------------------------------------------
     def apply(self, e: StoredEvent) -> None:
         self.last_seq = max(self.last_seq, e.seq)
+        self.register.apply(e)
         c = self.corridors[e.corridor]
         if e.type == "checkpoint_count":
             # Hearing from a checkpoint counts even if the report is later withdrawn.
-            cp = c.checkpoints[e.data["checkpoint"]]
-            cp.last_heard = max(cp.last_heard, e.occurred_at)
+            cp = e.data["checkpoint"]
+            c.last_heard[cp] = max(c.last_heard.get(cp, ""), e.occurred_at)
         if e.supersedes:
             self._void(e.supersedes)
         if e.id in self.voided or e.type == "retraction":
             return
-        if e.type == "checkpoint_count":
-            contribution = _contribution(e)
-            self._add(contribution, +1)
-            self.applied[e.id] = contribution
-            cp = self.corridors[e.corridor].checkpoints[e.data["checkpoint"]]
-            if "waiting" in e.data and (cp.waiting is None or _key(e) > cp.waiting[0]):
-                cp.waiting = (_key(e), int(e.data["waiting"]))
-        elif e.type in ("corridor_announced", "corridor_status", "incident", "waypoint_passage"):
-            bucket = {
-                "corridor_announced": c.announced,
-                "corridor_status": c.statuses,
-                "incident": c.incidents,
-                "waypoint_passage": c.passages,
-            }[e.type]
-            bucket[e.id] = e
+        buckets = {
+            "corridor_announced": c.announced,
+            "corridor_status": c.statuses,
+            "incident": c.incidents,
+            "waypoint_passage": c.passages,
+        }
+        if e.type in buckets:
+            buckets[e.type][e.id] = e
             if e.type == "waypoint_passage":
                 c.passages_version += 1
             self.applied[e.id] = e
-        else:
+        elif e.type not in ("checkpoint_count", "claim", "claim_review"):
             c.other[e.type] += 1
 
     def _void(self, target: str) -> None:
         self.voided.add(target)
         old = self.applied.pop(target, None)
-        if isinstance(old, _Contribution):
-            self._add(old, -1)
-        elif old is not None:
+        if old is not None:
             c = self.corridors[old.corridor]
             for bucket in (c.announced, c.statuses, c.incidents, c.passages):
                 bucket.pop(target, None)
             c.passages_version += 1
-
-    def _add(self, c: _Contribution, sign: int) -> None:
-        cp = self.corridors[c.corridor].checkpoints[c.checkpoint]
-        sums = cp.totals[(c.direction, c.verified)]
-        sums["vehicles"] += sign * c.vehicles
-        sums["buses"] += sign * c.buses
-        sums["people"] += sign * c.people
-        sums["vehicles_without_people"] += sign * c.without_people
-        if c.direction == "out":
-            cp.by_minute[c.minute] += sign * (c.vehicles + c.buses)
 
     # -- reading ------------------------------------------------------------------------
     def corridor_ids(self) -> list[str]:
@@ -172,37 +120,35 @@ class Projection:
         c = self.corridors.get(corridor)
         if c is None:
             return {"corridor": corridor, "known": False}
+        zone = self.register.zone(corridor)
         announced = max(c.announced.values(), key=_key, default=None)
         route: list[str] = announced.data["route"] if announced else []
-        status = max(c.statuses.values(), key=_key, default=None)
+        latest = max(c.statuses.values(), key=_key, default=None)
         confirmed = max(
             (e for e in c.statuses.values() if e.status == "confirmed"), key=_key, default=None
         )
-        checkpoints = {}
+        stale_after = timedelta(minutes=s.status_stale_after_min)
+        status = status_view(latest, now, stale_after, zone)
+        is_open = status is not None and status["status"] == "open"
+        window = timedelta(minutes=s.throughput_window_min)
+        figures = [f for f in self.register.figures(corridor) if f.as_of <= now]
+        at_checkpoints = set(c.last_heard) | {
+            f.place for f in figures if f.place and f.kind in ("crossed", "arrived", "waiting")
+        }
+        checkpoints: dict[str, dict[str, Any]] = {}
         alerts: list[dict[str, Any]] = []
-        is_open = status is not None and status.data["status"] == "open"
-        window_from = int((now.timestamp() - s.throughput_window_min * 60) // 60)
-        now_minute = int(now.timestamp() // 60)
-        for cp_id, cp in sorted(c.checkpoints.items()):
-            recent = sum(cp.by_minute.get(m, 0) for m in range(window_from + 1, now_minute + 1))
-            throughput = round(recent * 60 / s.throughput_window_min, 1)
-            queue = _queue_estimate(cp, now_minute)
+        for cp_id in sorted(p for p in at_checkpoints if p):
+            heard = c.last_heard.get(cp_id)
             checkpoints[cp_id] = {
-                "out": {k[1]: dict(v) for k, v in cp.totals.items() if k[0] == "out"},
-                "in": {k[1]: dict(v) for k, v in cp.totals.items() if k[0] == "in"},
-                "throughput_vph": throughput,
-                "queue_estimate": queue,
-                "wait_estimate": _wait_estimate(queue, throughput),
-                "last_heard": cp.last_heard or None,
+                **checkpoint_figures([f for f in figures if f.place == cp_id], now, window),
+                "last_heard": timed(heard, zone),
             }
-            silent_min = (now - parse_time(cp.last_heard)).total_seconds() / 60
+            if heard is None:
+                continue
+            silent_min = (now - parse_time(heard)).total_seconds() / 60
             if is_open and silent_min > s.silent_after_min:
                 alerts.append(
-                    {
-                        "kind": "checkpoint_silent",
-                        "checkpoint": cp_id,
-                        "minutes": round(silent_min),
-                    }
+                    {"kind": "checkpoint_silent", "checkpoint": cp_id, "minutes": round(silent_min)}
                 )
         convoys = self._convoys(c, route, announced, now)
         for convoy in convoys.values():
@@ -215,30 +161,55 @@ class Projection:
                         "minutes": convoy["overdue_min"],
                     }
                 )
-        if status is not None and is_open:
+        if status is not None and status["stale"]:
+            alerts.append({"kind": "status_stale", "said": status["said"], **_since(status)})
+        if latest is not None and is_open:
             for inc in sorted(c.incidents.values(), key=_key):
-                if inc.occurred_at > status.occurred_at and inc.data["kind"] in VIOLENT:
+                if contradicts(inc, latest, route):
                     alerts.append(
                         {
                             "kind": "status_contradicted",
                             "incident": inc.id,
                             "incident_kind": inc.data["kind"],
-                            "at": inc.occurred_at,
+                            "place": inc.data.get("place"),
+                            "at": timed(inc.occurred_at, zone),
                         }
                     )
+        other = [f for f in figures if f.place not in checkpoints]
+        other_totals = totals(other)
         return {
             "corridor": corridor,
             "known": True,
-            "as_of": now.isoformat(timespec="seconds"),
+            "zone": zone,
+            "as_of": timed(now, zone),
             "route": route,
-            "window": announced.data["window"] if announced else None,
+            "window": window_view(announced, zone),
             "expected_trip_min": _trip_min(announced),
-            "status": _status(status),
-            "last_confirmed_status": _status(confirmed),
+            "expected_trip": _trip(announced),
+            "status": status,
+            "last_confirmed_status": status_view(confirmed, now, stale_after, zone),
             "checkpoints": checkpoints,
+            "figures": [f.as_json() for f in other_totals],
+            "sources_differ": [
+                {
+                    "low": d.low,
+                    "high": d.high,
+                    "text": d.text(),
+                    "figures": [f.as_json() for f in d.figures],
+                }
+                for d in disagreements(other_totals)
+            ],
+            "awaiting_review": self.register.pending(corridor),
             "convoys": list(convoys.values()),
             "incidents": [
-                {"id": e.id, "at": e.occurred_at, "status": e.status, **e.data}
+                {
+                    "id": e.id,
+                    "at": timed(e.occurred_at, zone),
+                    "status": e.status,
+                    "source": e.source,
+                    "where": incident_place(e, route),
+                    **e.data,
+                }
                 for e in sorted(c.incidents.values(), key=_key)
             ],
             "alerts": alerts,
@@ -333,41 +304,21 @@ def _trip_min(announced: StoredEvent | None) -> float | None:
     return round(sum(legs)) if legs else None
 
 
-def _status(e: StoredEvent | None) -> dict[str, Any] | None:
-    if e is None:
+def _trip(announced: StoredEvent | None) -> dict[str, Any] | None:
+    """The announced journey time and what it rests on: a plan's leg times, not observed."""
+    minutes = _trip_min(announced)
+    if minutes is None or announced is None:
         return None
     return {
-        "status": e.data["status"],
-        "said_by": e.data["said_by"],
-        "at": e.occurred_at,
-        "verification": e.status,
+        "minutes": minutes,
+        "basis": "planned",
+        "words": "planned journey time from the scenario's plan (not observed; no waiting)",
+        "source": announced.source,
     }
 
 
-def _queue_estimate(cp: _Checkpoint, now_minute: int) -> dict[str, Any] | None:
-    """The last queue a reporter saw, less the vehicles counted out since (never below 0):
-    vehicles joining the queue since are not seen, so this is a lower bound."""
-    if cp.waiting is None:
-        return None
-    (at, _), seen = cp.waiting
-    since = int(parse_time(at).timestamp() // 60)
-    if now_minute - since <= len(cp.by_minute):
-        passed = sum(cp.by_minute.get(m, 0) for m in range(since + 1, now_minute + 1))
-    else:
-        passed = sum(v for m, v in cp.by_minute.items() if since < m <= now_minute)
-    return {"vehicles": max(0, seen - passed), "seen": seen, "seen_at": at, "kind": "lower bound"}
-
-
-def _wait_estimate(queue: dict[str, Any] | None, throughput_vph: float) -> dict[str, Any] | None:
-    """How long the queue takes to clear at the last hour's pace: a lower bound like the queue
-    itself (and only as good as that pace holds); none without a queue or a pace."""
-    if queue is None or throughput_vph <= 0:
-        return None
-    return {
-        "minutes": round(queue["vehicles"] / throughput_vph * 60),
-        "queue_seen_at": queue["seen_at"],
-        "kind": "lower bound, at the last hour's pace",
-    }
+def _since(status: dict[str, Any]) -> dict[str, Any]:
+    return {"unknown_since": status["unknown_since"], "last_said_at": status["as_of"]}
 
 
 class PublicProjection:
@@ -404,36 +355,64 @@ class PublicProjection:
         return cutoff
 
     def view(self, cutoff: datetime) -> dict[str, Any]:
-        """Per corridor its status, route, window and people and vehicles out (confirmed and
-        unconfirmed apart). No reporter, no convoy position, no incident details."""
+        """Per corridor its status (who said it, how they know, how old), route, window (with
+        what it rests on) and the figures out through the exit, each with its source, status
+        and time. No reporter, no convoy position, no incident details."""
         corridors = []
         for cid in self.projection.corridor_ids():
             full = self.projection.corridor_state(cid, cutoff)
-            status = full["status"]
-            out: dict[str, dict[str, int]] = {"confirmed": _bucket(), "unconfirmed": _bucket()}
             first = full["route"][0] if full["route"] else None
             exits = [first] if first in full["checkpoints"] else list(full["checkpoints"])[:1]
-            for cp in exits:
-                for verified, sums in full["checkpoints"][cp]["out"].items():
-                    for k, v in sums.items():
-                        out[verified][k] += v
+            exit_cp = full["checkpoints"][exits[0]] if exits else None
+            status = full["status"]
             corridors.append(
-                {
-                    "corridor": cid,
-                    "status": status["status"] if status else "unknown",
-                    "status_verification": status["verification"] if status else None,
-                    "status_at": status["at"] if status else None,
-                    "route": full["route"],
-                    "window": full["window"],
-                    "expected_trip_min": full["expected_trip_min"],
-                    "left_through": exits[0] if exits else None,
-                    "exit_wait": full["checkpoints"][exits[0]]["wait_estimate"] if exits else None,
-                    "out": out,
-                }
+                _public(
+                    {
+                        "corridor": cid,
+                        "zone": full["zone"],
+                        "status": status["status"] if status else "unknown",
+                        "status_detail": _public_status(status),
+                        "route": full["route"],
+                        "window": full["window"],
+                        "expected_trip_min": full["expected_trip_min"],
+                        "expected_trip": full["expected_trip"],
+                        "left_through": exits[0] if exits else None,
+                        "out": [f for f in exit_cp["totals"] if f["what"]["kind"] == "crossed"]
+                        if exit_cp
+                        else [],
+                        "out_sources_differ": exit_cp["sources_differ"] if exit_cp else [],
+                        "exit_waits": exit_cp["waits"] if exit_cp else [],
+                        "figures": full["figures"],
+                        "sources_differ": full["sources_differ"],
+                    }
+                )
             )
         return {
-            "as_of": cutoff.isoformat(timespec="minutes"),
+            "as_of": cutoff.isoformat(timespec="seconds"),
+            "as_of_at": timed(cutoff, corridors[0]["zone"] if corridors else "UTC"),
             "delay_min": self.settings.public_delay_min,
             "corridors": corridors,
-            "note": "Aggregate and delayed. Confirmed and unconfirmed figures are never added together.",
+            "note": "Aggregate and delayed. Every figure says who stated it, how far it is "
+            "verified and when; figures of different statuses or sources are never added.",
         }
+
+
+def _public_status(status: dict[str, Any] | None) -> dict[str, Any] | None:
+    if status is None:
+        return None
+    keep = ("status", "said", "said_by", "checkpoint", "as_of", "verification", "basis")
+    return {
+        **{k: status[k] for k in keep},
+        "stale": status["stale"],
+        "unknown_since": status["unknown_since"],
+        "text": status["text"],
+    }
+
+
+def _public(node: Any) -> Any:
+    """A copy without who entered what (reporters) or event ids."""
+    if isinstance(node, dict):
+        return {k: _public(v) for k, v in node.items() if k not in ("reporter", "refs")}
+    if isinstance(node, list):
+        return [_public(v) for v in node]
+    return node
