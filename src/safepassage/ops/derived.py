@@ -48,7 +48,7 @@ def _share(f: Figure, start: datetime, end: datetime) -> float | None:
 
 def in_window(figures: Iterable[Figure], start: datetime, end: datetime) -> list[Figure]:
     """Per key, what the interval figures count in [start, end], each pro-rated by the share
-    of its interval inside (a lower bound where the count's qualifier is; rounded down)."""
+    of its interval inside (then "about": the count is assumed even over its interval)."""
     parts: dict[Any, list[Figure]] = defaultdict(list)
     for f in figures:
         if f.span.kind != "interval" or f.kind not in FLOW:
@@ -56,11 +56,15 @@ def in_window(figures: Iterable[Figure], start: datetime, end: datetime) -> list
         share = _share(f, start, end)
         if share is None:
             continue
-        low = int((f.value.low or 0) * share)
-        high = None if f.value.high is None else int(f.value.high * share + 0.999999)
-        value = Value(low, high, "exact" if low == high and share == 1.0 else "about")
-        if high is not None and low != high:
-            value = Value(low, high, "range")
+        low = round((f.value.low or 0) * share)
+        high = None if f.value.high is None else round(f.value.high * share)
+        qualifier = f.value.qualifier if share == 1.0 else "about"
+        if high is None:
+            value = Value.at_least(low)
+        elif low != high:
+            value = Value.between(low, high)
+        else:
+            value = Value(low, high, "exact" if qualifier == "exact" else "about")
         parts[f.key].append(replace(f, value=value))
     out = []
     for items in parts.values():
@@ -164,14 +168,14 @@ def waits(
 
 
 def disagreements(figures: Iterable[Figure]) -> list[Comparison]:
-    """Totals of the same thing at the same place from different sources or statuses that
-    give different numbers: each and the range."""
+    """Totals of the same thing at the same place from different sources that give
+    different numbers: each (with its status and time) and the range."""
     by_what: dict[Any, list[Figure]] = defaultdict(list)
     for f in figures:
         by_what[(f.kind, f.unit, f.place)].append(f)
     out = []
     for items in by_what.values():
-        if len({f.key for f in items}) > 1:
+        if len({f.source.name for f in items}) > 1:
             c = Comparison(tuple(sorted(items, key=lambda f: (f.status.state, f.source.name))))
             if c.disagree:
                 out.append(c)
@@ -186,7 +190,7 @@ def checkpoint_figures(
     sums = totals(f for f in current if f.kind != "waiting")
     queue = queues(current, now)
     return {
-        "totals": [f.as_json() for f in sums],
+        "totals": [_with_unreported(f, current) for f in sums],
         "paces": paces(current, now, window),
         "queues": [f.as_json() for f in queue],
         "waits": waits(queue, current, now, window),
@@ -200,3 +204,23 @@ def checkpoint_figures(
             for c in disagreements(sums)
         ],
     }
+
+
+def _with_unreported(total: Figure, figures: list[Figure]) -> dict[str, Any]:
+    """A total's JSON; a people total also says for how many vehicles of the same counts
+    (same kind, place, status and source) people were not reported, so that "420 people"
+    beside "2,100 vehicles" is not read as everyone."""
+    out = total.as_json()
+    if total.unit != "people" or total.kind not in FLOW:
+        return out
+    with_people = {f.refs[0] for f in figures if f.unit == "people" and f.key == total.key}
+    key = total.key._replace(unit="vehicles")
+    missing = sum(
+        f.value.high or 0
+        for f in figures
+        if f.key == key and f.refs[0] not in with_people and f.span.kind == "interval"
+    )
+    out["vehicles_without_people"] = missing
+    if missing:
+        out["text"] += f" (people not reported for {missing:,} vehicles of this source)"
+    return out

@@ -82,7 +82,6 @@ def window_view(announced: StoredEvent | None, zone: str) -> dict[str, Any] | No
         "reconstructed": "reconstructed",
         "assumed": "assumed",
         "claimed": "claimed",
-        "observed": "agreed",
     }.get(basis_of(announced), "announced")
     words = {
         "agreed": "agreed window"
