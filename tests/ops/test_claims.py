@@ -143,7 +143,7 @@ def test_the_same_count_three_times_is_one_figure_with_three_sources(store: Even
     suggested = {s["claim"] for s in reg.queue()[0]["suggested_duplicates"]}
     assert suggested == {str(sms2.id), str(desk.id)}
     # Before linking, the two field reports overlap in time: between 160 and 320, never 480.
-    field_total = [f for f in totals(reg.figures()) if f.source.name == "field reporters"]
+    field_total = [f for f in totals(reg.figures()) if f.source.name == "field report"]
     assert [(f.value.low, f.value.high) for f in field_total] == [(160, 320)]
     links = [
         review(sms2, "duplicate_of", "coordinator", "2022-03-14T16:00:00+02:00", of=str(sms1.id)),
@@ -153,8 +153,12 @@ def test_the_same_count_three_times_is_one_figure_with_three_sources(store: Even
     figures = reg.figures()
     [one] = figures
     assert one.value.point == 160
-    assert [s.reporter for s in (one.source, *one.also)] == ["sms-reporter-1", "sms-reporter-2", "desk"]
-    assert [s.name for s in one.also] == ["field reporters", "city council"]
+    assert [s.reporter for s in (one.source, *one.also)] == [
+        "sms-reporter-1",
+        "sms-reporter-2",
+        "desk",
+    ]
+    assert [s.name for s in one.also] == ["field report", "city council"]
     assert one.refs == (str(sms1.id), str(sms2.id), str(desk.id))
     assert [f.value.point for f in totals(figures)] == [160]
     record = reg.record(str(desk.id))

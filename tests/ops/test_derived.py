@@ -67,18 +67,18 @@ def test_confirmed_claimed_and_unverified_paces_stay_apart() -> None:
     start = "2022-03-15T13:00:00+02:00"
     events = [
         stored(
-            "2022-03-15T13:55:00+02:00",
+            "2022-03-15T14:00:00+02:00",
             {"checkpoint": "cp", "interval_start": start, "vehicles": 40},
             "confirmed",
         ),
         stored(
-            "2022-03-15T13:55:00+02:00",
+            "2022-03-15T14:00:00+02:00",
             {"checkpoint": "cp", "interval_start": start, "vehicles": 1000},
             "claimed",
             "a party",
         ),
         stored(
-            "2022-03-15T13:55:00+02:00",
+            "2022-03-15T14:00:00+02:00",
             {"checkpoint": "cp", "interval_start": start, "vehicles": 30},
         ),
     ]

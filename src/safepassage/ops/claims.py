@@ -27,7 +27,7 @@ PENDING: tuple[State, ...] = ("reported", "unverified", "under_review")
 #: Two claims are suggested as duplicates when their numbers differ by at most this share of
 #: the larger (or by SIMILAR_ABS), and their times overlap or lie within SIMILAR_TIME.
 SIMILAR_SHARE, SIMILAR_ABS, SIMILAR_TIME = 0.10, 5, timedelta(minutes=60)
-FIELD_SOURCE = "field reporters"
+FIELD_SOURCE = "field report"
 
 
 def _key(e: StoredEvent) -> tuple[str, str]:

@@ -69,14 +69,18 @@ def in_window(figures: Iterable[Figure], start: datetime, end: datetime) -> list
     out = []
     for items in parts.values():
         summed = bounded_total([replace(f, span=Span("interval", f.span.end, None)) for f in items])
+        # The time the counts cover inside the window (a count without a stated interval
+        # covers it from its start): the pace is over that time, not over the whole window.
+        first = min(max(f.span.start, start) if f.span.start else start for f in items)
+        last = max(min(f.span.end, end) for f in items)
         out.append(
             replace(
                 summed,
-                span=Span("interval", end, start),
+                span=Span("interval", last, first),
                 basis=max((f.basis for f in items), key=BASIS_ORDER.index),
                 method=(
                     f"{len(items)} count(s), each pro-rated by the share of its interval inside "
-                    "this one (a count with no interval stated is taken at its time)"
+                    "the window (a count with no interval stated is taken at its time)"
                 ),
             )
         )
@@ -92,10 +96,10 @@ def paces(figures: Iterable[Figure], now: datetime, window: timedelta) -> list[d
     return out
 
 
-def queues(figures: list[Figure], now: datetime) -> list[Figure]:
+def queues(figures: list[Figure], now: datetime) -> list[tuple[Figure, Figure]]:
     """Per status and source, the last queue seen at a checkpoint less the vehicles the same
     source counted out since (never below 0). Arrivals to the queue are not counted, so each
-    is a lower bound ("at least")."""
+    is a lower bound ("at least"). Each comes with the queue as it was seen."""
     latest: dict[Any, Figure] = {}
     for f in figures:
         if f.kind == "waiting" and f.as_of <= now:
@@ -115,28 +119,34 @@ def queues(figures: list[Figure], now: datetime) -> list[Figure]:
         gone = passed[0].value.high if passed else 0
         left = max(0, (seen.value.low or 0) - (gone or 0)) if gone is not None else 0
         out.append(
-            replace(
-                seen,
-                value=Value.at_least(left),
-                span=Span("stock", now),
-                method=(
-                    f"last queue seen ({seen.value.text()} at {stamp(seen.as_of, seen.zone)})"
-                    " less the vehicles this source counted out since; arrivals are not "
-                    "counted, so at least"
+            (
+                replace(
+                    seen,
+                    value=Value.at_least(left),
+                    span=Span("stock", now),
+                    method=(
+                        f"last queue seen ({seen.value.text()} at {stamp(seen.as_of, seen.zone)})"
+                        " less the vehicles this source counted out since; arrivals are not "
+                        "counted, so at least"
+                    ),
                 ),
+                seen,
             )
         )
     return out
 
 
 def waits(
-    queue_figures: list[Figure], figures: list[Figure], now: datetime, window: timedelta
+    queue_figures: list[tuple[Figure, Figure]],
+    figures: list[Figure],
+    now: datetime,
+    window: timedelta,
 ) -> list[dict[str, Any]]:
     """The wait each queue means at the pace of the same source and status: the last
     window's, else the pace of the latest count with a stated interval."""
     out = []
     recent = {f.key: f for f in in_window(figures, now - window, now)}
-    for q in queue_figures:
+    for q, seen in queue_figures:
         key = SumKey("crossed", q.unit, q.place, q.status.state, q.source.name)
         pace_figure = recent.get(key)
         if pace_figure is None:
@@ -158,6 +168,7 @@ def waits(
                 "kind": "lower bound" if q.value.high is None else "estimate",
                 "text": w.text(),
                 "queue": q.as_json(),
+                "queue_seen": seen.as_json(),
                 "pace": pace.as_json(),
                 "source": q.source.as_json(),
                 "status": q.status.as_json(q.zone),
@@ -192,7 +203,7 @@ def checkpoint_figures(
     return {
         "totals": [_with_unreported(f, current) for f in sums],
         "paces": paces(current, now, window),
-        "queues": [f.as_json() for f in queue],
+        "queues": [f.as_json() for f, _ in queue],
         "waits": waits(queue, current, now, window),
         "sources_differ": [
             {

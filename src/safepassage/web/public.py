@@ -48,7 +48,11 @@ TEXT: dict[str, dict[str, str]] = {
         "out_caption": "Out through {through}: each figure with its source and status. Figures "
         "of different statuses or sources are never added together.",
         "first_checkpoint": "the first checkpoint",
-        "wait": "Waiting at {through}: {text}.",
+        "wait": "Waiting at {through}: {wait}, for a queue of {queue} vehicles seen {time} at "
+        "the pace of {pace} an hour; said by {source}; {status}.",
+        "wait_at_least": "at least {h} h {m} min",
+        "wait_about": "about {h} h {m} min",
+        "wait_range": "{h} h {m} min to {h2} h {m2} min",
         "figure": "{value} {unit} {kind}{place}, {span}. Said by {source}{basis}. {status}.",
         "q_at_least": "at least {n}",
         "q_as_many_as": "as many as {n}",
@@ -129,7 +133,11 @@ TEXT: dict[str, dict[str, str]] = {
         "out_caption": "Виїхали через {through}: кожна цифра з джерелом і статусом. Цифри з "
         "різними статусами чи джерелами ніколи не додаються.",
         "first_checkpoint": "перший блокпост",
-        "wait": "Очікування на {through}: {text}.",
+        "wait": "Очікування на {through}: {wait}, для черги з {queue} авто станом на {time} "
+        "за темпу {pace} на годину; джерело: {source}; {status}.",
+        "wait_at_least": "щонайменше {h} год {m} хв",
+        "wait_about": "близько {h} год {m} хв",
+        "wait_range": "від {h} год {m} хв до {h2} год {m2} хв",
         "figure": "{value} {unit} {kind}{place}, {span}. Джерело: {source}{basis}. {status}.",
         "q_at_least": "щонайменше {n}",
         "q_as_many_as": "до {n}",
@@ -294,6 +302,28 @@ def _figures(t: dict[str, str], figures: list[dict[str, Any]], differ: list[dict
     return f"<ul>{''.join(items)}</ul>" if items else ""
 
 
+def _wait_line(t: dict[str, str], w: dict[str, Any], through: str) -> str:
+    lo, hi = w["minutes_low"], w["minutes_high"]
+    h, m = divmod(lo or 0, 60)
+    if hi is None:
+        wait = t["wait_at_least"].format(h=h, m=m)
+    elif lo == hi:
+        wait = t["wait_about"].format(h=h, m=m)
+    else:
+        h2, m2 = divmod(hi, 60)
+        wait = t["wait_range"].format(h=h, m=m, h2=h2, m2=m2)
+    queue, pace = w["queue"], w["pace"]
+    return t["wait"].format(
+        through=through,
+        wait=wait,
+        queue=_value(t, w["queue_seen"]),
+        time=w["queue_seen"]["as_of"]["text"],
+        pace=f"{pace['per_hour_low']:,.0f}",
+        source=queue["source"]["name"],
+        status=_status_words(t, queue["status"]),
+    )
+
+
 def _said(t: dict[str, str], detail: dict[str, Any] | None) -> str:
     if detail is None:
         return t["no_status"]
@@ -325,7 +355,7 @@ def _corridor(t: dict[str, str], c: dict[str, Any], as_of: datetime) -> str:
     trip = f"<p>{t['trip'].format(h=minutes // 60, m=minutes % 60)}</p>" if minutes else ""
     through = escape(c["left_through"]) if c.get("left_through") else t["first_checkpoint"]
     for w in c.get("exit_waits") or []:
-        trip += f"<p>{t['wait'].format(through=through, text=escape(w['text']))}</p>"
+        trip += f"<p>{escape(_wait_line(t, w, through))}</p>"
     out = _figures(t, c.get("out") or [], c.get("out_sources_differ") or [])
     other = _figures(t, c.get("figures") or [], c.get("sources_differ") or [])
     other = f"<h2>{t['other_figures']}</h2>{other}" if other else ""
