@@ -119,3 +119,26 @@ def test_announce_from_the_plan_gives_etas(tmp_path: Path) -> None:
     assert moving["estimated_position"]["between"] == [route[0], route[1]]
     expected = datetime.fromisoformat("2022-03-15T09:30:00+02:00") + timedelta(minutes=sum(legs))
     assert abs(eta - expected) < timedelta(minutes=1)  # reported to the minute
+    # The scenario's window is an assumption: never published as agreed, the journey as planned.
+    assert "window ASSUMED for planning" in first.stdout
+    state = p.corridor_state("mariupol", halfway)
+    assert state["window"]["basis"] == "assumed" and not state["window"]["agreed"]
+    assert "ASSUMED for planning (not agreed)" in state["window"]["words"]
+    assert state["expected_trip"]["basis"] == "planned"
+    agreed_db = str(tmp_path / "b.db")
+    agreed = cli(
+        "ops",
+        "announce",
+        str(scenario),
+        "--corridor",
+        "m",
+        "--db",
+        agreed_db,
+        "--agreed-by",
+        "both parties via ICRC",
+    )
+    assert agreed.returncode == 0 and "agreed by both parties via ICRC" in agreed.stdout
+    store = EventStore(agreed_db)
+    (event,) = store.read()
+    store.close()
+    assert event.data["window_basis"] == "agreed"

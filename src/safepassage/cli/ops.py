@@ -117,17 +117,27 @@ def ops_replay(
 def ops_announce(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
     corridor: str = typer.Option(..., "--corridor", help="Corridor id in the log."),
+    agreed_by: str | None = typer.Option(
+        None,
+        "--agreed-by",
+        help="Who agreed the scenario's window (e.g. 'both parties via ICRC'). Without it the "
+        "window is published as a planning assumption, never as agreed.",
+    ),
     db: str = DbOption,
 ) -> None:
     """Record the scenario's planned corridor (route, window, minutes per leg) in the log, so
-    that ETAs follow the plan until convoys are observed."""
+    that ETAs follow the plan until convoys are observed. The leg times are the plan's (shown
+    as planned); the window is an assumption unless --agreed-by says who agreed it."""
     from safepassage.model.prepare import prepare_scenario
     from safepassage.ops.announce import announcement_from_plan
 
-    event = announcement_from_plan(prepare_scenario(scenario, cut_off="warning"), corridor)
+    prepared = prepare_scenario(scenario, cut_off="warning")
+    event = announcement_from_plan(prepared, corridor, agreed_by=agreed_by)
     (result,) = _store(db).append([event], "planner", action="ops.announce")
+    basis = f"agreed by {agreed_by}" if agreed_by else "ASSUMED for planning, not agreed"
     console.print(
-        f"{result.outcome}: corridor {corridor}, {len(event.data['route'])} stations (#{result.seq})"
+        f"{result.outcome}: corridor {corridor}, {len(event.data['route'])} stations, "
+        f"window {basis} (#{result.seq})"
     )
 
 

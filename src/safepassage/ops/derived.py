@@ -205,15 +205,7 @@ def checkpoint_figures(
         "paces": paces(current, now, window),
         "queues": [f.as_json() for f, _ in queue],
         "waits": waits(queue, current, now, window),
-        "sources_differ": [
-            {
-                "low": c.low,
-                "high": c.high,
-                "text": c.text(),
-                "figures": [f.as_json() for f in c.figures],
-            }
-            for c in disagreements(sums)
-        ],
+        "sources_differ": [comparison_json(c) for c in disagreements(sums)],
     }
 
 
@@ -235,3 +227,17 @@ def _with_unreported(total: Figure, figures: list[Figure]) -> dict[str, Any]:
     if missing:
         out["text"] += f" (people not reported for {missing:,} vehicles of this source)"
     return out
+
+
+def comparison_json(c: Comparison) -> dict[str, Any]:
+    """Sources that disagree: the range, and each figure with its own provenance."""
+    latest = max(c.figures, key=lambda f: f.as_of)
+    return {
+        "low": c.low,
+        "high": c.high,
+        "text": c.text(),
+        "status": sorted({f.status.state for f in c.figures}),
+        "source": sorted({f.source.name for f in c.figures}),
+        "as_of": timed(latest.as_of, latest.zone),
+        "figures": [f.as_json() for f in c.figures],
+    }

@@ -20,8 +20,15 @@ from typing import Any
 from safepassage.figures import totals
 from safepassage.figures.when import timed
 from safepassage.ops.claims import ClaimsRegister
-from safepassage.ops.derived import checkpoint_figures, disagreements
-from safepassage.ops.status import VIOLENT, contradicts, incident_place, status_view, window_view
+from safepassage.ops.derived import checkpoint_figures, comparison_json, disagreements
+from safepassage.ops.status import (
+    VIOLENT,
+    basis_of,
+    contradicts,
+    incident_place,
+    status_view,
+    window_view,
+)
 from safepassage.ops.store import StoredEvent
 
 __all__ = ["VIOLENT", "Projection", "PublicProjection", "StateSettings", "parse_time"]
@@ -190,15 +197,7 @@ class Projection:
             "last_confirmed_status": status_view(confirmed, now, stale_after, zone),
             "checkpoints": checkpoints,
             "figures": [f.as_json() for f in other_totals],
-            "sources_differ": [
-                {
-                    "low": d.low,
-                    "high": d.high,
-                    "text": d.text(),
-                    "figures": [f.as_json() for f in d.figures],
-                }
-                for d in disagreements(other_totals)
-            ],
+            "sources_differ": [comparison_json(d) for d in disagreements(other_totals)],
             "awaiting_review": self.register.pending(corridor),
             "convoys": list(convoys.values()),
             "incidents": [
@@ -293,6 +292,9 @@ def _convoy_positions(
             "next_waypoint": nxt,
             "eta_next": eta_next.isoformat(timespec="minutes") if eta_next else None,
             "eta_destination": eta_end.isoformat(timespec="minutes") if eta_end else None,
+            # A passage whose time was not reported (a reconstruction) says so wherever shown.
+            "basis": basis_of(last),
+            "source": last.source,
         }
         out[convoy] = (row, eta_next)
     return out

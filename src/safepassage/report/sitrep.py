@@ -126,7 +126,12 @@ def _convoys(state: dict[str, Any], zone: str) -> list[str]:
         cells = (
             cv["id"],
             cv["last_waypoint"],
-            stamp(cv["at"], zone),
+            stamp(cv["at"], zone)
+            + (
+                f" ({cv['basis'].upper()}, not reported)"
+                if cv.get("basis") in ("reconstructed", "assumed")
+                else ""
+            ),
             cv["next_waypoint"] or "-",
             stamp(cv["eta_next"], zone) if cv["eta_next"] else "-",
             stamp(cv["eta_destination"], zone) if cv["eta_destination"] else "-",
