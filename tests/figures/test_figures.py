@@ -189,7 +189,7 @@ def test_figure_text_and_json_say_what_source_status_and_when() -> None:
         }
     )
     text = f.text()
-    assert text.startswith("as many as 2,500 people killed Mariupol")
+    assert text.startswith("as many as 2,500 people killed in Mariupol")
     assert "Mariupol city council (a party to the conflict) via Interfax-Ukraine" in text
     assert "denied by Russian MoD" in text and "cannot be independently verified" in text
     j = f.as_json()

@@ -55,6 +55,8 @@ BASIS_WORDS = {
     "reconstructed": "RECONSTRUCTED, not reported",
     "assumed": "ASSUMED, not reported",
 }
+#: Kinds whose words already end in a preposition ("out through", "waiting at").
+AT_PLACE = {"crossed", "arrived", "waiting"}
 UNIT_WORDS = {"people": "people", "vehicles": "vehicles", "buses": "buses"}
 KIND_WORDS = {
     "killed": "killed",
@@ -172,7 +174,11 @@ class Verification:
 
     def text(self) -> str:
         words = STATE_WORDS[self.state]
-        if self.by and self.state not in ("denied", "disputed"):
+        if (self.state == "denied" and self.denied_by) or (
+            self.state == "disputed" and self.disputed_by
+        ):
+            words = ""  # "denied by X" below says it
+        elif self.by and self.state not in ("denied", "disputed"):
             words += f" by {self.by}"
         if self.how:
             words += f" ({self.how})"
@@ -180,7 +186,7 @@ class Verification:
         extra += [f"disputed by {who}" for who in self.disputed_by]
         if self.unverifiable and self.state != "unverifiable":
             extra.append(STATE_WORDS["unverifiable"])
-        return "; ".join([words, *[e for e in extra if e != words]])
+        return "; ".join(w for w in [words, *extra] if w)
 
     def as_json(self, zone: str | None = None) -> dict[str, Any]:
         return {
@@ -285,7 +291,10 @@ class Figure:
 
     def what(self) -> str:
         words = f"{UNIT_WORDS[self.unit]} {KIND_WORDS[self.kind]}"
-        return f"{words} {self.place}" if self.place else words
+        if not self.place:
+            return words
+        at = "" if self.kind in AT_PLACE else " in"
+        return f"{words}{at} {self.place}"
 
     def text(self) -> str:
         """One line that says all of it: value, what, when, who, basis and status."""

@@ -12,6 +12,7 @@ the claim it repeats, so that the two are one figure with two sources. Correctio
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -52,7 +53,27 @@ def _count_basis(e: StoredEvent) -> Basis:
         return "reconstructed"
     if e.status == "claimed":
         return "claimed"
-    return "reported" if e.source else "observed"
+    if not e.source or _names_reporter(e):
+        return "observed"  # our own field reporter's count
+    return "reported"
+
+
+def _names_reporter(e: StoredEvent) -> bool:
+    """Whether a count's source text names the user who entered it (an SMS's "sms from X")."""
+    return bool(e.source and e.reporter) and bool(
+        re.search(rf"(?<![\w-]){re.escape(e.reporter)}(?![\w-])", e.source or "")
+    )
+
+
+def _count_source(e: StoredEvent) -> Source:
+    """A count's source. A field report's source text that names its reporter (an SMS: "sms
+    from NAME") becomes the field reports' source with the channel as `via`: the reporter
+    stays with coordinators and never reaches a public output."""
+    name = e.source or FIELD_SOURCE
+    if _names_reporter(e):
+        via = "SMS" if "sms" in name.lower() else None
+        return Source(FIELD_SOURCE, None, via, e.reporter)
+    return Source(name, None, None, e.reporter)
 
 
 def base_figures(e: StoredEvent, zone: str) -> list[Figure]:
@@ -90,7 +111,7 @@ def base_figures(e: StoredEvent, zone: str) -> list[Figure]:
             )
         ]
     # A checkpoint count: each of its numbers is a figure at the checkpoint.
-    source = Source(e.source or FIELD_SOURCE, None, None, e.reporter)
+    source = _count_source(e)
     kind: Kind = "crossed" if d.get("direction", "out") == "out" else "arrived"
     span = Span("interval", end, _t(d.get("interval_start")))
     numbers: list[tuple[Kind, Unit, int, Span]] = [(kind, "vehicles", d.get("vehicles", 0), span)]

@@ -100,6 +100,8 @@ TEXT: dict[str, dict[str, str]] = {
         "w_reconstructed": "Window RECONSTRUCTED (not reported)",
         "w_assumed": "Window ASSUMED for planning (not agreed)",
         "other_figures": "Other figures reported",
+        "in_place": " in {place}",
+        "open_unconfirmed": "OPEN (NOT CONFIRMED)",
         "unreported": " People were not reported for {n} of the vehicles of this source.",
         "none_title": "No corridor to report",
         "none_text": "Nothing has been announced yet, or not long enough ago to be published.",
@@ -185,6 +187,8 @@ TEXT: dict[str, dict[str, str]] = {
         "w_reconstructed": "Період РЕКОНСТРУЙОВАНО (не повідомлялося)",
         "w_assumed": "Період ПРИПУЩЕНО для планування (не узгоджений)",
         "other_figures": "Інші повідомлені цифри",
+        "in_place": " ({place})",
+        "open_unconfirmed": "ВІДКРИТО (НЕ ПІДТВЕРДЖЕНО)",
         "unreported": " Для {n} авто цього джерела кількість людей не повідомлено.",
         "none_title": "Немає коридорів для звіту",
         "none_text": "Ще нічого не оголошено або оголошено надто недавно для публікації.",
@@ -258,13 +262,18 @@ def _span(t: dict[str, str], span: dict[str, Any]) -> str:
 
 def _status_words(t: dict[str, str], status: dict[str, Any]) -> str:
     words = t[f"s_{status['state']}"]
-    if status["by"] and status["state"] not in ("denied", "disputed"):
+    if (status["state"] == "denied" and status["denied_by"]) or (
+        status["state"] == "disputed" and status["disputed_by"]
+    ):
+        words = ""  # "denied by X" below says it
+    elif status["by"] and status["state"] not in ("denied", "disputed"):
         words += t["by"].format(who=status["by"])
     extra = [t["denied_by"].format(who=w) for w in status["denied_by"]]
     extra += [t["disputed_by"].format(who=w) for w in status["disputed_by"]]
     if status["unverifiable"] and status["state"] != "unverifiable":
         extra.append(t["s_unverifiable"].lower())
-    return "; ".join([words, *extra])
+    text = "; ".join(w for w in [words, *extra] if w)
+    return text[:1].upper() + text[1:]
 
 
 def figure_line(t: dict[str, str], f: dict[str, Any]) -> str:
@@ -274,7 +283,10 @@ def figure_line(t: dict[str, str], f: dict[str, Any]) -> str:
         source += t["via"].format(via=f["source"]["via"])
     for other in f.get("also_said_by", []):
         source += ", " + other["name"]
-    place = f" {f['what']['place']}" if f["what"]["place"] else ""
+    place = ""
+    if f["what"]["place"]:
+        at = f["what"]["kind"] in ("crossed", "arrived", "waiting")
+        place = (" {place}" if at else t["in_place"]).format(place=f["what"]["place"])
     unreported = f.get("vehicles_without_people")
     tail = t["unreported"].format(n=f"{unreported:,}") if unreported else ""
     return _line(t, f, source, place) + tail
@@ -345,6 +357,10 @@ def _corridor(t: dict[str, str], c: dict[str, Any], as_of: datetime) -> str:
     status = c["status"] if c["status"] in STATUS_COLOUR else "unknown"
     words, colour = t[status], STATUS_COLOUR.get(status, GREY)
     warning = ""
+    detail = c.get("status_detail")
+    if status == "open" and (detail is None or detail["verification"] != "confirmed"):
+        # Only a confirmed "open" is green: a claim or an unverified report is not a go.
+        words, colour = t["open_unconfirmed"], AMBER
     if status == "open" and window_ended(c.get("window"), as_of):
         # "Open" past the window must not read as "go".
         words, colour = t["open_ended"], AMBER
