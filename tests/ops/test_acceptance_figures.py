@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
-from safepassage.ops.api import create_app
+from safepassage.api.app import create_app
 from safepassage.ops.state import StateSettings
 from safepassage.ops.store import EventStore
 from tests.ops.test_state_figures import figures_without_provenance

@@ -106,15 +106,26 @@ class Projection:
             self.applied[e.id] = e
         elif e.type not in ("checkpoint_count", "claim", "claim_review"):
             c.other[e.type] += 1
+            self.applied[e.id] = e
 
     def _void(self, target: str) -> None:
+        """Take back everything `target` contributed (if it was applied); a later arrival of
+        it is then skipped, so the result does not depend on the order."""
         self.voided.add(target)
         old = self.applied.pop(target, None)
         if old is not None:
             c = self.corridors[old.corridor]
-            for bucket in (c.announced, c.statuses, c.incidents, c.passages):
-                bucket.pop(target, None)
-            c.passages_version += 1
+            if old.type in (
+                "corridor_announced",
+                "corridor_status",
+                "incident",
+                "waypoint_passage",
+            ):
+                for bucket in (c.announced, c.statuses, c.incidents, c.passages):
+                    bucket.pop(target, None)
+                c.passages_version += 1
+            else:
+                c.other[old.type] -= 1
 
     # -- reading ------------------------------------------------------------------------
     def corridor_ids(self) -> list[str]:

@@ -120,8 +120,10 @@ def plan_html(plan: Plan) -> str:
 <div class="fig">people<b>{d["people_total"]:,}</b></div>
 <div class="fig">out by the window's end<b>{d["people_out_by_window_end"]:,}</b>bound {bound["people_out_by_window_end_max"]:,.0f}, gap {gap["people_out_by_window_end"]:.1%}</div>
 <div class="fig">time for everyone served<b>{_fmt_h(d["egress_time_s"])}</b>bound {_fmt_h(bound["egress_time_s_min"])}</div>
+<div class="fig">left the city by the window's end<b>{d["people_left_city_by_window_end"]:,}</b>passed the first checkpoint</div>
 <div class="fig">served by the plan<b>{d["people_served"]:,}</b></div>
 </div>
+<p class="note">Out: {e(d["out_means"])}.</p>
 <h2>People out over time</h2>{_curve_svg(d["curve"])}
 <h2>Routes and checkpoints</h2>{_map_svg(plan_geojson(plan))}
 <p class="note">{e(attribution)}</p>
@@ -129,5 +131,5 @@ def plan_html(plan: Plan) -> str:
 <h2>Checkpoints</h2><table><tr><th>checkpoint</th><th>vehicles/h</th><th>open</th><th>vehicles planned</th></tr>{cps}</table>
 <h2>Origins</h2><table><tr><th>origin</th><th>people</th><th>cars</th><th>out by window end</th><th>first slot</th><th>bus trips</th></tr>{rows}</table>
 <h2>Not served within the window</h2><table><tr><th>origin</th><th>people</th><th>why</th></tr>{unserved}</table>
-<h2>How far from the best possible</h2><p>{e(bound["method"])}; subsets: {e(str(bound["subsets"]))}. Relaxed: {e("; ".join(bound["relaxed"]) or "nothing")}.</p>
+<h2>How far from the best possible</h2><p>{e(bound["method"])}; subsets: {e(str(bound["subsets"]))}. Knows: {e("; ".join(bound["knows"]) or "road and checkpoint capacities")}. Relaxed: {e("; ".join(bound["relaxed"]) or "nothing")}.</p>
 </body></html>"""
