@@ -69,10 +69,14 @@ def in_window(figures: Iterable[Figure], start: datetime, end: datetime) -> list
     out = []
     for items in parts.values():
         summed = bounded_total([replace(f, span=Span("interval", f.span.end, None)) for f in items])
-        # The time the counts cover inside the window (a count without a stated interval
-        # covers it from its start): the pace is over that time, not over the whole window.
-        first = min(max(f.span.start, start) if f.span.start else start for f in items)
-        last = max(min(f.span.end, end) for f in items)
+        # The time the counts cover inside the window: the pace is over that time, not the
+        # whole window. A count without a stated interval covers nothing we know of: then
+        # the whole window is the time (its count spread over the hour).
+        if all(f.span.start is not None for f in items):
+            first = min(max(f.span.start, start) for f in items if f.span.start is not None)
+            last = max(min(f.span.end, end) for f in items)
+        else:
+            first, last = start, end
         out.append(
             replace(
                 summed,
