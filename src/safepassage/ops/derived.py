@@ -207,7 +207,7 @@ def checkpoint_figures(
     return {
         "totals": [_with_unreported(f, current) for f in sums],
         "paces": paces(current, now, window),
-        "queues": [f.as_json() for f, _ in queue],
+        "queues": [{**f.as_json(), "seen": seen.as_json()} for f, seen in queue],
         "waits": waits(queue, current, now, window),
         "sources_differ": [comparison_json(c) for c in disagreements(sums)],
     }
