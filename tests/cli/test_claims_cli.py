@@ -13,7 +13,7 @@ def test_enter_review_and_query_a_claim(tmp_path: Path) -> None:
     added = cli(
         "claims", "add", "--corridor", "mariupol", "--kind", "killed", "--value", "2500",
         "--qualifier", "as_many_as", "--place", "mariupol", "--said-by", "local authorities",
-        "--party", "--via", "news agency", "--at", "2022-03-16T12:00+02:00", "--db", db,
+        "--party", "--via", "news agency", "--at", "2022-03-16T12:00+02:00", "--db", db, "--create",
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     claim = added.stdout.split(": ")[-1].strip()

@@ -143,6 +143,7 @@ def test_announce_from_the_plan_gives_etas(tmp_path: Path) -> None:
         "m",
         "--db",
         agreed_db,
+        "--create",
         "--agreed-by",
         "both parties via ICRC",
     )

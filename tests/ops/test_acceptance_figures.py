@@ -151,7 +151,21 @@ def run_case(db: str, base: datetime | None = None) -> dict[str, Any]:
     assert sms.status_code == 200, sms.text
     clock.now = datetime.fromisoformat(T(2, 30))
     state = c.get(f"/api/v1/state/{CORRIDOR}", headers=desk).json()
-    queue_before = _queue(store)
+    queue_before = c.get(f"/api/v1/claims?corridor={CORRIDOR}", headers=desk).json()["queue"]
+    # A reporter may enter a claim (it lands unverified, even if it says confirmed) but not
+    # review one.
+    heard = _event(
+        "claim", T(2, 5),
+        {"kind": "injured", "value": 3, "qualifier": "at_least", "place": ROUTE[0],
+         "span": "stock", "said_by": "drivers at the exit"},
+        "confirmed", "drivers at the exit",
+    )  # fmt: skip
+    assert c.post("/api/v1/events", json=heard, headers=phone).status_code == 201
+    review = _event(
+        "claim_review", T(2, 6), {"claim": heard["id"], "action": "confirm", "by": "me"},
+        "confirmed", "me",
+    )  # fmt: skip
+    assert c.post("/api/v1/events", json=review, headers=phone).status_code == 403
     sms_claim = next(q["claim"] for q in queue_before if "field report" in q["figures"][0])
     reviews = [
         _event(
@@ -191,31 +205,19 @@ def run_case(db: str, base: datetime | None = None) -> dict[str, Any]:
         "cap": c.get(f"/api/v1/public/cap/{CORRIDOR}.xml").text,
         "sitrep": c.get(f"/api/v1/state/{CORRIDOR}/sitrep.md", headers=desk).text,
         "hxl": c.get(f"/api/v1/state/{CORRIDOR}/hxl.csv", headers=desk).text,
-        "claim_page": _record(store, toll["id"]),
-        "ids": {"toll": toll["id"], "council_count": council_count["id"], "sms": sms_claim},
+        "claim_page": c.get(f"/api/v1/claims/{toll['id']}", headers=desk).json(),
+        "claim_page_md": c.get(f"/api/v1/claims/{toll['id']}/page.md", headers=desk).text,
+        "queue": c.get(f"/api/v1/claims?corridor={CORRIDOR}", headers=desk).json(),
+        "ids": {
+            "toll": toll["id"],
+            "council_count": council_count["id"],
+            "sms": sms_claim,
+            "heard": heard["id"],
+        },
         "base": base,
     }
     store.close()
     return outputs
-
-
-def _register(store: EventStore) -> Any:
-    from safepassage.ops.claims import ClaimsRegister
-
-    reg = ClaimsRegister()
-    for e in store.read(limit=10_000):
-        reg.apply(e)
-    return reg
-
-
-def _queue(store: EventStore) -> list[dict[str, Any]]:
-    queue: list[dict[str, Any]] = _register(store).queue(CORRIDOR)
-    return queue
-
-
-def _record(store: EventStore, claim: str) -> dict[str, Any]:
-    record: dict[str, Any] = _register(store).record(claim)
-    return record
 
 
 def test_the_news_report_of_a_corridor_opening(tmp_path: Path) -> None:
@@ -251,6 +253,11 @@ def test_the_news_report_of_a_corridor_opening(tmp_path: Path) -> None:
         "unverifiable",
         "deny",
     ]
+    assert "| deny | the other side |" in out["claim_page_md"]
+    # Awaiting review: the council's count (reported) and the reporter's claim, unverified
+    # although it said "confirmed"; the SMS, linked, and the decided toll are not.
+    queue = [(q["claim"], q["state"]) for q in out["queue"]["queue"]]
+    assert queue == [(ids["council_count"], "reported"), (ids["heard"], "unverified")]
     # Nothing only claimed is stated as fact: every status and figure says it is a claim.
     status = out["public"]["corridors"][0]["status_detail"]
     assert (status["verification"], status["basis"], status["said_by"]) == (
@@ -287,6 +294,13 @@ if __name__ == "__main__":
     for key, value in result.items():
         if key == "base":
             continue
-        suffix = {"page": "html", "page_uk": "html", "cap": "xml", "sitrep": "md", "hxl": "csv"}
+        suffix = {
+            "page": "html",
+            "page_uk": "html",
+            "cap": "xml",
+            "sitrep": "md",
+            "hxl": "csv",
+            "claim_page_md": "md",
+        }
         text = value if isinstance(value, str) else json.dumps(value, indent=1, ensure_ascii=False)
         (target / f"{key}.{suffix.get(key, 'json')}").write_text(text, encoding="utf-8")

@@ -153,7 +153,7 @@ def test_out_of_order_arrival_gives_the_same_state(store: EventStore, tmp_path) 
     total = sum(v for v in range(40)) - 5 + 1  # the correction replaced 5 vehicles by 1
     # (the test adds across statuses to check the sum; the outputs never do)
     assert sum(f["value"] for f in totals if f["what"]["unit"] == "vehicles") == total
-    assert a["status"]["status"] == "suspended" and a["last_confirmed_status"]["status"] == "open"
+    assert a["status"]["status"] == "suspended" and a["last_confirmed_status"]["said"] == "open"
 
 
 def test_migrations_build_exactly_the_schema_the_code_uses(store: EventStore) -> None:

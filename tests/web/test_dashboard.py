@@ -41,7 +41,7 @@ def test_dashboard_page_is_self_contained_and_its_data_needs_a_token(tmp_path: P
 def test_chromium_runs_the_dashboard_against_a_real_server(tmp_path: Path) -> None:
     db = str(tmp_path / "ops.db")
     store = EventStore(db)
-    _fill(store, datetime.now(UTC) - timedelta(hours=1))
+    _fill(store, datetime.now(UTC) - timedelta(minutes=30))  # the status is 2.5 h old: fresh
     token = store.add_user("desk", "coordinator")
     store.close()
     with served(db) as base:

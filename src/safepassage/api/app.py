@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
 from safepassage.api.guard import GuardMiddleware, LogGuard
-from safepassage.api.routes import admin, events, intake, public, reports, state
+from safepassage.api.routes import admin, claims, events, intake, public, reports, state
 from safepassage.api.services import LiveState, RateLimiter, Services, TokenCache
 from safepassage.ops.committer import GroupCommitter
 from safepassage.ops.state import StateSettings
@@ -61,7 +61,7 @@ def create_app(
     )
     app.state.services = svc
     app.add_exception_handler(DBAPIError, _database_unavailable)  # type: ignore[arg-type]
-    for module in (events, state, public, reports, intake, admin):
+    for module in (events, state, public, reports, intake, admin, claims):
         app.include_router(module.router)
     app.add_middleware(GuardMiddleware, guard=guard)
     return app

@@ -24,6 +24,7 @@ REPORTER_TYPES = {
     "incident",
     "bus_movement",
     "aid_delivery",
+    "claim",  # a figure a reporter heard or saw; it lands reported or unverified
 }
 #: The payload field that names what a reporter's scope must include.
 SCOPED_FIELD = {"checkpoint_count": "checkpoint", "waypoint_passage": "convoy"}

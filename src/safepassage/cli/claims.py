@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from safepassage.cli.common import JsonOption, console, handles_errors, print_json
-from safepassage.cli.ops import DbOption, _store
+from safepassage.cli.ops import CreateOption, DbOption, _store
 from safepassage.errors import Problem, SafePassageError
 
 app = typer.Typer(
@@ -39,7 +39,7 @@ def _time(text: str | None, option: str) -> str:
     return when.isoformat()
 
 
-def _append(db: str, raw: dict[str, Any]) -> str:
+def _append(db: str, raw: dict[str, Any], create: bool = False) -> str:
     from safepassage.ops.events import EventError, validate_event
 
     try:
@@ -48,7 +48,7 @@ def _append(db: str, raw: dict[str, Any]) -> str:
         raise SafePassageError(
             *[Problem(msg, field=loc.removeprefix("data.")) for loc, msg in exc.problems]
         ) from None
-    store = _store(db)
+    store = _store(db, create=create)
     try:
         (result,) = store.append([event], "cli", action="claims")
     finally:
@@ -106,6 +106,7 @@ def claims_add(
         "claimed", "--status", help="claimed (reported by its source) or unverified."
     ),
     db: str = DbOption,
+    create: bool = CreateOption,
 ) -> None:
     """Enter a figure someone stated (it lands reported or unverified, never confirmed)."""
     if status not in ("claimed", "unverified"):
@@ -130,7 +131,7 @@ def claims_add(
         "source": said_by,
         "data": {k: v for k, v in data.items() if v is not None},
     }
-    console.print(_append(db, raw))
+    console.print(_append(db, raw, create))
 
 
 @app.command("review")

@@ -40,9 +40,10 @@ def _t(text: str | None) -> datetime | None:
 
 
 def initial_status(e: StoredEvent) -> Verification:
-    """A claim's state as entered: the event's status, read in the register's words."""
+    """A claim's state as entered: the event's status, read in the register's words. A
+    `claim` never starts confirmed: its confirmation is a review, an event of its own."""
     at = _t(e.occurred_at)
-    if e.status == "confirmed":
+    if e.status == "confirmed" and e.type != "claim":
         return Verification("confirmed", how="entered as confirmed by a coordinator", at=at)
     return Verification("reported" if e.status == "claimed" else "unverified", at=at)
 
