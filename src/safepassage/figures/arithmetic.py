@@ -8,6 +8,7 @@ disagree, `compare` shows each one and the range, never a sum or an average.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -98,13 +99,13 @@ def total(figures: Sequence[Figure]) -> Figure:
             "time: take the latest (`latest`)"
         )
     ordered = sorted(figures, key=lambda f: (f.span.end, f.span.start or f.span.end))
-    for i, a in enumerate(ordered):
-        for b in ordered[i + 1 :]:
-            if a.span.overlaps(b.span):
-                raise MixedFigures(
-                    f"intervals overlap ({a.span.text(a.zone)}; {b.span.text(b.zone)}): "
-                    "the same vehicles or people may be in both"
-                )
+    clash = _first_overlap(figures)
+    if clash is not None:
+        a, b = clash
+        raise MixedFigures(
+            f"intervals overlap ({a.span.text(a.zone)}; {b.span.text(b.zone)}): "
+            "the same vehicles or people may be in both"
+        )
     starts = [f.span.start for f in figures]
     start = None if any(s is None for s in starts) else min(s for s in starts if s is not None)
     first = ordered[-1]
@@ -116,12 +117,42 @@ def total(figures: Sequence[Figure]) -> Figure:
         basis=_weakest(f.basis for f in figures),
         method=f"sum of {len(figures)} figures",
         also=tuple(dict.fromkeys(s for f in figures for s in f.also)),
-        refs=tuple(r for f in ordered for r in f.refs),
+        refs=_refs(ordered),
     )
 
 
+#: A sum lists the claims it adds up to this many; beyond, its method says how many.
+MAX_REFS = 20
+
+
+def _refs(figures: Sequence[Figure]) -> tuple[str, ...]:
+    refs = tuple(r for f in figures for r in f.refs)
+    return refs if len(refs) <= MAX_REFS else ()
+
+
+def _first_overlap(figures: Sequence[Figure]) -> tuple[Figure, Figure] | None:
+    """Two figures whose stated intervals overlap, if any (a sweep by start: n log n)."""
+    stated = sorted(
+        (f for f in figures if f.span.start is not None),
+        key=lambda f: (f.span.start, f.span.end),
+    )
+    reach: Figure | None = None  # the interval seen so far that ends last
+    instants: dict[datetime, Figure] = {}  # an instant overlaps only the same instant
+    for f in stated:
+        if f.span.start == f.span.end:
+            if f.span.end in instants:
+                return instants[f.span.end], f
+            instants[f.span.end] = f
+            continue
+        if reach is not None and reach.span.overlaps(f.span):
+            return reach, f
+        if reach is None or f.span.end > reach.span.end:
+            reach = f
+    return None
+
+
 def _overlapping(figures: Sequence[Figure]) -> bool:
-    return any(a.span.overlaps(b.span) for i, a in enumerate(figures) for b in figures[i + 1 :])
+    return _first_overlap(figures) is not None
 
 
 def bounded_total(figures: Sequence[Figure]) -> Figure:
@@ -131,19 +162,19 @@ def bounded_total(figures: Sequence[Figure]) -> Figure:
     _check_same(figures)
     if not _overlapping(figures):
         return total(figures)
-    ordered = sorted(figures, key=lambda f: f.span.end)
-    best = [0] * (len(ordered) + 1)  # weighted interval scheduling on the low ends
-    for i, f in enumerate(ordered):
-        before = max(
-            (
-                j + 1
-                for j in range(i)
-                if not ordered[j].span.overlaps(f.span)
-                and ordered[j].span.end <= (f.span.start or f.span.end)
-            ),
-            default=0,
-        )
+    # Weighted interval scheduling on the low ends, over the stated intervals (sorted by end,
+    # each one's predecessor found by bisection); a figure without a stated interval
+    # overlaps nothing, so its low end always counts.
+    stated = sorted((f for f in figures if f.span.start is not None), key=lambda f: f.span.end)
+    ends = [f.span.end for f in stated]
+    best = [0] * (len(stated) + 1)
+    for i, f in enumerate(stated):
+        assert f.span.start is not None
+        before = bisect_right(ends, f.span.start, 0, i)
+        if f.span.start == f.span.end:  # an instant overlaps an equal instant only
+            before = bisect_left(ends, f.span.start, 0, i)
         best[i + 1] = max(best[i], best[before] + (f.value.low or 0))
+    floor = best[-1] + sum(f.value.low or 0 for f in figures if f.span.start is None)
     highs = [f.value.high for f in figures]
     high = None if any(h is None for h in highs) else sum(h for h in highs if h is not None)
     loose = [replace(f, span=Span("interval", f.span.end, None)) for f in figures]
@@ -151,7 +182,7 @@ def bounded_total(figures: Sequence[Figure]) -> Figure:
     starts = [f.span.start for f in figures]
     return replace(
         summed,
-        value=Value(best[-1], high, "range" if high != best[-1] else "exact"),
+        value=Value(floor, high, "range" if high != floor else "exact"),
         span=Span(
             "interval",
             summed.span.end,

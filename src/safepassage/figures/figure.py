@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property, lru_cache
 from typing import Any, Literal, NamedTuple, get_args
 
 from safepassage.figures.when import moment, stamp, timed, zone_name
@@ -93,7 +94,7 @@ class Value:
 
     @classmethod
     def exact(cls, n: int) -> Value:
-        return cls(n, n, "exact")
+        return _exact(n) if cls is Value else cls(n, n, "exact")
 
     @classmethod
     def about(cls, n: int) -> Value:
@@ -138,6 +139,11 @@ class Value:
             "high": self.high,
             "qualifier": self.qualifier,
         }
+
+
+@lru_cache(maxsize=65_536)
+def _exact(n: int) -> Value:
+    return Value(n, n, "exact")  # values are immutable: one object per number
 
 
 @dataclass(frozen=True)
@@ -281,7 +287,7 @@ class Figure:
     also: tuple[Source, ...] = ()
     refs: tuple[str, ...] = field(default=())
 
-    @property
+    @cached_property
     def key(self) -> SumKey:
         return SumKey(self.kind, self.unit, self.place, self.status.state, self.source.name)
 

@@ -16,6 +16,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from safepassage.figures import Figure, Source, Span, Value, Verification
@@ -42,10 +43,20 @@ def _t(text: str | None) -> datetime | None:
 def initial_status(e: StoredEvent) -> Verification:
     """A claim's state as entered: the event's status, read in the register's words. A
     `claim` never starts confirmed: its confirmation is a review, an event of its own."""
-    at = _t(e.occurred_at)
     if e.status == "confirmed" and e.type != "claim":
-        return Verification("confirmed", how="entered as confirmed by a coordinator", at=at)
-    return Verification("reported" if e.status == "claimed" else "unverified", at=at)
+        return _ENTERED_CONFIRMED
+    return _REPORTED if e.status == "claimed" else _UNVERIFIED
+
+
+# Shared: a log holds millions of counts, and most keep the status they were entered with.
+_ENTERED_CONFIRMED = Verification("confirmed", how="entered as confirmed by a coordinator")
+_REPORTED = Verification("reported")
+_UNVERIFIED = Verification("unverified")
+
+
+@lru_cache(maxsize=65_536)
+def _source(name: str, via: str | None, reporter: str | None) -> Source:
+    return Source(name, None, via, reporter)
 
 
 def _count_basis(e: StoredEvent) -> Basis:
@@ -73,8 +84,8 @@ def _count_source(e: StoredEvent) -> Source:
     name = e.source or FIELD_SOURCE
     if _names_reporter(e):
         via = "SMS" if "sms" in name.lower() else None
-        return Source(FIELD_SOURCE, None, via, e.reporter)
-    return Source(name, None, None, e.reporter)
+        return _source(FIELD_SOURCE, via, e.reporter)
+    return _source(name, None, e.reporter)
 
 
 def base_figures(e: StoredEvent, zone: str) -> list[Figure]:
@@ -122,6 +133,7 @@ def base_figures(e: StoredEvent, zone: str) -> list[Figure]:
         numbers.append((kind, "people", d["people"], span))
     if d.get("waiting") is not None:
         numbers.append(("waiting", "vehicles", d["waiting"], Span("stock", end)))
+    basis = _count_basis(e)
     return [
         Figure(
             kind=k,
@@ -130,7 +142,7 @@ def base_figures(e: StoredEvent, zone: str) -> list[Figure]:
             span=s,
             source=source,
             status=status,
-            basis=_count_basis(e),
+            basis=basis,
             zone=zone,
             place=d["checkpoint"],
             refs=(e.id,),
@@ -188,12 +200,15 @@ class ClaimsRegister:
     zones: dict[str, tuple[tuple[str, str], str]] = field(default_factory=dict)
     version: int = 0  # bumped by every event applied (invalidates the cache)
     _cache: dict[str | None, tuple[int, list[Figure]]] = field(default_factory=dict)
+    _base_cache: dict[str, tuple[str, list[Figure]]] = field(default_factory=dict)
+    _pending: dict[str | None, tuple[int, int]] = field(default_factory=dict)
 
     def apply(self, e: StoredEvent) -> None:
         self.version += 1
         if e.supersedes:
             self.voided.add(e.supersedes)
             self.claims.pop(e.supersedes, None)
+            self._base_cache.pop(e.supersedes, None)
             self.reviews.pop(e.supersedes, None)
         if e.id in self.voided or e.type == "retraction":
             return
@@ -249,13 +264,32 @@ class ClaimsRegister:
         duplicate adds its source to the figure it repeats instead of a figure of its own."""
         cached = self._cache.get(corridor)
         if cached is None or cached[0] != self.version:
-            cached = (self.version, self._figures(corridor))
+            # In the order they happened (then by claim), whatever order they arrived in.
+            ordered = sorted(
+                self._figures(corridor), key=lambda f: (f.as_of, f.refs[:1], f.kind, f.unit)
+            )
+            cached = (self.version, ordered)
             self._cache[corridor] = cached
         return cached[1]
 
     def pending(self, corridor: str | None = None) -> int:
         """How many claims await review (not counting linked duplicates)."""
-        return len({f.refs[0] for f in self.figures(corridor) if f.status.state in PENDING})
+        cached = self._pending.get(corridor)
+        if cached is None or cached[0] != self.version:
+            count = len({f.refs[0] for f in self.figures(corridor) if f.status.state in PENDING})
+            cached = (self.version, count)
+            self._pending[corridor] = cached
+        return cached[1]
+
+    def _base(self, cid: str) -> list[Figure]:
+        """A claim's figures as entered, made once (the zone is part of the cache key)."""
+        e = self.claims[cid]
+        zone = self.zone(e.corridor)
+        cached = self._base_cache.get(cid)
+        if cached is None or cached[0] != zone:
+            cached = (zone, base_figures(e, zone))
+            self._base_cache[cid] = cached
+        return cached[1]
 
     def _figures(self, corridor: str | None) -> list[Figure]:
         links = self.duplicate_links()
@@ -264,14 +298,17 @@ class ClaimsRegister:
         for child, root in links.items():
             also[root].append(child)
         out = []
-        for cid, e in sorted(self.claims.items(), key=lambda kv: _key(kv[1])):
+        for cid, e in self.claims.items():  # insertion order; callers sort as they need
             if cid in links or (corridor is not None and e.corridor != corridor):
                 continue
+            base = self._base(cid)
+            if cid not in reviews and cid not in also:
+                out.extend(base)  # as entered: nothing to change
+                continue
             state = _reviewed(initial_status(e), reviews.get(cid, [])).state
-            zone = self.zone(e.corridor)
             extra = sorted(also.get(cid, []), key=lambda c: _key(self.claims[c]))
-            sources = [base_figures(self.claims[c], zone)[0].source for c in extra]
-            for f in base_figures(e, zone):
+            sources = [self._base(c)[0].source for c in extra]
+            for f in base:
                 out.append(
                     replace(
                         f,

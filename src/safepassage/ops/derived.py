@@ -9,6 +9,7 @@ of 1,000 and an unverified SMS of 30 are three paces, not "1,070 an hour". A cou
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
@@ -26,7 +27,13 @@ from safepassage.figures import (
     totals,
     wait,
 )
-from safepassage.figures.arithmetic import bounded_total
+from safepassage.figures.arithmetic import (
+    _first_overlap,
+    _joined_status,
+    _refs,
+    _value_sum,
+    bounded_total,
+)
 from safepassage.figures.figure import BASIS_ORDER
 from safepassage.figures.when import stamp, timed
 
@@ -46,42 +53,56 @@ def _share(f: Figure, start: datetime, end: datetime) -> float | None:
     return inside / duration
 
 
+def _prorated(f: Figure, share: float) -> Value:
+    low = round((f.value.low or 0) * share)
+    high = None if f.value.high is None else round(f.value.high * share)
+    if high is None:
+        return Value.at_least(low)
+    if low != high:
+        return Value.between(low, high)
+    exact = share == 1.0 and f.value.qualifier == "exact"
+    return Value.exact(low) if exact else Value(low, high, "about")
+
+
 def in_window(figures: Iterable[Figure], start: datetime, end: datetime) -> list[Figure]:
     """Per key, what the interval figures count in [start, end], each pro-rated by the share
-    of its interval inside (then "about": the count is assumed even over its interval)."""
-    parts: dict[Any, list[Figure]] = defaultdict(list)
+    of its interval inside (then "about": the count is assumed even over its interval).
+    Reports of one key whose intervals overlap give a range, as in `totals`."""
+    parts: dict[SumKey, list[tuple[Figure, float]]] = defaultdict(list)
     for f in figures:
         if f.span.kind != "interval" or f.kind not in FLOW:
             continue
         share = _share(f, start, end)
-        if share is None:
-            continue
-        low = round((f.value.low or 0) * share)
-        high = None if f.value.high is None else round(f.value.high * share)
-        qualifier = f.value.qualifier if share == 1.0 else "about"
-        if high is None:
-            value = Value.at_least(low)
-        elif low != high:
-            value = Value.between(low, high)
-        else:
-            value = Value(low, high, "exact" if qualifier == "exact" else "about")
-        parts[f.key].append(replace(f, value=value))
+        if share is not None:
+            parts[f.key].append((f, share))
     out = []
     for items in parts.values():
-        summed = bounded_total([replace(f, span=Span("interval", f.span.end, None)) for f in items])
+        originals = [f for f, _ in items]
+        if _first_overlap(originals) is not None:
+            summed = bounded_total([replace(f, value=_prorated(f, x)) for f, x in items])
+        else:  # the common case, in plain arithmetic: no figure made per count
+            values = [_prorated(f, x) for f, x in items]
+            last_one = max(originals, key=lambda f: f.as_of)
+            summed = replace(
+                last_one,
+                value=_value_sum(values),
+                status=_joined_status(originals),
+                also=tuple(dict.fromkeys(s for f in originals for s in f.also)),
+                refs=_refs(originals),
+            )
         # The time the counts cover inside the window: the pace is over that time, not the
         # whole window. A count without a stated interval covers nothing we know of: then
         # the whole window is the time (its count spread over the hour).
-        if all(f.span.start is not None for f in items):
-            first = min(max(f.span.start, start) for f in items if f.span.start is not None)
-            last = max(min(f.span.end, end) for f in items)
+        if all(f.span.start is not None for f in originals):
+            first = min(max(f.span.start, start) for f in originals if f.span.start is not None)
+            last = max(min(f.span.end, end) for f in originals)
         else:
             first, last = start, end
         out.append(
             replace(
                 summed,
                 span=Span("interval", last, first),
-                basis=max((f.basis for f in items), key=BASIS_ORDER.index),
+                basis=max((f.basis for f in originals), key=BASIS_ORDER.index),
                 method=(
                     f"{len(items)} count(s), each pro-rated by the share of its interval inside "
                     "the window (a count with no interval stated is taken at its time)"
@@ -91,34 +112,53 @@ def in_window(figures: Iterable[Figure], start: datetime, end: datetime) -> list
     return sorted(out, key=lambda f: f.key)
 
 
-def paces(figures: Iterable[Figure], now: datetime, window: timedelta) -> list[dict[str, Any]]:
-    """Per key, the pace over the last `window` (vehicles, buses or people an hour)."""
-    out = []
-    for f in in_window(figures, now - window, now):
-        r = rate(f)
-        out.append({**r.as_json(), "figure_key": list(f.key)})
-    return out
+class PlaceIndex:
+    """One place's figures in the order of their as-of time, so that what a moment needs
+    (the last hour, what came after a queue report) is found by bisection; the totals are
+    kept for as long as the same figures stand before `now`."""
 
+    def __init__(self, figures: Iterable[Figure]) -> None:
+        self.figures = sorted(figures, key=lambda f: f.as_of)
+        self.ends = [f.as_of for f in self.figures]
+        self.waiting = [f for f in self.figures if f.kind == "waiting"]
+        self.waiting_ends = [f.as_of for f in self.waiting]
+        self.waiting_keys = {f.key for f in self.waiting}
+        self.totals: tuple[int, dict[str, Any]] | None = None
 
-def queues(figures: list[Figure], now: datetime) -> list[tuple[Figure, Figure]]:
-    """Per status and source, the last queue seen at a checkpoint less the vehicles the same
-    source counted out since (never below 0). Arrivals to the queue are not counted, so each
-    is a lower bound ("at least"). Each comes with the queue as it was seen."""
-    latest: dict[Any, Figure] = {}
-    for f in figures:
-        if f.kind == "waiting" and f.as_of <= now:
+    def upto(self, now: datetime) -> int:
+        return bisect_right(self.ends, now)
+
+    def after(self, start: datetime, now: datetime) -> list[Figure]:
+        """Figures whose as-of time is in (start, now]."""
+        return self.figures[bisect_right(self.ends, start) : self.upto(now)]
+
+    def latest_queues(self, now: datetime) -> list[Figure]:
+        """The latest queue report of each key up to `now`."""
+        latest: dict[SumKey, Figure] = {}
+        for f in reversed(self.waiting[: bisect_right(self.waiting_ends, now)]):
             old = latest.get(f.key)
             if old is None or (f.as_of, f.refs) > (old.as_of, old.refs):
                 latest[f.key] = f
+            elif f.as_of < old.as_of and len(latest) == len(self.waiting_keys):
+                break  # every key has its latest; the rest are older
+        return [latest[k] for k in sorted(latest)]
+
+    def latest_stated(self, key: SumKey, now: datetime) -> Figure | None:
+        """The latest figure of `key` up to `now` with a stated interval."""
+        for f in reversed(self.figures[: self.upto(now)]):
+            if f.key == key and f.span.duration:
+                return f
+        return None
+
+
+def queues(index: PlaceIndex, now: datetime) -> list[tuple[Figure, Figure]]:
+    """Per status and source, the last queue seen at a checkpoint less the vehicles the same
+    source counted out since (never below 0). Arrivals to the queue are not counted, so each
+    is a lower bound ("at least"). Each comes with the queue as it was seen."""
     out = []
-    for key, seen in sorted(latest.items()):
-        same = [
-            f
-            for f in figures
-            if f.kind == "crossed"
-            and (f.unit, f.place, f.status.state, f.source.name)
-            == (seen.unit, seen.place, key.state, key.source)
-        ]
+    for seen in index.latest_queues(now):
+        key = SumKey("crossed", seen.unit, seen.place, seen.status.state, seen.source.name)
+        same = [f for f in index.after(seen.as_of, now) if f.key == key]
         passed = in_window(same, seen.as_of, now)
         gone = passed[0].value.high if passed else 0
         left = max(0, (seen.value.low or 0) - (gone or 0)) if gone is not None else 0
@@ -142,20 +182,18 @@ def queues(figures: list[Figure], now: datetime) -> list[tuple[Figure, Figure]]:
 
 def waits(
     queue_figures: list[tuple[Figure, Figure]],
-    figures: list[Figure],
+    index: PlaceIndex,
+    recent: list[Figure],
     now: datetime,
-    window: timedelta,
 ) -> list[dict[str, Any]]:
     """The wait each queue means at the pace of the same source and status: the last
-    window's, else the pace of the latest count with a stated interval."""
+    window's (`recent`: `in_window` of it), else the pace of the latest count with a stated
+    interval."""
     out = []
-    recent = {f.key: f for f in in_window(figures, now - window, now)}
+    by_key = {f.key: f for f in recent}
     for q, seen in queue_figures:
         key = SumKey("crossed", q.unit, q.place, q.status.state, q.source.name)
-        pace_figure = recent.get(key)
-        if pace_figure is None:
-            stated = [f for f in figures if f.key == key and f.span.duration and f.as_of <= now]
-            pace_figure = max(stated, key=lambda f: f.as_of, default=None)
+        pace_figure = by_key.get(key) or index.latest_stated(key, now)
         if pace_figure is None:
             continue
         try:
@@ -198,18 +236,28 @@ def disagreements(figures: Iterable[Figure]) -> list[Comparison]:
 
 
 def checkpoint_figures(
-    figures: list[Figure], now: datetime, window: timedelta = timedelta(hours=1)
+    figures: PlaceIndex | list[Figure], now: datetime, window: timedelta = timedelta(hours=1)
 ) -> dict[str, Any]:
     """What a checkpoint's figures (all of one place) give at `now`."""
-    current = [f for f in figures if f.as_of <= now]
-    sums = totals(f for f in current if f.kind != "waiting")
-    queue = queues(current, now)
+    index = figures if isinstance(figures, PlaceIndex) else PlaceIndex(figures)
+    n = index.upto(now)
+    if index.totals is None or index.totals[0] != n:
+        current = index.figures[:n]
+        sums = totals(f for f in current if f.kind != "waiting")
+        index.totals = (
+            n,
+            {
+                "totals": [_with_unreported(f, current) for f in sums],
+                "sources_differ": [comparison_json(c) for c in disagreements(sums)],
+            },
+        )
+    recent = in_window(index.after(now - window, now), now - window, now)
+    queue = queues(index, now)
     return {
-        "totals": [_with_unreported(f, current) for f in sums],
-        "paces": paces(current, now, window),
+        **index.totals[1],
+        "paces": [{**rate(f).as_json(), "figure_key": list(f.key)} for f in recent],
         "queues": [{**f.as_json(), "seen": seen.as_json()} for f, seen in queue],
-        "waits": waits(queue, current, now, window),
-        "sources_differ": [comparison_json(c) for c in disagreements(sums)],
+        "waits": waits(queue, index, recent, now),
     }
 
 

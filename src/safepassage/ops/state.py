@@ -17,10 +17,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from safepassage.figures import totals
+from safepassage.figures import Figure, totals
 from safepassage.figures.when import timed
 from safepassage.ops.claims import ClaimsRegister
-from safepassage.ops.derived import checkpoint_figures, comparison_json, disagreements
+from safepassage.ops.derived import (
+    PlaceIndex,
+    checkpoint_figures,
+    comparison_json,
+    disagreements,
+)
 from safepassage.ops.status import (
     VIOLENT,
     basis_of,
@@ -77,6 +82,9 @@ class Projection:
         self.corridors: dict[str, _Corridor] = defaultdict(_Corridor)
         self.register = ClaimsRegister()
         self.applied: dict[str, StoredEvent] = {}  # by id, so that a correction takes it back
+        self._place_cache: dict[
+            str, tuple[tuple[int, int], dict[str, PlaceIndex], list[Figure]]
+        ] = {}
         self.voided: set[str] = set()
         self.last_seq = 0
 
@@ -128,6 +136,25 @@ class Projection:
                 c.other[old.type] -= 1
 
     # -- reading ------------------------------------------------------------------------
+    def _places(self, corridor: str, heard: set[str]) -> tuple[dict[str, PlaceIndex], list[Figure]]:
+        """The corridor's figures by checkpoint (indexed for `checkpoint_figures`) and the
+        others; rebuilt only when the register changed."""
+        version = (self.register.version, len(heard))
+        cached = self._place_cache.get(corridor)
+        if cached is None or cached[0] != version:
+            by_place: dict[str, list[Figure]] = defaultdict(list)
+            other: list[Figure] = []
+            for f in self.register.figures(corridor):
+                at_checkpoint = f.place in heard or f.kind in ("crossed", "arrived", "waiting")
+                if f.place and at_checkpoint:
+                    by_place[f.place].append(f)
+                else:
+                    other.append(f)
+            places = {p: PlaceIndex(by_place.get(p, [])) for p in sorted(set(by_place) | heard)}
+            cached = (version, places, other)
+            self._place_cache[corridor] = cached
+        return cached[1], cached[2]
+
     def corridor_ids(self) -> list[str]:
         return sorted(self.corridors)
 
@@ -149,16 +176,17 @@ class Projection:
         status = status_view(latest, now, stale_after, zone)
         is_open = status is not None and status["status"] == "open"
         window = timedelta(minutes=s.throughput_window_min)
-        figures = [f for f in self.register.figures(corridor) if f.as_of <= now]
-        at_checkpoints = set(c.last_heard) | {
-            f.place for f in figures if f.place and f.kind in ("crossed", "arrived", "waiting")
-        }
+        places, other_figures = self._places(corridor, set(c.last_heard))
         checkpoints: dict[str, dict[str, Any]] = {}
         alerts: list[dict[str, Any]] = []
-        for cp_id in sorted(p for p in at_checkpoints if p):
+        for cp_id, index in places.items():
             heard = c.last_heard.get(cp_id)
+            if heard is not None and parse_time(heard) > now:
+                heard = None  # heard of only after `now`
+            if index.upto(now) == 0 and heard is None:
+                continue  # nothing from it yet at `now`
             checkpoints[cp_id] = {
-                **checkpoint_figures([f for f in figures if f.place == cp_id], now, window),
+                **checkpoint_figures(index, now, window),
                 "last_heard": timed(heard, zone),
             }
             if heard is None:
@@ -193,8 +221,7 @@ class Projection:
                             "at": timed(inc.occurred_at, zone),
                         }
                     )
-        other = [f for f in figures if f.place not in checkpoints]
-        other_totals = totals(other)
+        other_totals = totals(f for f in other_figures if f.as_of <= now)
         return {
             "corridor": corridor,
             "known": True,
