@@ -284,3 +284,35 @@ def test_random_logs_never_show_a_cross_status_or_source_sum(spec: list[tuple[An
     assert shown
     for n in shown:
         assert n > 0 and len(keys_in(n)) == 1, f"{n} adds counts of {keys_in(n)}"
+
+
+def test_per_day_sums_keep_days_statuses_and_sources_apart() -> None:
+    def count(
+        hours: float, n: int, status: str = "unverified", source: str | None = None
+    ) -> StoredEvent:
+        end = T0 + timedelta(hours=hours)
+        data = {
+            "checkpoint": "cp01",
+            "vehicles": n,
+            "interval_start": (end - timedelta(hours=1)).isoformat(),
+        }
+        return ev("checkpoint_count", end, data, status, source)
+
+    log = [
+        announced(),
+        count(2, 100),
+        count(4, 50),
+        count(26, 70),
+        count(3, 1000, "claimed", "a party"),
+    ]
+    state = state_of(log, T0 + timedelta(hours=30), status_stale_after_min=10_000)
+    days = sorted(
+        (d["day"], d["status"]["state"], d["source"]["name"], d["value"])
+        for d in state["checkpoints"]["cp01"]["per_day"]
+        if d["what"]["unit"] == "vehicles"
+    )
+    assert days == [
+        ("2022-03-14", "reported", "a party", 1000),
+        ("2022-03-14", "unverified", "field report", 150),
+        ("2022-03-15", "unverified", "field report", 70),
+    ]

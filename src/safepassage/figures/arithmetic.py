@@ -52,7 +52,7 @@ def _check_same(figures: Sequence[Figure]) -> SumKey:
     return key
 
 
-def _value_sum(values: Iterable[Value]) -> Value:
+def value_sum(values: Iterable[Value]) -> Value:
     values = list(values)
     low = sum(v.low or 0 for v in values)
     highs = [v.high for v in values]
@@ -73,7 +73,7 @@ def _weakest(bases: Iterable[Basis]) -> Basis:
     return max(bases, key=BASIS_ORDER.index)
 
 
-def _joined_status(figures: Sequence[Figure]) -> Verification:
+def joined_status(figures: Sequence[Figure]) -> Verification:
     first = figures[0].status
     by = first.by if all(f.status.by == first.by for f in figures) else None
     how = first.how if all(f.status.how == first.how for f in figures) else None
@@ -99,7 +99,7 @@ def total(figures: Sequence[Figure]) -> Figure:
             "time: take the latest (`latest`)"
         )
     ordered = sorted(figures, key=lambda f: (f.span.end, f.span.start or f.span.end))
-    clash = _first_overlap(figures)
+    clash = first_overlap(figures)
     if clash is not None:
         a, b = clash
         raise MixedFigures(
@@ -111,13 +111,13 @@ def total(figures: Sequence[Figure]) -> Figure:
     first = ordered[-1]
     return replace(
         first,
-        value=_value_sum(f.value for f in figures),
+        value=value_sum(f.value for f in figures),
         span=Span("interval", max(f.span.end for f in figures), start),
-        status=_joined_status(figures),
+        status=joined_status(figures),
         basis=_weakest(f.basis for f in figures),
         method=f"sum of {len(figures)} figures",
         also=tuple(dict.fromkeys(s for f in figures for s in f.also)),
-        refs=_refs(ordered),
+        refs=refs_of(ordered),
     )
 
 
@@ -125,12 +125,12 @@ def total(figures: Sequence[Figure]) -> Figure:
 MAX_REFS = 20
 
 
-def _refs(figures: Sequence[Figure]) -> tuple[str, ...]:
+def refs_of(figures: Sequence[Figure]) -> tuple[str, ...]:
     refs = tuple(r for f in figures for r in f.refs)
     return refs if len(refs) <= MAX_REFS else ()
 
 
-def _first_overlap(figures: Sequence[Figure]) -> tuple[Figure, Figure] | None:
+def first_overlap(figures: Sequence[Figure]) -> tuple[Figure, Figure] | None:
     """Two figures whose stated intervals overlap, if any (a sweep by start: n log n)."""
     stated = sorted(
         (f for f in figures if f.span.start is not None),
@@ -152,7 +152,7 @@ def _first_overlap(figures: Sequence[Figure]) -> tuple[Figure, Figure] | None:
 
 
 def _overlapping(figures: Sequence[Figure]) -> bool:
-    return _first_overlap(figures) is not None
+    return first_overlap(figures) is not None
 
 
 def bounded_total(figures: Sequence[Figure]) -> Figure:

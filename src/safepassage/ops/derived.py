@@ -23,16 +23,17 @@ from safepassage.figures import (
     Span,
     SumKey,
     Value,
+    per_day,
     rate,
     totals,
     wait,
 )
 from safepassage.figures.arithmetic import (
-    _first_overlap,
-    _joined_status,
-    _refs,
-    _value_sum,
     bounded_total,
+    first_overlap,
+    joined_status,
+    refs_of,
+    value_sum,
 )
 from safepassage.figures.figure import BASIS_ORDER
 from safepassage.figures.when import stamp, timed
@@ -78,17 +79,17 @@ def in_window(figures: Iterable[Figure], start: datetime, end: datetime) -> list
     out = []
     for items in parts.values():
         originals = [f for f, _ in items]
-        if _first_overlap(originals) is not None:
+        if first_overlap(originals) is not None:
             summed = bounded_total([replace(f, value=_prorated(f, x)) for f, x in items])
         else:  # the common case, in plain arithmetic: no figure made per count
             values = [_prorated(f, x) for f, x in items]
             last_one = max(originals, key=lambda f: f.as_of)
             summed = replace(
                 last_one,
-                value=_value_sum(values),
-                status=_joined_status(originals),
+                value=value_sum(values),
+                status=joined_status(originals),
                 also=tuple(dict.fromkeys(s for f in originals for s in f.also)),
-                refs=_refs(originals),
+                refs=refs_of(originals),
             )
         # The time the counts cover inside the window: the pace is over that time, not the
         # whole window. A count without a stated interval covers nothing we know of: then
@@ -249,6 +250,7 @@ def checkpoint_figures(
             {
                 "totals": [_with_unreported(f, current) for f in sums],
                 "sources_differ": [comparison_json(c) for c in disagreements(sums)],
+                "per_day": _per_day(current),
             },
         )
     recent = in_window(index.after(now - window, now), now - window, now)
@@ -293,3 +295,13 @@ def comparison_json(c: Comparison) -> dict[str, Any]:
         "as_of": timed(latest.as_of, latest.zone),
         "figures": [f.as_json() for f in c.figures],
     }
+
+
+def _per_day(figures: list[Figure]) -> list[dict[str, Any]]:
+    """Sums per local day of the counts whose interval lies within one day (per kind, unit,
+    status and source); counts over midnight or without an interval are in no day."""
+    days, _ = per_day(f for f in figures if f.kind != "waiting")
+    return [
+        {**f.as_json(), "day": day.isoformat()}
+        for (_, day), f in sorted(days.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+    ]
