@@ -19,11 +19,11 @@ def test_enter_review_and_query_a_claim(tmp_path: Path) -> None:
     claim = added.stdout.split(": ")[-1].strip()
     queued = json.loads(cli("claims", "queue", "--db", db, "--json").stdout)
     assert [q["claim"] for q in queued] == [claim] and queued[0]["state"] == "reported"
-    for args in (
-        ["--action", "unverifiable", "--by", "desk", "--how", "no independent access"],
-        ["--action", "deny", "--by", "the other side", "--party"],
+    for at, args in (
+        ("13:00", ["--action", "unverifiable", "--by", "desk", "--how", "no independent access"]),
+        ("13:05", ["--action", "deny", "--by", "the other side", "--party"]),
     ):
-        done = cli("claims", "review", claim, *args, "--at", "2022-03-16T13:00+02:00", "--db", db)
+        done = cli("claims", "review", claim, *args, "--at", f"2022-03-16T{at}+02:00", "--db", db)
         assert done.returncode == 0, done.stderr
     shown = json.loads(cli("claims", "show", claim, "--db", db, "--json").stdout)
     assert [h["action"] for h in shown["history"]] == ["entered", "unverifiable", "deny"]
