@@ -85,15 +85,18 @@ def _database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
 
 
 def app_from_environment() -> FastAPI:
-    """The app of `safepassage serve` (one per server process): the database and the public
-    delay come from SAFEPASSAGE_DB and SAFEPASSAGE_PUBLIC_DELAY_MIN."""
+    """The app of `safepassage serve` (one per server process): the database, the public
+    delay and the staleness rule come from SAFEPASSAGE_DB, SAFEPASSAGE_PUBLIC_DELAY_MIN and
+    SAFEPASSAGE_STATUS_STALE_AFTER_MIN."""
     import gc
     import os
 
     store = EventStore(os.environ.get("SAFEPASSAGE_DB", "safepassage-ops.db"))
     delay = max(0.0, float(os.environ.get("SAFEPASSAGE_PUBLIC_DELAY_MIN", "60")))
     allow = bool(os.environ.get("SAFEPASSAGE_ALLOW_BROKEN_LOG"))
-    app = create_app(store, settings=StateSettings(public_delay_min=delay), allow_broken_log=allow)
+    stale = max(1.0, float(os.environ.get("SAFEPASSAGE_STATUS_STALE_AFTER_MIN", "180")))
+    settings = StateSettings(public_delay_min=delay, status_stale_after_min=stale)
+    app = create_app(store, settings=settings, allow_broken_log=allow)
     # Latency under load (measured, docs/benchmarks.md): the collector's passes over the
     # app's long-lived objects caused most of the p99 tail; freeze them, collect less often.
     gc.collect()

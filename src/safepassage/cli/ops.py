@@ -60,6 +60,12 @@ def serve_cmd(
     port: int = typer.Option(8000, "--port"),
     workers: int = typer.Option(1, "--workers", min=1, help="Server processes (share the log)."),
     public_delay_min: float = DelayOption,
+    stale_after_min: float = typer.Option(
+        180.0,
+        "--status-stale-after",
+        min=1.0,
+        help="Minutes after which a status not reported again reads 'unknown since ...'.",
+    ),
     allow_broken_log: bool = typer.Option(
         False,
         "--allow-broken-log",
@@ -87,6 +93,7 @@ def serve_cmd(
         err_console.print(f"[bold red]warning:[/] serving a broken log: {problem.message}")
     os.environ["SAFEPASSAGE_DB"] = db
     os.environ["SAFEPASSAGE_PUBLIC_DELAY_MIN"] = str(public_delay_min)
+    os.environ["SAFEPASSAGE_STATUS_STALE_AFTER_MIN"] = str(stale_after_min)
     os.environ["SAFEPASSAGE_ALLOW_BROKEN_LOG"] = "1" if allow_broken_log else ""
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     base = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
