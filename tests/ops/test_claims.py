@@ -268,3 +268,23 @@ def test_a_review_names_what_it_needs() -> None:
             "2022-03-16T12:00:00+02:00",
             {"claim": claim, "action": "duplicate_of", "by": "c", "of": claim},
         )
+
+
+def test_times_follow_the_zone_of_the_standing_announcement(store: EventStore) -> None:
+    window = {"start": "2022-03-16T08:00:00+02:00", "end": "2022-03-16T18:00:00+02:00"}
+    kyiv = ev(
+        "corridor_announced",
+        "2022-03-16T07:00:00+02:00",
+        {"route": ["a"], "window": window, "timezone": "Europe/Kyiv"},
+        "confirmed",
+    )
+    reg = project(register(store, [kyiv, TOLL]))
+    assert reg.figures()[0].as_json()["as_of"]["text"] == "2022-03-16 12:00 Europe/Kyiv (UTC+02:00)"
+    withdrawn = ev(
+        "retraction",
+        "2022-03-16T13:00:00+02:00",
+        {"reason": "wrong corridor"},
+        supersedes=str(kyiv.id),
+    )
+    reg = project(register(store, [withdrawn]))
+    assert reg.figures()[0].as_json()["as_of"]["text"] == "2022-03-16 10:00 UTC"

@@ -197,34 +197,42 @@ class ClaimsRegister:
     claims: dict[str, StoredEvent] = field(default_factory=dict)
     reviews: dict[str, StoredEvent] = field(default_factory=dict)
     voided: set[str] = field(default_factory=set)
-    zones: dict[str, tuple[tuple[str, str], str]] = field(default_factory=dict)
+    announcements: dict[str, StoredEvent] = field(default_factory=dict)
     version: int = 0  # bumped by every event applied (invalidates the cache)
     _cache: dict[str | None, tuple[int, list[Figure]]] = field(default_factory=dict)
     _base_cache: dict[str, tuple[str, list[Figure]]] = field(default_factory=dict)
     _pending: dict[str | None, tuple[int, int]] = field(default_factory=dict)
 
     def apply(self, e: StoredEvent) -> None:
-        self.version += 1
+        # The version moves only when the register changes, so that what is cached on it
+        # (figures, the state's indexes and totals) survives other events.
         if e.supersedes:
             self.voided.add(e.supersedes)
-            self.claims.pop(e.supersedes, None)
+            for kept in (self.claims, self.reviews, self.announcements):
+                if kept.pop(e.supersedes, None) is not None:
+                    self.version += 1
             self._base_cache.pop(e.supersedes, None)
-            self.reviews.pop(e.supersedes, None)
         if e.id in self.voided or e.type == "retraction":
             return
-        if e.type in CLAIM_TYPES:
-            self.claims[e.id] = e
-        elif e.type == "claim_review":
-            self.reviews[e.id] = e
-        elif e.type == "corridor_announced":
-            zone = e.data.get("timezone", "UTC")
-            old = self.zones.get(e.corridor)
-            if old is None or _key(e) > old[0]:
-                self.zones[e.corridor] = (_key(e), zone)
+        held = {
+            "claim": self.claims,
+            "checkpoint_count": self.claims,
+            "claim_review": self.reviews,
+            "corridor_announced": self.announcements,
+        }.get(e.type)
+        if held is not None:
+            held[e.id] = e
+            self.version += 1
 
     # -- reading ------------------------------------------------------------------------
     def zone(self, corridor: str) -> str:
-        return self.zones[corridor][1] if corridor in self.zones else "UTC"
+        """The corridor's zone: the `timezone` of its latest announcement, else UTC."""
+        latest = max(
+            (a for a in self.announcements.values() if a.corridor == corridor),
+            key=_key,
+            default=None,
+        )
+        return str(latest.data.get("timezone", "UTC")) if latest else "UTC"
 
     def _reviews_of(self) -> dict[str, list[StoredEvent]]:
         out: dict[str, list[StoredEvent]] = defaultdict(list)
