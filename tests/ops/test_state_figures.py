@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,8 +18,10 @@ from hypothesis import strategies as st
 
 from safepassage.ops.state import Projection, PublicProjection, StateSettings
 from safepassage.ops.store import StoredEvent
+from safepassage.report.cap import alert_xml, public_alerts
 from safepassage.report.hxl import hxl_csv
 from safepassage.report.sitrep import sitrep_markdown
+from safepassage.web.public import public_page_html
 
 _seq = itertools.count(1)
 T0 = datetime(2022, 3, 14, 11, 0, tzinfo=UTC)  # 13:00 in Kyiv
@@ -281,7 +284,19 @@ def test_random_logs_never_show_a_cross_status_or_source_sum(spec: list[tuple[An
     for line in sitrep_markdown(state).splitlines():
         if line.startswith("- Total: "):
             shown.append(int(line.split()[2].replace(",", "")))
-    assert shown
+    # The public view (JSON), its page and its CAP alerts, with no delay.
+    public = PublicProjection(StateSettings(public_delay_min=0, status_stale_after_min=10_000))
+    view = public.view(public.advance(lambda after: [e for e in log if e.seq > after], now))
+    collect(view)
+    page = public_page_html(view, "en")
+    on_page = [int(n.replace(",", "")) for n in re.findall(r"<li>([\d,]+) vehicles", page)]
+    in_cap = [
+        int(n.replace(",", ""))
+        for alert in public_alerts(view)
+        for n in re.findall(r"<value>([\d,]+) vehicles", alert_xml(alert).decode())
+    ]
+    assert on_page and in_cap  # the page and the alert show figures (the checks can fail)
+    shown += on_page + in_cap
     for n in shown:
         assert n > 0 and len(keys_in(n)) == 1, f"{n} adds counts of {keys_in(n)}"
 
