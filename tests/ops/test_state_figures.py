@@ -135,7 +135,24 @@ def test_reconstructed_times_are_labelled() -> None:
     )
     state = state_of([announced(), passage], T0 + timedelta(hours=6))
     assert state["convoys"][0]["basis"] == "reconstructed"
+    assert state["convoys"][0]["eta_based_on"] == []  # no leg known: no ETA, no basis
     assert "(RECONSTRUCTED, not reported)" in sitrep_markdown(state)
+    # ETAs say what they rest on: other convoys' observed legs (with their statuses).
+    other = [
+        ev(
+            "waypoint_passage",
+            T0 + timedelta(hours=1),
+            {"convoy": "j", "waypoint": "berdyansk"},
+            "confirmed",
+        ),
+        ev(
+            "waypoint_passage", T0 + timedelta(hours=3), {"convoy": "j", "waypoint": "zaporizhzhia"}
+        ),
+    ]
+    later = state_of([announced(), passage, *other], T0 + timedelta(hours=6))
+    [k] = [c for c in later["convoys"] if c["id"] == "k"]
+    assert k["status"] == "claimed" and k["eta_destination"] is not None
+    assert k["eta_based_on"] == ["observed legs of other convoys (confirmed, unverified)"]
 
 
 FIGURE_NUMBERS = {

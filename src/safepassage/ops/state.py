@@ -291,15 +291,17 @@ def _convoy_positions(
         by_convoy[e.data["convoy"]].append(e)
     position = {w: i for i, w in enumerate(route)}
     legs: dict[int, list[float]] = defaultdict(list)
+    leg_statuses: dict[int, set[str]] = defaultdict(set)  # what the observed legs rest on
     for passes in by_convoy.values():
         seen = {
-            position[p.data["waypoint"]]: parse_time(p.occurred_at)
+            position[p.data["waypoint"]]: (parse_time(p.occurred_at), p.status)
             for p in passes
             if p.data["waypoint"] in position
         }
-        for i, t in seen.items():
+        for i, (t, status) in seen.items():
             if i + 1 in seen:
-                legs[i].append((seen[i + 1] - t).total_seconds() / 60)
+                legs[i].append((seen[i + 1][0] - t).total_seconds() / 60)
+                leg_statuses[i] |= {status, seen[i + 1][1]}
     announced_legs = announced.data.get("legs_min") if announced else None
 
     def leg_min(i: int) -> float | None:
@@ -308,6 +310,11 @@ def _convoy_positions(
         if announced_legs and i < len(announced_legs):
             return float(announced_legs[i])
         return None
+
+    def leg_basis(i: int) -> str:
+        if legs.get(i):
+            return "observed legs of other convoys (" + ", ".join(sorted(leg_statuses[i])) + ")"
+        return "the announced plan's leg times (planned)"
 
     out: dict[str, tuple[dict[str, Any], datetime | None]] = {}
     for convoy, passes in sorted(by_convoy.items()):
@@ -332,7 +339,13 @@ def _convoy_positions(
             "eta_destination": eta_end.isoformat(timespec="minutes") if eta_end else None,
             # A passage whose time was not reported (a reconstruction) says so wherever shown.
             "basis": basis_of(last),
+            "status": last.status,
             "source": last.source,
+            "eta_based_on": sorted(
+                {leg_basis(i) for i in range(here, len(route) - 1) if leg_min(i) is not None}
+                if nxt and here is not None
+                else set()
+            ),
         }
         out[convoy] = (row, eta_next)
     return out

@@ -118,8 +118,8 @@ def _convoys(state: dict[str, Any], zone: str) -> list[str]:
         "ETAs from the median leg times observed for other convoys, else the announced plan's "
         "leg times (planned, not observed).",
         "",
-        "| convoy | last waypoint | at | next | ETA next | ETA destination | overdue |",
-        "|---|---|---|---|---|---|---|",
+        "| convoy | last waypoint | at | status | next | ETA next | ETA destination | ETA from | overdue |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for cv in state["convoys"]:
         overdue = f"{cv['overdue_min']} min" if cv["overdue_min"] is not None else "no"
@@ -132,9 +132,11 @@ def _convoys(state: dict[str, Any], zone: str) -> list[str]:
                 if cv.get("basis") in ("reconstructed", "assumed")
                 else ""
             ),
+            cv["status"],
             cv["next_waypoint"] or "-",
             stamp(cv["eta_next"], zone) if cv["eta_next"] else "-",
             stamp(cv["eta_destination"], zone) if cv["eta_destination"] else "-",
+            "; ".join(cv["eta_based_on"]) or "-",
             overdue,
         )
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
