@@ -28,16 +28,25 @@ def test_replay_the_reconstructed_log_then_verify(tmp_path: Path) -> None:
         p.apply(e)
     state = p.corridor_state("mariupol-zaporizhzhia", datetime(2022, 3, 17, tzinfo=UTC))
     store.close()
-    exit_out = state["checkpoints"]["cp01-mariupol-exit"]["out"]
-    assert exit_out == {
-        "unconfirmed": {
-            "vehicles": 6500,
-            "buses": 0,
-            "people": 11000,
-            "vehicles_without_people": 4000,  # 160 + 1,840 + 2,000 cars counted without people
-        }
-    }  # all claims
-    assert state["checkpoints"]["zaporizhzhia-reception"]["in"]["unconfirmed"]["people"] == 6426
+    exit_cp = state["checkpoints"]["cp01-mariupol-exit"]
+    vehicles = sorted(
+        (f["value"], f["source"]["name"].split(",")[0])
+        for f in exit_cp["totals"]
+        if f["what"]["unit"] == "vehicles"
+    )
+    # Four sources, four figures: never the 6,500 (or 4,000) that adding them made.
+    assert vehicles == [
+        (160, "city council"),
+        (1840, "Interfax-Ukraine"),
+        (2000, "regional officials via Ukrainian media"),
+        (2500, "lb.ua"),
+    ]
+    assert {f["status"]["state"] for f in exit_cp["totals"]} == {"reported"}  # all claims
+    assert {f["basis"] for f in exit_cp["totals"]} == {"claimed"}
+    [people] = [f for f in exit_cp["totals"] if f["what"]["unit"] == "people"]
+    assert (people["value"], people["vehicles_without_people"]) == (11000, 0)
+    arrived = state["checkpoints"]["zaporizhzhia-reception"]["totals"]
+    assert [f["value"] for f in arrived if f["what"]["unit"] == "people"] == [6426]
     with sqlite3.connect(db) as conn:  # someone edits history behind the log's back
         conn.execute("UPDATE events SET data = replace(data, '1840', '1940') WHERE seq = 5")
     tampered = cli("log", "verify", "--db", db)
@@ -127,3 +136,27 @@ def test_announce_from_the_plan_gives_etas(tmp_path: Path) -> None:
     assert moving["estimated_position"]["between"] == [route[0], route[1]]
     expected = datetime.fromisoformat("2022-03-15T09:30:00+02:00") + timedelta(minutes=sum(legs))
     assert abs(eta - expected) < timedelta(minutes=1)  # reported to the minute
+    # The scenario's window is an assumption: never published as agreed, the journey as planned.
+    assert "window ASSUMED for planning" in first.stdout
+    state = p.corridor_state("mariupol", halfway)
+    assert state["window"]["basis"] == "assumed" and not state["window"]["agreed"]
+    assert "ASSUMED for planning (not agreed)" in state["window"]["words"]
+    assert state["expected_trip"]["basis"] == "planned"
+    agreed_db = str(tmp_path / "b.db")
+    agreed = cli(
+        "ops",
+        "announce",
+        str(scenario),
+        "--corridor",
+        "m",
+        "--db",
+        agreed_db,
+        "--create",
+        "--agreed-by",
+        "both parties via ICRC",
+    )
+    assert agreed.returncode == 0 and "agreed by both parties via ICRC" in agreed.stdout
+    store = EventStore(agreed_db)
+    (event,) = store.read()
+    store.close()
+    assert event.data["window_basis"] == "agreed"

@@ -234,11 +234,17 @@ def test_public_view_is_delayed_aggregate_and_private(env: dict[str, Any]) -> No
     ):
         assert secret not in text, secret
     (corridor,) = view.json()["corridors"]
-    assert corridor["status"] == "open" and corridor["out"]["confirmed"]["vehicles"] == 100
-    assert corridor["out"]["unconfirmed"]["vehicles"] == 50  # kept apart, never added
+    vehicles = {
+        f["status"]["state"]: f["value"] for f in corridor["out"] if f["what"]["unit"] == "vehicles"
+    }
+    assert vehicles == {"confirmed": 100, "reported": 50}
+    assert 150 not in [f["value"] for f in corridor["out"]]  # kept apart, never added
+    detail = corridor["status_detail"]  # who stated the status, and that it is old now
+    assert (detail["said"], detail["said_by"], detail["stale"]) == ("open", "city council", True)
+    assert corridor["status"] == "unknown"  # an open status of 2022 is no answer today
     cap = c.get("/api/v1/public/cap/mariupol.xml")  # the same view as a CAP 1.2 alert
     assert cap.status_code == 200 and cap.headers["content-type"].startswith("application/cap+xml")
-    assert "<certainty>Observed</certainty>" in cap.text
+    assert "<certainty>Unknown</certainty>" in cap.text  # stale: not "Observed" any more
     for secret in ("manhush-reporter-7", "council-desk", "convoy-3", "Ivan", "shelling"):
         assert secret not in cap.text, secret
     assert c.get("/api/v1/public/cap/nowhere.xml").status_code == 404
@@ -261,10 +267,13 @@ def test_situation_report_and_hxl_for_readers(env: dict[str, Any]) -> None:
     post(count(50, at="2022-03-15T12:30:00+02:00"), "rep")
     sitrep = c.get("/api/v1/state/mariupol/sitrep.md", headers=auth(env, "obs"))
     assert sitrep.status_code == 200 and sitrep.headers["content-type"].startswith("text/markdown")
-    assert "| cp04-manhush | 100 veh, 0 bus, 400 ppl | 50 veh, 0 bus, 200 ppl |" in sitrep.text
+    assert "- Total: 100 vehicles out through cp04-manhush" in sitrep.text
+    assert "- Total: 50 vehicles out through cp04-manhush" in sitrep.text
+    assert "150" not in sitrep.text
     hxl = c.get("/api/v1/state/mariupol/hxl.csv", headers=auth(env, "coord"))
     assert hxl.status_code == 200 and hxl.text.splitlines()[1].startswith("#date+reported")
-    assert len(hxl.text.splitlines()) == 4  # header, hashtags, confirmed row, unconfirmed row
+    # header, hashtags, then vehicles and people for each status: four rows
+    assert len(hxl.text.splitlines()) == 6
     assert c.get("/api/v1/state/mariupol/hxl.csv", headers=auth(env, "rep")).status_code == 403
     assert c.get("/api/v1/state/mariupol/sitrep.md").status_code == 401
     assert c.get("/api/v1/state/nowhere/sitrep.md", headers=auth(env, "obs")).status_code == 404
@@ -278,7 +287,7 @@ def test_state_alerts_and_etags(env: dict[str, Any]) -> None:
         event(
             "corridor_status",
             {"status": "open", "said_by": "council"},
-            at="2022-03-15T09:00:00+02:00",
+            at="2022-03-15T14:00:00+02:00",  # two hours before the state's clock: fresh
             status="confirmed",
         )
     )
@@ -313,7 +322,7 @@ def test_state_alerts_and_etags(env: dict[str, Any]) -> None:
         convoy["next_waypoint"] == "berdyansk"
         and convoy["eta_destination"] == "2022-03-15T12:30+00:00"
     )  # 14:30 Kyiv
-    assert state["checkpoints"]["cp04-manhush"]["throughput_vph"] == 0.0  # nothing in the last hour
+    assert state["checkpoints"]["cp04-manhush"]["paces"] == []  # nothing in the last hour
     etag = r.headers["etag"]
     assert (
         c.get(
@@ -323,10 +332,10 @@ def test_state_alerts_and_etags(env: dict[str, Any]) -> None:
     )
     post(count(1, at="2022-03-15T15:50:00+02:00"), "rep")
     fresh = c.get("/api/v1/state/mariupol", headers={**auth(env, "obs"), "If-None-Match": etag})
-    assert (
-        fresh.status_code == 200
-        and fresh.json()["checkpoints"]["cp04-manhush"]["throughput_vph"] == 1.0
-    )
+    assert fresh.status_code == 200 and {
+        p["of"]["what"]["unit"]: p["per_hour_low"]
+        for p in fresh.json()["checkpoints"]["cp04-manhush"]["paces"]
+    } == {"vehicles": 1.0, "people": 4.0}
     page = c.get("/api/v1/events?limit=2", headers=auth(env, "obs")).json()
     assert len(page["events"]) == 2 and page["next_after"] == 2
     assert c.get("/api/v1/state/nowhere", headers=auth(env, "obs")).status_code == 404

@@ -1,5 +1,5 @@
-"""A retraction or correction takes back every figure of what it names (totals, throughput,
-the reported queue), whatever order the events arrive in: the projection after any permutation
+"""A retraction or correction takes back every figure of what it names (totals, paces, the
+reported queue), whatever order the events arrive in: the projection after any permutation
 equals an independent recomputation from the set of events that still stand."""
 
 from __future__ import annotations
@@ -94,50 +94,43 @@ def histories(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 def oracle(history: list[dict[str, Any]]) -> dict[str, Any]:
-    """The figures recomputed from scratch: an event stands unless some event names it."""
+    """The figures recomputed from scratch: an event stands unless some event names it. Per
+    checkpoint, kind, unit and status (all counts here come from one source)."""
     named = {e["supersedes"] for e in history if e.get("supersedes")}
     standing = [e for e in history if e["id"] not in named and e["type"] == "checkpoint_count"]
-    totals: dict[tuple[str, str, str], dict[str, int]] = defaultdict(
-        lambda: {"vehicles": 0, "buses": 0, "people": 0, "vehicles_without_people": 0}
-    )
-    out_by_minute: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    totals: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    paces: dict[tuple[str, str, str, str], float] = defaultdict(float)
     for e in standing:
-        d, when = e["data"], datetime.fromisoformat(e["occurred_at"])
-        verified = "confirmed" if e["status"] == "confirmed" else "unconfirmed"
-        t = totals[(d["checkpoint"], d["direction"], verified)]
-        t["vehicles"] += d["vehicles"]
-        t["buses"] += d["buses"]
-        t["people"] += d.get("people", 0)
-        t["vehicles_without_people"] += 0 if "people" in d else d["vehicles"] + d["buses"]
-        if d["direction"] == "out":
-            out_by_minute[d["checkpoint"]][int(when.timestamp() // 60)] += (
-                d["vehicles"] + d["buses"]
-            )
-    queues: dict[str, dict[str, Any] | None] = {}
-    now_minute = int(NOW.timestamp() // 60)
+        d = e["data"]
+        kind = "crossed" if d["direction"] == "out" else "arrived"
+        units = [("vehicles", d["vehicles"])]
+        units += [("buses", d["buses"])] if d["buses"] else []
+        units += [("people", d["people"])] if "people" in d else []
+        for unit, n in units:
+            totals[(d["checkpoint"], kind, unit, e["status"])] += n
+            # Every count is within the last hour of NOW and states no interval: its pace
+            # is its number an hour.
+            paces[(d["checkpoint"], kind, unit, e["status"])] += n
+    queues: dict[tuple[str, str], dict[str, Any]] = {}
     for cp in CHECKPOINTS:
-        reports = [
-            (datetime.fromisoformat(e["occurred_at"]), e["id"], e["data"]["waiting"], e)
-            for e in standing
-            if e["data"]["checkpoint"] == cp and "waiting" in e["data"]
-        ]
-        if not reports:
-            queues[cp] = None
-            continue
-        when, _, seen, latest = max(reports, key=lambda r: (r[0], r[1]))
-        since = int(when.timestamp() // 60)
-        passed = sum(v for m, v in out_by_minute[cp].items() if since < m <= now_minute)
-        queues[cp] = {
-            "vehicles": max(0, seen - passed),
-            "seen": seen,
-            "seen_at": latest["occurred_at"],
-        }
-    window_from = now_minute - 60
-    throughput = {
-        cp: round(sum(v for m, v in out_by_minute[cp].items() if window_from < m <= now_minute), 1)
-        for cp in CHECKPOINTS
-    }
-    return {"totals": dict(totals), "queues": queues, "throughput": throughput}
+        for status in ("confirmed", "unverified"):
+            mine = [e for e in standing if e["data"]["checkpoint"] == cp and e["status"] == status]
+            reports = [
+                (datetime.fromisoformat(e["occurred_at"]), e["id"], e["data"]["waiting"])
+                for e in mine
+                if "waiting" in e["data"]
+            ]
+            if not reports:
+                continue
+            when, _, seen = max(reports)
+            passed = sum(
+                e["data"]["vehicles"]
+                for e in mine
+                if e["data"]["direction"] == "out"
+                and when < datetime.fromisoformat(e["occurred_at"]) <= NOW
+            )
+            queues[(cp, status)] = {"low": max(0, seen - passed), "seen": seen}
+    return {"totals": dict(totals), "queues": queues, "paces": dict(paces)}
 
 
 def projected(order: list[dict[str, Any]]) -> dict[str, Any]:
@@ -145,22 +138,19 @@ def projected(order: list[dict[str, Any]]) -> dict[str, Any]:
     for seq, raw in enumerate(order, start=1):
         p.apply(_event(seq, raw))
     state = p.corridor_state("c", NOW) if p.corridors else {"checkpoints": {}}
-    totals: dict[tuple[str, str, str], dict[str, int]] = {}
-    queues: dict[str, dict[str, Any] | None] = dict.fromkeys(CHECKPOINTS)
-    throughput = dict.fromkeys(CHECKPOINTS, 0.0)
+    totals: dict[tuple[str, str, str, str], int] = {}
+    queues: dict[tuple[str, str], dict[str, Any]] = {}
+    paces: dict[tuple[str, str, str, str], float] = {}
     for cp, figures in state["checkpoints"].items():
-        for direction in ("out", "in"):
-            for verified, sums in figures[direction].items():
-                totals[(cp, direction, verified)] = sums
-        q = figures["queue_estimate"]
-        queues[cp] = None if q is None else {k: q[k] for k in ("vehicles", "seen", "seen_at")}
-        throughput[cp] = figures["throughput_vph"]
-    return {"totals": totals, "queues": queues, "throughput": throughput}
-
-
-def _nonzero(totals: dict[Any, dict[str, int]]) -> dict[Any, dict[str, int]]:
-    # A bucket whose events were all taken back stays, at zero; the oracle never makes it.
-    return {k: v for k, v in totals.items() if any(v.values())}
+        for f in figures["totals"]:
+            totals[(cp, f["what"]["kind"], f["what"]["unit"], f["status"]["state"])] = f["value"]
+        for q in figures["queues"]:
+            queues[(cp, q["status"]["state"])] = {"low": q["low"], "seen": q["seen"]["value"]}
+        for r in figures["paces"]:
+            what = r["of"]["what"]
+            key = (cp, what["kind"], what["unit"], r["status"]["state"])
+            paces[key] = r["per_hour_low"]
+    return {"totals": totals, "queues": queues, "paces": paces}
 
 
 @settings(max_examples=150, deadline=None)
@@ -169,9 +159,9 @@ def test_any_arrival_order_gives_the_recomputed_figures(data: st.DataObject) -> 
     history = data.draw(histories())
     order = data.draw(st.permutations(history))
     got, want = projected(list(order)), oracle(history)
-    assert _nonzero(got["totals"]) == _nonzero(want["totals"])
+    assert got["totals"] == want["totals"]
     assert got["queues"] == want["queues"]
-    assert got["throughput"] == want["throughput"]
+    assert got["paces"] == want["paces"]
 
 
 def test_a_retracted_queue_report_no_longer_sets_the_queue() -> None:
@@ -199,5 +189,5 @@ def test_a_retracted_queue_report_no_longer_sets_the_queue() -> None:
         "data": {"reason": "typo"},
     }
     for order in ([early, late, retract], [retract, late, early], [late, retract, early]):
-        queue = projected(order)["queues"]["cp-a"]
-        assert queue is not None and queue["seen"] == 40
+        queue = projected(order)["queues"][("cp-a", "unverified")]
+        assert queue["seen"] == 40

@@ -94,6 +94,17 @@ def store(tmp_path: Path) -> Iterator[EventStore]:
 AT = datetime(2022, 3, 15, 12, 0, tzinfo=UTC)  # 14:00 in Kyiv
 
 
+def _params(root: ET.Element) -> list[tuple[str, str]]:
+    q = {"cap": NS}
+    return [
+        (
+            p.findtext("cap:valueName", namespaces=q) or "",
+            p.findtext("cap:value", namespaces=q) or "",
+        )
+        for p in root.iterfind("cap:info/cap:parameter", q)
+    ]
+
+
 def test_cap_alert_is_valid_cap_1_2_and_keeps_figures_apart(store: EventStore) -> None:
     schema = cap_schema()
     view = public_view(store, datetime.now(UTC), StateSettings(public_delay_min=0))
@@ -102,41 +113,52 @@ def test_cap_alert_is_valid_cap_1_2_and_keeps_figures_apart(store: EventStore) -
     schema.validate(xml)  # raises on any deviation from the official schema
     root = ET.fromstring(xml)
     q = {"cap": NS}
-    params = {
-        p.findtext("cap:valueName", namespaces=q): p.findtext("cap:value", namespaces=q)
-        for p in root.iterfind("cap:info/cap:parameter", q)
-    }
-    assert params["people_out_confirmed"] == "480"
-    assert params["people_out_unconfirmed"] == "3300"
+    figures = [v for k, v in _params(root) if k == "figure"]
+    assert any(
+        f.startswith("480 people out through cp01-exit") and "; confirmed" in f for f in figures
+    )
+    assert any(
+        f.startswith("3,300 people out through cp01-exit") and f.endswith("; not verified")
+        for f in figures
+    )
+    assert all("said by field report" in f for f in figures)  # each with its source
     assert "3780" not in xml.decode() and "3,780" not in xml.decode()  # never summed
-    assert root.findtext("cap:info/cap:certainty", namespaces=q) == "Observed"
+    assert dict(_params(root))["status_said_by"] == "ICRC"
     assert root.findtext("cap:status", namespaces=q) == "Exercise"
     assert REPORTER not in xml.decode()  # who reported is not public
-    # The window of 15 March is long over: no call to set out.
+    # The ICRC's status of 15 March was never renewed: today it is unknown, not "Observed".
+    assert root.findtext("cap:info/cap:certainty", namespaces=q) == "Unknown"
     assert root.findtext("cap:info/cap:responseType", namespaces=q) == "Monitor"
-    assert "WINDOW ENDED" in (root.findtext("cap:info/cap:headline", namespaces=q) or "")
+    headline = root.findtext("cap:info/cap:headline", namespaces=q) or ""
+    assert "STATUS UNKNOWN SINCE 2022-03-15 10:05 UTC" in headline
 
 
-def test_cap_alert_while_open_says_evacuate_with_the_status_certainty(tmp_path: Path) -> None:
+def _live_alert(
+    tmp_path: Path, status: str, age_min: int, window_basis: str | None = None
+) -> ET.Element:
     schema = cap_schema()
     now = datetime.now(UTC).replace(microsecond=0)
-    s = EventStore(str(tmp_path / "live.db"))
+    s = EventStore(str(tmp_path / f"live-{uuid.uuid4().hex}.db"))
     window = {
         "start": (now - timedelta(hours=1)).isoformat(),
         "end": (now + timedelta(hours=8)).isoformat(),
     }
+    announced: dict[str, Any] = {
+        "route": ["a", "b"],
+        "window": window,
+        "timezone": "Europe/Kyiv",
+        "name": "A - B",
+    }
+    if window_basis:
+        announced["window_basis"] = window_basis
     s.append(
         [
-            event(
-                "corridor_announced",
-                (now - timedelta(hours=2)).isoformat(),
-                {"route": ["a", "b"], "window": window, "name": "A - B"},
-            ),
+            event("corridor_announced", (now - timedelta(hours=2)).isoformat(), announced),
             event(
                 "corridor_status",
-                (now - timedelta(minutes=50)).isoformat(),
-                {"status": "open", "said_by": "a party"},
-                "claimed",
+                (now - timedelta(minutes=age_min)).isoformat(),
+                {"status": "open", "said_by": "a party" if status == "claimed" else "ICRC"},
+                status,
             ),
         ],
         "desk",
@@ -146,13 +168,38 @@ def test_cap_alert_while_open_says_evacuate_with_the_status_certainty(tmp_path: 
     (alert,) = public_alerts(view)
     xml = alert_xml(alert)
     schema.validate(xml)
-    root = ET.fromstring(xml)
+    assert alert_xml(public_alerts(view)[0]) == xml  # same view, same alert
+    return ET.fromstring(xml)
+
+
+@pytest.mark.parametrize(
+    ("status", "age_min", "window_basis", "expected"),
+    [
+        ("confirmed", 50, None, ("Evacuate", "Immediate", "Observed")),
+        ("claimed", 50, None, ("Prepare", "Expected", "Possible")),  # a party's claim
+        ("unverified", 50, None, ("Prepare", "Expected", "Unknown")),
+        ("confirmed", 50, "assumed", ("Prepare", "Expected", "Observed")),  # assumed window
+        ("confirmed", 240, None, ("Monitor", "Unknown", "Unknown")),  # stale
+        ("claimed", 240, None, ("Monitor", "Unknown", "Unknown")),
+    ],
+)
+def test_cap_says_evacuate_only_on_a_confirmed_fresh_observed_status(
+    tmp_path: Path,
+    status: str,
+    age_min: int,
+    window_basis: str | None,
+    expected: tuple[str, str, str],
+) -> None:
+    root = _live_alert(tmp_path, status, age_min, window_basis)
     q = {"cap": NS}
-    assert root.findtext("cap:info/cap:responseType", namespaces=q) == "Evacuate"
-    assert root.findtext("cap:info/cap:certainty", namespaces=q) == "Possible"  # a claim
+    got = tuple(
+        root.findtext(f"cap:info/cap:{k}", namespaces=q)
+        for k in ("responseType", "urgency", "certainty")
+    )
+    assert got == expected
     assert root.find("cap:info/cap:instruction", q) is not None
-    # Same view, same alert: identifiers and times do not depend on when it is rendered.
-    assert alert_xml(public_alerts(view)[0]) == xml
+    description = root.findtext("cap:info/cap:description", namespaces=q) or ""
+    assert "Europe/Kyiv (UTC+0" in description  # every time with its zone
 
 
 def test_public_alerts_wait_for_the_delay(store: EventStore) -> None:
@@ -161,30 +208,39 @@ def test_public_alerts_wait_for_the_delay(store: EventStore) -> None:
     assert public_alerts(view) == []
 
 
-def test_hxl_rows_keep_verification_apart(store: EventStore) -> None:
+def test_hxl_rows_keep_status_and_source_apart(store: EventStore) -> None:
     states = live_states(store, ["mariupol"], AT)
     text = hxl_csv(states)
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == [name for name, _ in COLUMNS]
     assert all(tag.startswith("#") for tag in rows[1])
     data = [dict(zip(rows[0], r, strict=True)) for r in rows[2:]]
-    by_verification = {r["verification"]: r for r in data}
-    assert set(by_verification) == {"confirmed", "unconfirmed"}
-    assert by_verification["confirmed"]["people"] == "480"
+    people = {r["status"]: r for r in data if r["unit"] == "people"}
+    assert set(people) == {"confirmed", "unverified"}
+    assert people["confirmed"]["value"] == "480"
     # At 14:00 Kyiv time the 16:00 count had not happened yet.
-    assert by_verification["unconfirmed"]["people"] == "300"
+    assert people["unverified"]["value"] == "300"
+    assert {r["source"] for r in data} == {"field report"}
+    assert all(r["as_of"].endswith("+00:00") and r["zone"] == "UTC" for r in data)
+    assert not any(r["value"] in ("190", "780") for r in data)  # never across statuses
 
 
-def test_sitrep_shows_status_sources_and_both_columns(store: EventStore) -> None:
+def test_sitrep_shows_status_with_its_age_and_each_figure_with_its_source(
+    store: EventStore,
+) -> None:
     (state,) = live_states(store, ["mariupol"], AT)
     text = sitrep_markdown(state)
-    assert "**OPEN** (confirmed; said by ICRC at 2022-03-15 09:05 (UTC+0200))" in text
-    assert "As of 2022-03-15 14:00 (UTC+0200)" in text
-    row = next(line for line in text.splitlines() if line.startswith("| cp01-exit"))
-    cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[1] == "120 veh, 0 bus, 480 ppl" and cells[2] == "70 veh, 0 bus, 300 ppl"
-    assert "| wait (at least) |" in text and cells[7] == "-"  # no queue reported
-    assert "999" not in text
+    # The ICRC said open at 09:05 Kyiv time and nobody renewed it: at 14:00 it is unknown.
+    assert (
+        "**UNKNOWN**: unknown since 2022-03-15 10:05 UTC (last report: open according to ICRC"
+        in text
+    )
+    assert "As of 2022-03-15 12:00 UTC" in text
+    assert "- Total: 120 vehicles out through cp01-exit" in text
+    assert "said by field report; confirmed" in text
+    assert "- Total: 70 vehicles out through cp01-exit" in text
+    assert "190" not in text and "999" not in text
+    assert "Status unknown since 2022-03-15 10:05 UTC" in text
     unknown = sitrep_markdown(live_states(store, ["nowhere"], AT)[0])
     assert "Nothing recorded" in unknown
 
@@ -198,8 +254,9 @@ def test_the_schema_check_rejects_what_cap_forbids(store: EventStore) -> None:
     xml = alert_xml(public_alerts(view)[0]).decode()
     for bad in (
         xml.replace("-00:00</sent>", "Z</sent>"),
-        xml.replace("<certainty>Observed<", "<certainty>Confirmed<"),
+        xml.replace("<certainty>Unknown<", "<certainty>Confirmed<"),
     ):
+        assert bad != xml
         with pytest.raises(xmlschema.XMLSchemaValidationError):
             schema.validate(bad)
 
@@ -231,15 +288,14 @@ def test_counts_without_people_are_not_read_as_nobody(tmp_path: Path) -> None:
         REPORTER,
     )
     (state,) = live_states(s, ["mariupol"], AT)
-    sums = state["checkpoints"]["cp01"]["out"]["unconfirmed"]
-    assert sums == {"vehicles": 2100, "buses": 0, "people": 420, "vehicles_without_people": 2000}
-    assert "420 ppl (people not reported for 2,000 veh)" in sitrep_markdown(state)
-    assert ",2000," in hxl_csv([state]).splitlines()[2]
+    [people] = [f for f in state["checkpoints"]["cp01"]["totals"] if f["what"]["unit"] == "people"]
+    assert (people["value"], people["vehicles_without_people"]) == (420, 2000)
+    assert "420 people out through cp01" in sitrep_markdown(state)
+    assert "people not reported for 2,000 vehicles of this source" in sitrep_markdown(state)
     view = public_view(s, datetime.now(UTC), StateSettings(public_delay_min=0))
     s.close()
     xml = alert_xml(public_alerts(view)[0]).decode()
-    assert "people not reported for 2,000 of the vehicles" in xml
-    assert "<valueName>vehicles_without_people_out_unconfirmed</valueName>" in xml
+    assert "people not reported for 2,000 vehicles" in xml
     page = public_page_html(view, "en")
-    assert "Vehicles with no people count: <b>2,000</b>" in page
-    assert page.count("Vehicles with no people count") == 1  # not on the confirmed line (0)
+    assert "People were not reported for 2,000 of the vehicles of this source." in page
+    assert ">0 people" not in page and " 0 people" not in page

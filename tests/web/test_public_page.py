@@ -56,7 +56,7 @@ def _fill(store: EventStore, now: datetime) -> None:
             ),
             _event(
                 "corridor_status",
-                now - timedelta(hours=3),
+                now - timedelta(hours=2),
                 {"status": "open", "said_by": "ICRC"},
                 "confirmed",
             ),
@@ -98,12 +98,16 @@ def test_public_page_answers_and_keeps_private_things_out(tmp_path: Path) -> Non
     page = c.get("/status")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     text = page.text
-    assert ">OPEN<" in text and "Status confirmed" in text
+    assert ">OPEN<" in text and "Status OPEN according to ICRC: confirmed; said " in text
     assert "cp01 &rarr; manhush &rarr; zaporizhzhia" in text
-    assert "about 5 h 5 min" in text  # 90 + 215 announced minutes
-    assert "<b>640</b>" in text and "<b>350</b>" in text and "990" not in text  # apart
+    assert "about 5 h 5 min" in text and "from the plan, not observed" in text  # 90 + 215
+    assert "640 people out through cp01" in text and "350 people out through cp01" in text
+    assert "990" not in text  # confirmed and unverified apart
+    assert (
+        "Said by field report. Confirmed" in text and "Said by field report. Not verified" in text
+    )
     assert "30 minutes later" in text
-    for secret in (REPORTER, "convoy-3", "shelling", "Ivan", "ICRC"):
+    for secret in (REPORTER, "convoy-3", "shelling", "Ivan"):
         assert secret not in text, secret
     # Nothing from anywhere else: no script, no external address, no stylesheet link.
     assert "<script" not in text and "<link" not in text
@@ -118,9 +122,15 @@ def test_open_after_the_window_is_not_shown_as_go(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     _fill(store, now)
     later = now + timedelta(hours=12)  # the window ended 4 h before
-    app = create_app(store, settings=StateSettings(public_delay_min=30), clock=lambda: later)
+    settings = StateSettings(public_delay_min=30, status_stale_after_min=24 * 60)
+    app = create_app(store, settings=settings, clock=lambda: later)
     text = TestClient(app).get("/status").text
     assert "OPEN, BUT THE WINDOW HAS ENDED" in text and ">OPEN<" not in text
+    # With the default rule (3 hours), nobody renewed the status: it is unknown.
+    app = create_app(store, settings=StateSettings(public_delay_min=30), clock=lambda: later)
+    text = TestClient(app).get("/status").text
+    assert ">STATUS UNKNOWN<" in text and "Nobody has renewed this status since" in text
+    assert "OPEN, BUT" not in text
     store.close()
 
 
@@ -138,9 +148,9 @@ def test_public_page_in_ukrainian(tmp_path: Path) -> None:
     by_browser = c.get("/status", headers={"Accept-Language": "uk-UA,uk;q=0.9,en;q=0.5"})
     for page in (asked, by_browser):
         assert page.headers["content-language"] == "uk" and 'lang="uk"' in page.text
-        assert ">ВІДКРИТО<" in page.text and "Стан: підтверджено" in page.text
+        assert ">ВІДКРИТО<" in page.text and "за словами ICRC: підтверджено" in page.text
         assert "Маршрут" in page.text and "близько 5 год 5 хв" in page.text
-        assert "Люди: <b>640</b>" in page.text and "<b>350</b>" in page.text
+        assert "640 людей виїхали через cp01" in page.text and "350 людей" in page.text
         assert "Confirmed" not in page.text and "OPEN" not in page.text  # nothing left over
     assert ">OPEN<" in c.get("/status", headers={"Accept-Language": "fr-FR"}).text
     assert c.get("/status?lang=english").status_code == 422
@@ -162,37 +172,56 @@ def test_every_language_has_every_phrase() -> None:
 def test_chromium_renders_the_page_from_a_real_server(tmp_path: Path) -> None:
     db = str(tmp_path / "ops.db")
     store = EventStore(db)
-    _fill(store, datetime.now(UTC) - timedelta(hours=1))
+    _fill(store, datetime.now(UTC) - timedelta(minutes=30))  # the status is 2.5 h old: fresh
     store.close()
     with served(db) as base:
         dom = chromium(f"{base}/status", "--dump-dom")
         assert dom.returncode == 0, dom.stderr[-2000:]
         assert "Corridor Mariupol - Zaporizhzhia" in dom.stdout and ">OPEN<" in dom.stdout
-        assert "<b>640</b>" in dom.stdout
+        assert "640 people out through cp01" in dom.stdout
         shot = tmp_path / "status.png"
         chromium(f"{base}/status", f"--screenshot={shot}", "--window-size=420,900")
         assert shot.exists() and shot.stat().st_size > 5_000  # something was drawn
 
 
-def test_exit_wait_is_shown_as_a_lower_bound_in_both_languages() -> None:
+def test_exit_wait_is_shown_as_a_lower_bound_in_both_languages(tmp_path: Path) -> None:
+    from safepassage.report import public_view
     from safepassage.web.public import public_page_html
 
-    corridor = {
-        "corridor": "mariupol",
-        "status": "open",
-        "status_verification": "confirmed",
-        "status_at": "2022-03-15T07:05:00+00:00",
-        "route": ["cp01", "zaporizhzhia"],
-        "window": {"start": "2022-03-15T09:00:00+02:00", "end": "2022-03-15T18:00:00+02:00"},
-        "expected_trip_min": None,
-        "left_through": "cp01",
-        "exit_wait": {"minutes": 135, "queue_seen_at": "2022-03-15T09:40:00+00:00"},
-        "out": {k: {"people": 0, "vehicles": 0, "buses": 0} for k in ("confirmed", "unconfirmed")},
+    store = EventStore(str(tmp_path / "ops.db"))
+    now = datetime.now(UTC).replace(microsecond=0)
+    window = {
+        "start": (now - timedelta(hours=3)).isoformat(),
+        "end": (now + timedelta(hours=8)).isoformat(),
     }
-    view = {"as_of": "2022-03-15T10:00+00:00", "delay_min": 60, "corridors": [corridor]}
+    store.append(
+        [
+            _event(
+                "corridor_announced",
+                now - timedelta(hours=4),
+                {"route": ["cp01", "zaporizhzhia"], "window": window, "timezone": "Europe/Kyiv"},
+            ),
+            _event(
+                "checkpoint_count",
+                now - timedelta(minutes=10),
+                {
+                    "checkpoint": "cp01",
+                    "interval_start": (now - timedelta(minutes=70)).isoformat(),
+                    "vehicles": 120,
+                    "waiting": 270,
+                },
+            ),
+        ],
+        REPORTER,
+    )
+    view = public_view(store, datetime.now(UTC), StateSettings(public_delay_min=0))
+    store.close()
     english = public_page_html(view, "en")
-    assert "Waiting at cp01: at least about 2 h 15 min" in english
-    assert "queue last reported 2022-03-15 11:40 (UTC+0200)" in english
-    assert "Очікування на cp01: щонайменше близько 2 год 15 хв" in public_page_html(view, "uk")
-    corridor["exit_wait"] = None
+    # 270 waiting at 120 an hour: at least 2 h 15 min (arrivals to the queue are not counted).
+    assert "Waiting at cp01: at least 2 h 15 min, for a queue of 270 vehicles seen " in english
+    assert "Europe/Kyiv (UTC+0" in english
+    assert "at the pace of 120 an hour; said by field report; Not verified." in english
+    ukrainian = public_page_html(view, "uk")
+    assert "Очікування на cp01: щонайменше 2 год 15 хв" in ukrainian
+    view["corridors"][0]["exit_waits"] = []
     assert "Waiting at" not in public_page_html(view, "en")

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from safepassage.api.guard import Guard
 from safepassage.api.log_guard import GuardMiddleware, LogGuard
-from safepassage.api.routes import admin, events, intake, public, reports, state
+from safepassage.api.routes import admin, claims, events, intake, public, reports, state
 from safepassage.api.routes.events import MAX_BULK
 from safepassage.api.services import LiveState, RateLimiter, Services, TokenCache
 from safepassage.ops.committer import GroupCommitter
@@ -83,7 +83,7 @@ def create_app(
     app.state.services = svc
     app.add_exception_handler(DBAPIError, _database_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
-    for module in (events, state, public, reports, intake, admin):
+    for module in (events, state, public, reports, intake, admin, claims):
         app.include_router(module.router)
     # The last added runs first. The log guard is outermost: a broken log is refused (503)
     # before any token is looked up in a database that may have been tampered with, and its
@@ -123,17 +123,19 @@ def _database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
 
 def app_from_environment() -> FastAPI:
     """The app of `safepassage serve` (one per server process): the database, the public
-    delay and the base URL of links come from SAFEPASSAGE_DB, SAFEPASSAGE_PUBLIC_DELAY_MIN and
-    SAFEPASSAGE_BASE_URL."""
+    delay, the staleness rule and the base URL of links come from SAFEPASSAGE_DB,
+    SAFEPASSAGE_PUBLIC_DELAY_MIN, SAFEPASSAGE_STATUS_STALE_AFTER_MIN and SAFEPASSAGE_BASE_URL."""
     import gc
     import os
 
     store = EventStore(os.environ.get("SAFEPASSAGE_DB", "safepassage-ops.db"))
     delay = max(0.0, float(os.environ.get("SAFEPASSAGE_PUBLIC_DELAY_MIN", "60")))
     allow = bool(os.environ.get("SAFEPASSAGE_ALLOW_BROKEN_LOG"))
+    stale = max(1.0, float(os.environ.get("SAFEPASSAGE_STATUS_STALE_AFTER_MIN", "180")))
+    settings = StateSettings(public_delay_min=delay, status_stale_after_min=stale)
     app = create_app(
         store,
-        settings=StateSettings(public_delay_min=delay),
+        settings=settings,
         allow_broken_log=allow,
         base_url=os.environ.get("SAFEPASSAGE_BASE_URL") or None,
     )

@@ -25,6 +25,7 @@ REPORTER_TYPES = {
     "bus_movement",
     "aid_delivery",
     "retraction",  # of their own events only (correction_problem)
+    "claim",  # a figure a reporter heard or saw; it lands reported or unverified
 }
 #: The payload field that names what a reporter's scope must include.
 SCOPED_FIELD = {

@@ -60,6 +60,12 @@ def serve_cmd(
     port: int = typer.Option(8000, "--port"),
     workers: int = typer.Option(1, "--workers", min=1, help="Server processes (share the log)."),
     public_delay_min: float = DelayOption,
+    stale_after_min: float = typer.Option(
+        180.0,
+        "--status-stale-after",
+        min=1.0,
+        help="Minutes after which a status not reported again reads 'unknown since ...'.",
+    ),
     allow_broken_log: bool = typer.Option(
         False,
         "--allow-broken-log",
@@ -93,6 +99,7 @@ def serve_cmd(
         err_console.print(f"[bold red]warning:[/] serving a broken log: {problem.message}")
     os.environ["SAFEPASSAGE_DB"] = db
     os.environ["SAFEPASSAGE_PUBLIC_DELAY_MIN"] = str(public_delay_min)
+    os.environ["SAFEPASSAGE_STATUS_STALE_AFTER_MIN"] = str(stale_after_min)
     os.environ["SAFEPASSAGE_ALLOW_BROKEN_LOG"] = "1" if allow_broken_log else ""
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     base = base_url.rstrip("/") or f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
@@ -217,24 +224,32 @@ def ops_announce(
     name: str = typer.Option(
         "", "--name", help="Public name (without it the corridor is not on public outputs)."
     ),
+    agreed_by: str | None = typer.Option(
+        None,
+        "--agreed-by",
+        help="Who agreed the scenario's window (e.g. 'both parties via ICRC'). Without it the "
+        "window is published as a planning assumption, never as agreed.",
+    ),
     db: str = DbOption,
     create: bool = CreateOption,
 ) -> None:
     """Record the scenario's planned corridor (route, window, minutes per leg) in the log, so
-    that ETAs follow the plan until convoys are observed."""
+    that ETAs follow the plan until convoys are observed. The leg times are the plan's (shown
+    as planned); the window is an assumption unless --agreed-by says who agreed it."""
     from safepassage.model.prepare import prepare_scenario
     from safepassage.ops.announce import announcement_from_plan
 
-    event = announcement_from_plan(
-        prepare_scenario(scenario, cut_off="warning"), corridor, name=name or None
-    )
+    prepared = prepare_scenario(scenario, cut_off="warning")
+    event = announcement_from_plan(prepared, corridor, name=name or None, agreed_by=agreed_by)
     store = _store(db, create=create)
     try:
         (result,) = store.append([event], "planner", action="ops.announce")
     finally:
         store.close()
+    basis = f"agreed by {agreed_by}" if agreed_by else "ASSUMED for planning, not agreed"
     console.print(
-        f"{result.outcome}: corridor {corridor}, {len(event.data['route'])} stations (#{result.seq})"
+        f"{result.outcome}: corridor {corridor}, {len(event.data['route'])} stations, "
+        f"window {basis} (#{result.seq})"
     )
 
 

@@ -17,8 +17,14 @@ NAMESPACE = uuid.UUID("5afe9a55-0000-4000-8000-0000a11ce000")
 
 
 def announcement_from_plan(
-    prepared: PreparedScenario, corridor: str, name: str | None = None
+    prepared: PreparedScenario,
+    corridor: str,
+    name: str | None = None,
+    agreed_by: str | None = None,
 ) -> EventIn:
+    """The announcement of a scenario's corridor, with its public `name` when given. A
+    scenario's window is a planning input: it is published as an assumption unless
+    `agreed_by` names who agreed it."""
     s = prepared.scenario
     window = s.window()
     if window is None:
@@ -38,7 +44,10 @@ def announcement_from_plan(
         "modes": list(s.corridor.modes) if s.corridor else ["car", "bus"],
         "legs_min": [max(leg, 0.1) for leg in legs],
         **({"name": name} if name else {}),
+        "window_basis": "agreed" if agreed_by else "assumed",
     }
+    if agreed_by:
+        data["window_agreed_by"] = agreed_by
     ident = uuid.uuid5(NAMESPACE, f"{corridor}|{canonical(data).decode()}")
     return validate_event(
         {
@@ -47,7 +56,8 @@ def announcement_from_plan(
             "occurred_at": datetime.now(UTC).isoformat(),
             "corridor": corridor,
             "status": "unverified",
-            "source": f"plan of {s.name}",
+            "source": f"plan of {s.name} (planned leg times; window "
+            + (f"agreed by {agreed_by})" if agreed_by else "ASSUMED in the scenario)"),
             "data": data,
         }
     )

@@ -95,11 +95,21 @@ class CorridorAnnounced(_Payload):
     #: The name the public sees (set by the coordinator who announces; without it the corridor
     #: stays off the public page and the CAP alerts).
     name: Name | None = None
+    # Whether the window was agreed (by whom), announced or claimed by one side, or is a
+    # reconstruction or a planning assumption (None: read from the event's status and source).
+    window_basis: Literal["agreed", "announced", "claimed", "reconstructed", "assumed"] | None = (
+        None
+    )
+    window_agreed_by: Annotated[str, Field(max_length=200)] | None = None
 
 
 class CorridorStatus(_Payload):
     status: Literal["open", "suspended", "closed", "unknown"]
     said_by: Name
+    # How the sayer knows (None: read from the event's status and source) and, when the
+    # status is of one checkpoint rather than the whole corridor, which one.
+    basis: Literal["observed", "reported", "claimed", "reconstructed", "assumed"] | None = None
+    checkpoint: Id | None = None
 
 
 class CheckpointCount(_Payload):
@@ -127,6 +137,8 @@ class Incident(_Payload):
     ) = None  # latitude, longitude
     claimed_casualties: Count | None = None
     note: Note | None = None
+    # The stretch of the route it was on, as two waypoints (when `place` is not one itself).
+    segment: tuple[Id, Id] | None = None
 
 
 class BusMovement(_Payload):
@@ -184,6 +196,8 @@ EventType = Literal[
     "acknowledgement",
     "aid_delivery",
     "retraction",
+    "claim",
+    "claim_review",
 ]
 
 
@@ -278,3 +292,78 @@ def validate_event(raw: Any) -> EventIn:
     except ValidationError as exc:
         raise EventError(_problems(exc, ("data",))) from None
     return event
+
+
+# -- the register of claims (issue 11) ------------------------------------------------------
+# Kept at the end of the module: a claim is any figure someone stated; review actions are
+# events of their own, so a claim's whole history is in the log.
+
+ClaimName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Claim(_Payload):
+    """A figure as someone stated it. The event's `occurred_at` is its as-of time (the end of
+    its interval, or the moment of a level); `since` starts an interval or a running total."""
+
+    kind: Literal[
+        "killed", "injured", "missing", "evacuated", "crossed", "arrived", "sheltering",
+        "in_need", "waiting", "blocked", "seized",
+    ]  # fmt: skip
+    unit: Literal["people", "vehicles", "buses"] = "people"
+    value: Count | None = None
+    low: Count | None = None
+    high: Count | None = None
+    qualifier: Literal["exact", "about", "at_least", "as_many_as", "range"] = "exact"
+    place: Id | None = None
+    span: Literal["interval", "cumulative", "stock"] = "cumulative"
+    since: AwareDatetime | None = None
+    said_by: ClaimName
+    party: bool | None = None  # is the source a party to the conflict? None: not known
+    via: ClaimName | None = None  # who passed it on (a news agency, a phone)
+    method: Note | None = None  # how it was counted or estimated, where known
+    basis: Literal["observed", "reported", "claimed", "reconstructed", "assumed"] = "reported"
+    note: Note | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Claim:
+        if self.qualifier == "range":
+            if self.low is None or self.high is None or self.value is not None:
+                raise ValueError("a range gives `low` and `high` (and no `value`)")
+            if self.low > self.high:
+                raise ValueError(f"range {self.low}-{self.high}: `low` is above `high`")
+        elif self.value is None or self.low is not None or self.high is not None:
+            raise ValueError(
+                f"qualifier {self.qualifier!r} gives one `value` (use qualifier 'range' with "
+                "`low` and `high` for a range)"
+            )
+        if self.span == "stock" and self.since is not None:
+            raise ValueError("a level (span 'stock') is counted at one moment: drop `since`")
+        return self
+
+
+class ClaimReview(_Payload):
+    """One step of a claim's verification: `assign` it to a reviewer (`to`), `confirm` it
+    (`by` whom, `how`), `dispute` or `deny` it (by whoever does), find it `unverifiable`, or
+    link it as a `duplicate_of` another claim (`of`): one figure with two sources."""
+
+    claim: UUID
+    action: Literal["assign", "confirm", "dispute", "deny", "unverifiable", "duplicate_of"]
+    by: ClaimName
+    party: bool | None = None  # is `by` a party to the conflict?
+    to: ClaimName | None = None
+    of: UUID | None = None
+    how: Note | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ClaimReview:
+        if self.action == "assign" and not self.to:
+            raise ValueError("`assign` names the reviewer in `to`")
+        if self.action == "duplicate_of" and self.of is None:
+            raise ValueError("`duplicate_of` names the claim it repeats in `of`")
+        if self.of is not None and self.of == self.claim:
+            raise ValueError("a claim cannot be a duplicate of itself")
+        return self
+
+
+PAYLOADS["claim"] = Claim
+PAYLOADS["claim_review"] = ClaimReview

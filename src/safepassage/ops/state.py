@@ -3,7 +3,9 @@
 The projection is incremental (events are applied in log order) and its result does not depend
 on that order: sums are order-free, "latest" means latest by the time it happened (then by
 id), and a correction or retraction removes the event it names whether it arrives before or
-after it. Confirmed and unconfirmed figures are kept apart and never added together.
+after it. Figures come from the register of claims (`ops/claims.py`): every count or claim
+with its source, status and time, and every derived number (`ops/derived.py`) per kind,
+status and source, never added across them.
 """
 
 from __future__ import annotations
@@ -13,12 +15,28 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
+from safepassage.figures import Figure, totals
+from safepassage.figures.when import timed
+from safepassage.ops.claims import ClaimsRegister
+from safepassage.ops.derived import (
+    PlaceIndex,
+    checkpoint_figures,
+    comparison_json,
+    disagreements,
+)
+from safepassage.ops.status import (
+    VIOLENT,
+    basis_of,
+    contradicts,
+    incident_place,
+    status_view,
+    window_view,
+)
 from safepassage.ops.store import StoredEvent
 
-#: Incidents that contradict a corridor said to be open.
-VIOLENT = {"shelling", "shooting", "mines", "detention", "blocked"}
+__all__ = ["VIOLENT", "Projection", "PublicProjection", "StateSettings", "parse_time"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +49,8 @@ class StateSettings:
     # time must not silence alerts or break ETAs (the API refuses such events; this guards
     # logs written before it did, or by `ops replay`).
     future_limit_min: float = 24 * 60
+    # A status not reported again for this long reads "unknown since ..." everywhere.
+    status_stale_after_min: float = 180.0
 
 
 def parse_time(text: str) -> datetime:
@@ -39,58 +59,6 @@ def parse_time(text: str) -> datetime:
 
 def _key(e: StoredEvent) -> tuple[str, str]:
     return (e.occurred_at, e.id)
-
-
-def _bucket() -> dict[str, int]:
-    # People are summed only from counts that gave them; vehicles_without_people says how many
-    # vehicles (and buses) came in counts without a people figure, so "0 people" is never
-    # read where nobody counted people.
-    return {"vehicles": 0, "buses": 0, "people": 0, "vehicles_without_people": 0}
-
-
-class _Contribution(NamedTuple):
-    """What one checkpoint count adds to the state."""
-
-    corridor: str
-    checkpoint: str
-    direction: str
-    verified: str
-    vehicles: int
-    buses: int
-    people: int
-    without_people: int
-    minute: int
-
-
-def _contribution(e: StoredEvent) -> _Contribution:
-    d = e.data
-    return _Contribution(
-        e.corridor,
-        d["checkpoint"],
-        d.get("direction", "out"),
-        "confirmed" if e.status == "confirmed" else "unconfirmed",
-        d.get("vehicles", 0),
-        d.get("buses", 0),
-        d.get("people", 0),
-        0 if "people" in d else d.get("vehicles", 0) + d.get("buses", 0),
-        int(parse_time(e.occurred_at).timestamp() // 60),
-    )
-
-
-@dataclass
-class _Checkpoint:
-    totals: dict[tuple[str, str], dict[str, int]] = field(
-        default_factory=lambda: defaultdict(_bucket)
-    )  # (direction, confirmed|unconfirmed) -> sums
-    by_minute: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # vehicles out
-    last_heard: str = ""
-    # Queue reports by event id (so a retraction takes its report back), and the latest of
-    # them, kept up to date as reports come and go.
-    queue_reports: dict[str, tuple[tuple[str, str], int]] = field(default_factory=dict)
-    waiting: tuple[tuple[str, str], int] | None = None  # (key, vehicles waiting)
-
-    def latest_queue(self) -> None:
-        self.waiting = max(self.queue_reports.values(), default=None)
 
 
 @dataclass
@@ -102,8 +70,13 @@ class _Corridor:
     held: dict[str, StoredEvent] = field(default_factory=dict)  # counts held for review
     passages_version: int = 0  # bumped whenever `passages` changes (invalidates the cache)
     convoy_cache: tuple[Any, dict[str, tuple[dict[str, Any], datetime | None]]] | None = None
-    checkpoints: dict[str, _Checkpoint] = field(default_factory=lambda: defaultdict(_Checkpoint))
+    last_heard: dict[str, str] = field(default_factory=dict)  # checkpoint -> latest report
     other: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    @property
+    def checkpoints(self) -> dict[str, str]:
+        """The checkpoints heard from (id -> time of the latest report)."""
+        return self.last_heard
 
 
 class Projection:
@@ -112,9 +85,11 @@ class Projection:
     def __init__(self, settings: StateSettings | None = None) -> None:
         self.settings = settings or StateSettings()
         self.corridors: dict[str, _Corridor] = defaultdict(_Corridor)
-        # What each applied event contributed, by id, so that a correction can take it back:
-        # a compact tuple for counts (there are millions), the event itself otherwise.
-        self.applied: dict[str, _Contribution | StoredEvent] = {}
+        self.register = ClaimsRegister()
+        self.applied: dict[str, StoredEvent] = {}  # by id, so that a correction takes it back
+        self._place_cache: dict[
+            str, tuple[tuple[int, int], dict[str, PlaceIndex], list[Figure]]
+        ] = {}
         self.voided: set[str] = set()
         self.last_seq = 0
 
@@ -124,11 +99,12 @@ class Projection:
         if self._from_the_future(e):
             self.corridors[e.corridor].other["future_dated"] += 1
             return
+        self.register.apply(e)
         c = self.corridors[e.corridor]
         if e.type == "checkpoint_count":
             # Hearing from a checkpoint counts even if the report is later withdrawn.
-            cp = c.checkpoints[e.data["checkpoint"]]
-            cp.last_heard = max(cp.last_heard, e.occurred_at)
+            cp = e.data["checkpoint"]
+            c.last_heard[cp] = max(c.last_heard.get(cp, ""), e.occurred_at)
         if e.supersedes:
             self._void(e.supersedes)
         if e.id in self.voided or e.type == "retraction":
@@ -136,28 +112,19 @@ class Projection:
         if e.type == "checkpoint_count" and e.status == "held":
             c.held[e.id] = e  # heard from, but in no figure until corrected
             self.applied[e.id] = e
-        elif e.type == "checkpoint_count":
-            contribution = _contribution(e)
-            self._add(contribution, +1)
-            self.applied[e.id] = contribution
-            cp = self.corridors[e.corridor].checkpoints[e.data["checkpoint"]]
-            if "waiting" in e.data:
-                report = (_key(e), int(e.data["waiting"]))
-                cp.queue_reports[e.id] = report
-                if cp.waiting is None or report > cp.waiting:
-                    cp.waiting = report
-        elif e.type in ("corridor_announced", "corridor_status", "incident", "waypoint_passage"):
-            bucket = {
-                "corridor_announced": c.announced,
-                "corridor_status": c.statuses,
-                "incident": c.incidents,
-                "waypoint_passage": c.passages,
-            }[e.type]
-            bucket[e.id] = e
+            return
+        buckets = {
+            "corridor_announced": c.announced,
+            "corridor_status": c.statuses,
+            "incident": c.incidents,
+            "waypoint_passage": c.passages,
+        }
+        if e.type in buckets:
+            buckets[e.type][e.id] = e
             if e.type == "waypoint_passage":
                 c.passages_version += 1
             self.applied[e.id] = e
-        else:
+        elif e.type not in ("checkpoint_count", "claim", "claim_review"):
             c.other[e.type] += 1
             self.applied[e.id] = e
 
@@ -166,12 +133,7 @@ class Projection:
         it is then skipped, so the result does not depend on the order."""
         self.voided.add(target)
         old = self.applied.pop(target, None)
-        if isinstance(old, _Contribution):
-            self._add(old, -1)
-            cp = self.corridors[old.corridor].checkpoints[old.checkpoint]
-            if cp.queue_reports.pop(target, None) is not None:
-                cp.latest_queue()
-        elif old is not None:
+        if old is not None:
             c = self.corridors[old.corridor]
             if old.type in (
                 "corridor_announced",
@@ -193,17 +155,26 @@ class Projection:
             return True
         return ahead > timedelta(minutes=self.settings.future_limit_min)
 
-    def _add(self, c: _Contribution, sign: int) -> None:
-        cp = self.corridors[c.corridor].checkpoints[c.checkpoint]
-        sums = cp.totals[(c.direction, c.verified)]
-        sums["vehicles"] += sign * c.vehicles
-        sums["buses"] += sign * c.buses
-        sums["people"] += sign * c.people
-        sums["vehicles_without_people"] += sign * c.without_people
-        if c.direction == "out":
-            cp.by_minute[c.minute] += sign * (c.vehicles + c.buses)
-
     # -- reading ------------------------------------------------------------------------
+    def _places(self, corridor: str, heard: set[str]) -> tuple[dict[str, PlaceIndex], list[Figure]]:
+        """The corridor's figures by checkpoint (indexed for `checkpoint_figures`) and the
+        others; rebuilt only when the register changed."""
+        version = (self.register.version, len(heard))
+        cached = self._place_cache.get(corridor)
+        if cached is None or cached[0] != version:
+            by_place: dict[str, list[Figure]] = defaultdict(list)
+            other: list[Figure] = []
+            for f in self.register.figures(corridor):
+                at_checkpoint = f.place in heard or f.kind in ("crossed", "arrived", "waiting")
+                if f.place and at_checkpoint:
+                    by_place[f.place].append(f)
+                else:
+                    other.append(f)
+            places = {p: PlaceIndex(by_place.get(p, [])) for p in sorted(set(by_place) | heard)}
+            cached = (version, places, other)
+            self._place_cache[corridor] = cached
+        return cached[1], cached[2]
+
     def corridor_ids(self) -> list[str]:
         return sorted(self.corridors)
 
@@ -214,37 +185,36 @@ class Projection:
         c = self.corridors.get(corridor)
         if c is None:
             return {"corridor": corridor, "known": False}
+        zone = self.register.zone(corridor)
         announced = max(c.announced.values(), key=_key, default=None)
         route: list[str] = announced.data["route"] if announced else []
-        status = max(c.statuses.values(), key=_key, default=None)
+        latest = max(c.statuses.values(), key=_key, default=None)
         confirmed = max(
             (e for e in c.statuses.values() if e.status == "confirmed"), key=_key, default=None
         )
-        checkpoints = {}
+        stale_after = timedelta(minutes=s.status_stale_after_min)
+        status = status_view(latest, now, stale_after, zone)
+        is_open = status is not None and status["status"] == "open"
+        window = timedelta(minutes=s.throughput_window_min)
+        places, other_figures = self._places(corridor, set(c.last_heard))
+        checkpoints: dict[str, dict[str, Any]] = {}
         alerts: list[dict[str, Any]] = []
-        is_open = status is not None and status.data["status"] == "open"
-        window_from = int((now.timestamp() - s.throughput_window_min * 60) // 60)
-        now_minute = int(now.timestamp() // 60)
-        for cp_id, cp in sorted(c.checkpoints.items()):
-            recent = sum(cp.by_minute.get(m, 0) for m in range(window_from + 1, now_minute + 1))
-            throughput = round(recent * 60 / s.throughput_window_min, 1)
-            queue = _queue_estimate(cp, now_minute)
+        for cp_id, index in places.items():
+            heard = c.last_heard.get(cp_id)
+            if heard is not None and parse_time(heard) > now:
+                heard = None  # heard of only after `now`
+            if index.upto(now) == 0 and heard is None:
+                continue  # nothing from it yet at `now`
             checkpoints[cp_id] = {
-                "out": {k[1]: dict(v) for k, v in cp.totals.items() if k[0] == "out"},
-                "in": {k[1]: dict(v) for k, v in cp.totals.items() if k[0] == "in"},
-                "throughput_vph": throughput,
-                "queue_estimate": queue,
-                "wait_estimate": _wait_estimate(queue, throughput),
-                "last_heard": cp.last_heard or None,
+                **checkpoint_figures(index, now, window),
+                "last_heard": timed(heard, zone),
             }
-            silent_min = (now - parse_time(cp.last_heard)).total_seconds() / 60
+            if heard is None:
+                continue
+            silent_min = (now - parse_time(heard)).total_seconds() / 60
             if is_open and silent_min > s.silent_after_min:
                 alerts.append(
-                    {
-                        "kind": "checkpoint_silent",
-                        "checkpoint": cp_id,
-                        "minutes": round(silent_min),
-                    }
+                    {"kind": "checkpoint_silent", "checkpoint": cp_id, "minutes": round(silent_min)}
                 )
         convoys = self._convoys(c, route, announced, now)
         for convoy in convoys.values():
@@ -257,31 +227,47 @@ class Projection:
                         "minutes": convoy["overdue_min"],
                     }
                 )
-        if status is not None and is_open:
+        if status is not None and status["stale"]:
+            alerts.append({"kind": "status_stale", "said": status["said"], **_since(status)})
+        if latest is not None and is_open:
             for inc in sorted(c.incidents.values(), key=_key):
-                if inc.occurred_at > status.occurred_at and inc.data["kind"] in VIOLENT:
+                if contradicts(inc, latest, route):
                     alerts.append(
                         {
                             "kind": "status_contradicted",
                             "incident": inc.id,
                             "incident_kind": inc.data["kind"],
-                            "at": inc.occurred_at,
+                            "place": inc.data.get("place"),
+                            "at": timed(inc.occurred_at, zone),
                         }
                     )
+        other_totals = totals(f for f in other_figures if f.as_of <= now)
         return {
             "corridor": corridor,
             "known": True,
-            "as_of": now.isoformat(timespec="seconds"),
+            "zone": zone,
+            "as_of": timed(now, zone),
             "name": announced.data.get("name") if announced else None,
             "route": route,
-            "window": announced.data["window"] if announced else None,
+            "window": window_view(announced, zone),
             "expected_trip_min": _trip_min(announced),
-            "status": _status(status),
-            "last_confirmed_status": _status(confirmed),
+            "expected_trip": _trip(announced),
+            "status": status,
+            "last_confirmed_status": status_view(confirmed, now, stale_after, zone),
             "checkpoints": checkpoints,
+            "figures": [f.as_json() for f in other_totals],
+            "sources_differ": [comparison_json(d) for d in disagreements(other_totals)],
+            "awaiting_review": self.register.pending(corridor),
             "convoys": list(convoys.values()),
             "incidents": [
-                {"id": e.id, "at": e.occurred_at, "status": e.status, **e.data}
+                {
+                    "id": e.id,
+                    "at": timed(e.occurred_at, zone),
+                    "status": e.status,
+                    "source": e.source,
+                    "where": incident_place(e, route),
+                    **e.data,
+                }
                 for e in sorted(c.incidents.values(), key=_key)
             ],
             "held_for_review": [
@@ -330,15 +316,17 @@ def _convoy_positions(
         by_convoy[e.data["convoy"]].append(e)
     position = {w: i for i, w in enumerate(route)}
     legs: dict[int, list[float]] = defaultdict(list)
+    leg_statuses: dict[int, set[str]] = defaultdict(set)  # what the observed legs rest on
     for passes in by_convoy.values():
         seen = {
-            position[p.data["waypoint"]]: parse_time(p.occurred_at)
+            position[p.data["waypoint"]]: (parse_time(p.occurred_at), p.status)
             for p in passes
             if p.data["waypoint"] in position
         }
-        for i, t in seen.items():
+        for i, (t, status) in seen.items():
             if i + 1 in seen:
-                legs[i].append((seen[i + 1] - t).total_seconds() / 60)
+                legs[i].append((seen[i + 1][0] - t).total_seconds() / 60)
+                leg_statuses[i] |= {status, seen[i + 1][1]}
     announced_legs = announced.data.get("legs_min") if announced else None
 
     def leg_min(i: int) -> float | None:
@@ -347,6 +335,11 @@ def _convoy_positions(
         if announced_legs and i < len(announced_legs):
             return float(announced_legs[i])
         return None
+
+    def leg_basis(i: int) -> str:
+        if legs.get(i):
+            return "observed legs of other convoys (" + ", ".join(sorted(leg_statuses[i])) + ")"
+        return "the announced plan's leg times (planned)"
 
     out: dict[str, tuple[dict[str, Any], datetime | None]] = {}
     for convoy, passes in sorted(by_convoy.items()):
@@ -369,6 +362,15 @@ def _convoy_positions(
             "next_waypoint": nxt,
             "eta_next": eta_next.isoformat(timespec="minutes") if eta_next else None,
             "eta_destination": eta_end.isoformat(timespec="minutes") if eta_end else None,
+            # A passage whose time was not reported (a reconstruction) says so wherever shown.
+            "basis": basis_of(last),
+            "status": last.status,
+            "source": last.source,
+            "eta_based_on": sorted(
+                {leg_basis(i) for i in range(here, len(route) - 1) if leg_min(i) is not None}
+                if nxt and here is not None
+                else set()
+            ),
         }
         out[convoy] = (row, eta_next)
     return out
@@ -380,41 +382,21 @@ def _trip_min(announced: StoredEvent | None) -> float | None:
     return round(sum(legs)) if legs else None
 
 
-def _status(e: StoredEvent | None) -> dict[str, Any] | None:
-    if e is None:
+def _trip(announced: StoredEvent | None) -> dict[str, Any] | None:
+    """The announced journey time and what it rests on: a plan's leg times, not observed."""
+    minutes = _trip_min(announced)
+    if minutes is None or announced is None:
         return None
     return {
-        "status": e.data["status"],
-        "said_by": e.data["said_by"],
-        "at": e.occurred_at,
-        "verification": e.status,
+        "minutes": minutes,
+        "basis": "planned",
+        "words": "planned journey time from the scenario's plan (not observed; no waiting)",
+        "source": announced.source,
     }
 
 
-def _queue_estimate(cp: _Checkpoint, now_minute: int) -> dict[str, Any] | None:
-    """The last queue a reporter saw, less the vehicles counted out since (never below 0):
-    vehicles joining the queue since are not seen, so this is a lower bound."""
-    if cp.waiting is None:
-        return None
-    (at, _), seen = cp.waiting
-    since = int(parse_time(at).timestamp() // 60)
-    if now_minute - since <= len(cp.by_minute):
-        passed = sum(cp.by_minute.get(m, 0) for m in range(since + 1, now_minute + 1))
-    else:
-        passed = sum(v for m, v in cp.by_minute.items() if since < m <= now_minute)
-    return {"vehicles": max(0, seen - passed), "seen": seen, "seen_at": at, "kind": "lower bound"}
-
-
-def _wait_estimate(queue: dict[str, Any] | None, throughput_vph: float) -> dict[str, Any] | None:
-    """How long the queue takes to clear at the last hour's pace: a lower bound like the queue
-    itself (and only as good as that pace holds); none without a queue or a pace."""
-    if queue is None or throughput_vph <= 0:
-        return None
-    return {
-        "minutes": round(queue["vehicles"] / throughput_vph * 60),
-        "queue_seen_at": queue["seen_at"],
-        "kind": "lower bound, at the last hour's pace",
-    }
+def _since(status: dict[str, Any]) -> dict[str, Any]:
+    return {"unknown_since": status["unknown_since"], "last_said_at": status["as_of"]}
 
 
 class PublicProjection:
@@ -451,41 +433,69 @@ class PublicProjection:
         return cutoff
 
     def view(self, cutoff: datetime) -> dict[str, Any]:
-        """Per corridor its status, route, window and people and vehicles out (confirmed and
-        unconfirmed apart). No reporter, no convoy position, no incident details."""
+        """Per corridor its status (who said it, how they know, how old), route, window (with
+        what it rests on) and the figures out through the exit, each with its source, status
+        and time. No reporter, no convoy position, no incident details."""
         corridors = []
         for cid in self.projection.corridor_ids():
             full = self.projection.corridor_state(cid, cutoff)
             if not full["name"]:
                 continue  # public only once a coordinator announced it with a public name
-            status = full["status"]
-            out: dict[str, dict[str, int]] = {"confirmed": _bucket(), "unconfirmed": _bucket()}
             # The exit is the announced route's first station (a coordinator's word), never a
             # checkpoint id a reporter typed.
-            first = full["route"][0]
+            first = full["route"][0] if full["route"] else None
             exits = [first] if first in full["checkpoints"] else []
-            for cp in exits:
-                for verified, sums in full["checkpoints"][cp]["out"].items():
-                    for k, v in sums.items():
-                        out[verified][k] += v
+            exit_cp = full["checkpoints"][exits[0]] if exits else None
+            status = full["status"]
             corridors.append(
-                {
-                    "corridor": cid,
-                    "name": full["name"],
-                    "status": status["status"] if status else "unknown",
-                    "status_verification": status["verification"] if status else None,
-                    "status_at": status["at"] if status else None,
-                    "route": full["route"],
-                    "window": full["window"],
-                    "expected_trip_min": full["expected_trip_min"],
-                    "left_through": first,
-                    "exit_wait": full["checkpoints"][exits[0]]["wait_estimate"] if exits else None,
-                    "out": out,
-                }
+                _public(
+                    {
+                        "corridor": cid,
+                        "name": full["name"],
+                        "zone": full["zone"],
+                        "status": status["status"] if status else "unknown",
+                        "status_detail": _public_status(status),
+                        "route": full["route"],
+                        "window": full["window"],
+                        "expected_trip_min": full["expected_trip_min"],
+                        "expected_trip": full["expected_trip"],
+                        "left_through": first,
+                        "out": [f for f in exit_cp["totals"] if f["what"]["kind"] == "crossed"]
+                        if exit_cp
+                        else [],
+                        "out_sources_differ": exit_cp["sources_differ"] if exit_cp else [],
+                        "exit_waits": exit_cp["waits"] if exit_cp else [],
+                        "figures": full["figures"],
+                        "sources_differ": full["sources_differ"],
+                    }
+                )
             )
         return {
-            "as_of": cutoff.isoformat(timespec="minutes"),
+            "as_of": cutoff.isoformat(timespec="seconds"),
+            "as_of_at": timed(cutoff, corridors[0]["zone"] if corridors else "UTC"),
             "delay_min": self.settings.public_delay_min,
             "corridors": corridors,
-            "note": "Aggregate and delayed. Confirmed and unconfirmed figures are never added together.",
+            "note": "Aggregate and delayed. Every figure says who stated it, how far it is "
+            "verified and when; figures of different statuses or sources are never added.",
         }
+
+
+def _public_status(status: dict[str, Any] | None) -> dict[str, Any] | None:
+    if status is None:
+        return None
+    keep = ("status", "said", "said_by", "checkpoint", "as_of", "verification", "basis")
+    return {
+        **{k: status[k] for k in keep},
+        "stale": status["stale"],
+        "unknown_since": status["unknown_since"],
+        "text": status["text"],
+    }
+
+
+def _public(node: Any) -> Any:
+    """A copy without who entered what (reporters) or event ids."""
+    if isinstance(node, dict):
+        return {k: _public(v) for k, v in node.items() if k not in ("reporter", "refs")}
+    if isinstance(node, list):
+        return [_public(v) for v in node]
+    return node

@@ -13,20 +13,47 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from xml.etree import ElementTree as ET
 
-from safepassage.report.text import local_time, window_ended, zone_of
+from safepassage.figures.when import stamp
+from safepassage.report.text import window_ended
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 CapStatus = Literal["Actual", "Exercise", "System", "Test", "Draft"]
 
-#: The corridor's verification -> CAP certainty. A party's claim is not an observation.
-CERTAINTY = {"confirmed": "Observed", "claimed": "Possible", "unverified": "Unknown"}
-#: The corridor's status -> (response type, urgency, headline word).
+#: The corridor's status -> (response type, urgency, headline word) when it is confirmed,
+#: observed, fresh and inside an agreed or announced window.
 RESPONSE = {
     "open": ("Evacuate", "Immediate", "OPEN"),
     "suspended": ("Avoid", "Immediate", "SUSPENDED"),
     "closed": ("Avoid", "Expected", "CLOSED"),
     "unknown": ("Monitor", "Unknown", "STATUS UNKNOWN"),
 }
+
+
+def cap_terms(
+    status: str, detail: dict[str, Any] | None, window: dict[str, Any] | None, ended: bool
+) -> tuple[str, str, str, str]:
+    """(responseType, urgency, certainty, headline word). Only a confirmed, observed, fresh
+    status is "Observed" and only then "Immediate"; an open status on a party's claim, an
+    unverified report, or a reconstructed or assumed window says "Prepare", never
+    "Evacuate"; a stale status is unknown."""
+    response, urgency, word = RESPONSE.get(status, RESPONSE["unknown"])
+    if detail is None or detail["stale"]:
+        return "Monitor", "Unknown", "Unknown", word
+    firm = detail["verification"] == "confirmed" and detail["basis"] == "observed"
+    certainty = {"confirmed": "Likely", "claimed": "Possible"}.get(
+        detail["verification"], "Unknown"
+    )
+    if firm:
+        certainty = "Observed"
+    shaky_window = window is not None and window.get("basis") in ("assumed", "reconstructed")
+    if status == "open":
+        if ended:
+            return "Monitor", "Unknown", certainty, word
+        if not firm or shaky_window:
+            return "Prepare", "Expected", certainty, "OPEN (NOT CONFIRMED)"
+    elif not firm and urgency == "Immediate":
+        urgency = "Expected"
+    return response, urgency, certainty, word
 
 
 @dataclass(frozen=True)
@@ -65,19 +92,14 @@ def _pair(parent: ET.Element, tag: str, name: str, value: str) -> None:
     _sub(element, "value", value)
 
 
-def _counted(sums: dict[str, int]) -> str:
-    text = f"{sums['vehicles']:,} vehicles, {sums['buses']:,} buses"
-    unknown = sums.get("vehicles_without_people", 0)
-    return text + (f"; people not reported for {unknown:,} of the vehicles" if unknown else "")
-
-
-def _people_line(out: dict[str, dict[str, int]]) -> str:
-    confirmed, unconfirmed = out["confirmed"], out["unconfirmed"]
-    return (
-        f"People out: {confirmed['people']:,} confirmed ({_counted(confirmed)}); a further "
-        f"{unconfirmed['people']:,} reported but not confirmed ({_counted(unconfirmed)}). "
-        "The two figures are not added together."
-    )
+def _figure_lines(corridor: dict[str, Any]) -> list[str]:
+    lines = [f"Out: {f['text']}." for f in corridor.get("out", [])]
+    for d in corridor.get("out_sources_differ", []):
+        lines.append(f"Sources differ (not added): from {d['low']:,} to {d['high'] or 0:,}.")
+    lines += [f"{f['text']}." for f in corridor.get("figures", [])]
+    if lines:
+        lines.append("Figures of different statuses or sources are never added together.")
+    return lines
 
 
 def corridor_alert(
@@ -87,16 +109,18 @@ def corridor_alert(
     figures are as of `as_of` and made public at `sent`."""
     opts = options or CapOptions()
     status = corridor["status"]
-    verification = corridor.get("status_verification") or "unverified"
-    response, urgency, word = RESPONSE.get(status, RESPONSE["unknown"])
+    detail = corridor.get("status_detail")
+    verification = detail["verification"] if detail else "unverified"
     route = corridor.get("route") or []
     window = corridor.get("window") or {}
     ended = window_ended(window, as_of)
-    zone = zone_of(window)
+    zone = corridor.get("zone")
+    response, urgency, certainty, word = cap_terms(status, detail, window, ended is not None)
     if ended is not None and status == "open":
-        # An open status past the agreed window is not a reason to set out: say so.
-        response, urgency = "Monitor", "Unknown"
-        word = f"OPEN, BUT THE AGREED WINDOW ENDED {local_time(ended, zone)}"
+        # An open status past the window is not a reason to set out: say so.
+        word = f"OPEN, BUT THE WINDOW ENDED {stamp(ended, zone)}"
+    if detail and detail["stale"]:
+        word = f"STATUS UNKNOWN SINCE {detail['unknown_since']['text']}"
     ET.register_namespace("", NS)
     alert = ET.Element(f"{{{NS}}}alert")
     _sub(alert, "identifier", _identifier(opts.sender, corridor["corridor"], as_of))
@@ -118,30 +142,43 @@ def corridor_alert(
     _sub(info, "responseType", response)
     _sub(info, "urgency", urgency)
     _sub(info, "severity", "Severe")
-    _sub(info, "certainty", CERTAINTY.get(verification, "Unknown"))
+    _sub(info, "certainty", certainty)
     _sub(info, "effective", cap_time(sent))
     _sub(info, "expires", cap_time(sent + opts.expires_after))
     _sub(info, "senderName", opts.sender_name)
     title = corridor.get("name") or corridor["corridor"]
     _sub(info, "headline", f"Corridor {title}: {word} ({verification})")
-    lines = []
-    if corridor.get("status_at"):
-        said = datetime.fromisoformat(corridor["status_at"])
-        lines.append(f"Status {status} reported at {local_time(said, zone)} ({verification}).")
+    lines = [f"Status: {detail['text']}." if detail else "No status reported."]
     if route:
         lines.append("Route: " + " - ".join(route) + ".")
     if window.get("start") and window.get("end"):
-        start, end = (local_time(datetime.fromisoformat(window[k]), zone) for k in ("start", "end"))
-        lines.append(f"Agreed window: {start} to {end}" + (" (ended)." if ended else "."))
-    lines.append(_people_line(corridor["out"]))
-    lines.append(f"Figures as of {local_time(as_of, zone)}, published with a delay.")
+        start, end = (stamp(window[k], zone) for k in ("start", "end"))
+        lines.append(
+            f"Window: {start} to {end}, {window['words']}" + (" (ended)." if ended else ".")
+        )
+    lines += _figure_lines(corridor)
+    lines.append(f"Figures as of {stamp(as_of, zone)}, published with a delay.")
     _sub(info, "description", "\n".join(lines))
-    if status == "open" and ended is None:
+    if response == "Prepare":
+        _sub(
+            info,
+            "instruction",
+            "The corridor is said to be open, but this is not confirmed. Be ready; do not set "
+            "out on this report alone.",
+        )
+    elif status == "open" and ended is None:
         _sub(
             info,
             "instruction",
             "Use only the announced route and hours. Status can change without notice: check "
             "again before leaving.",
+        )
+    elif detail is None or detail["stale"] or status == "unknown":
+        _sub(
+            info,
+            "instruction",
+            "The corridor's status is not known: do not rely on an old report. Wait for a new "
+            "status before travelling.",
         )
     elif status in ("suspended", "closed"):
         _sub(info, "instruction", "Do not travel on the corridor route until it is open again.")
@@ -151,9 +188,13 @@ def corridor_alert(
         _sub(info, "contact", opts.contact)
     _pair(info, "parameter", "corridor", corridor["corridor"])
     _pair(info, "parameter", "status_verification", verification)
-    for verified in ("confirmed", "unconfirmed"):
-        for key in ("people", "vehicles", "buses", "vehicles_without_people"):
-            _pair(info, "parameter", f"{key}_out_{verified}", str(corridor["out"][verified][key]))
+    if detail:
+        _pair(info, "parameter", "status_said_by", detail["said_by"])
+        _pair(info, "parameter", "status_basis", detail["basis"])
+        _pair(info, "parameter", "status_said_at", detail["as_of"]["time"])
+        _pair(info, "parameter", "status_stale", "yes" if detail["stale"] else "no")
+    for f in [*corridor.get("out", []), *corridor.get("figures", [])]:
+        _pair(info, "parameter", "figure", f["text"])
     area = _sub(info, "area")
     _sub(area, "areaDesc", "Corridor route: " + (" - ".join(route) if route else "not announced"))
     return alert

@@ -1,34 +1,28 @@
 """A situation report (Markdown) of one corridor for coordinators, from its live state.
 
-Every figure says where it comes from and how far it is verified: the status with who said it,
-counts with confirmed and unconfirmed in separate columns (never summed), the queue as the
-lower bound it is, ETAs with what they are based on.
+Every figure says what it counts, who stated it, how far it is verified and when (date, time
+and zone): totals, paces, queues and waits per status and source, never added across them;
+where sources disagree, each and the range. The status says who stated it, how they know and
+how old it is; reconstructions, assumptions and plans are labelled as such.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import datetime
 from typing import Any
 
-from safepassage.report.text import local_time, zone_of
+from safepassage.figures.when import stamp
 
 
-def _fmt(sums: dict[str, int] | None) -> str:
-    if not sums:
-        return "0"
-    text = f"{sums['vehicles']:,} veh, {sums['buses']:,} bus, {sums['people']:,} ppl"
-    unknown = sums.get("vehicles_without_people", 0)
-    return text + (f" (people not reported for {unknown:,} veh)" if unknown else "")
+def _md(text: object) -> str:
+    """Text a user typed, made inert in Markdown (no links, emphasis, tables or HTML)."""
+    return md(text)
 
 
-def _status_line(status: dict[str, Any] | None, zone: datetime | None) -> str:
+def _status_line(status: dict[str, Any] | None) -> str:
     if status is None:
         return "no status reported"
-    return (
-        f"**{status['status'].upper()}** ({status['verification']}; said by "
-        f"{md(status['said_by'])} at {local_time(status['at'], zone)})"
-    )
+    word = status["status"].upper()
+    return f"**{word}**: {_md(status['text'])}"
 
 
 _MARKUP = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+!|~&"} | {"\n": " ", "\r": " "})
@@ -40,104 +34,76 @@ def md(text: object) -> str:
     return str(text).translate(_MARKUP)
 
 
-def _cell(text: object) -> str:
-    # A pipe inside a value would break the Markdown table (user values also go through md).
-    return str(text).replace("|", "/")
+def _window(state: dict[str, Any], zone: str) -> list[str]:
+    window = state.get("window")
+    if not window:
+        return ["- Window: none announced"]
+    span = f"{stamp(window['start'], zone)} to {stamp(window['end'], zone)}"
+    return [f"- Window: {span}: {_md(window['words'])}"]
+
+
+def _checkpoint(cp_id: str, cp: dict[str, Any]) -> list[str]:
+    heard = cp["last_heard"]["text"] if cp.get("last_heard") else "never"
+    lines = ["", f"### {_md(cp_id)}", "", f"Last heard from: {heard}.", ""]
+    lines += [f"- Total: {_md(f['text'])}" for f in cp["totals"]] or ["- No counts."]
+    lines += [f"- Pace over the last hour: {_md(p['text'])}" for p in cp["paces"]]
+    lines += [f"- Queue: {_md(q['text'])}" for q in cp["queues"]]
+    lines += [f"- Wait: {_md(w['text'])}" for w in cp["waits"]]
+    for d in cp["sources_differ"]:
+        lines.append("- Sources differ:")
+        lines += ["  " + _md(line) for line in d["text"].splitlines()]
+    return lines
 
 
 def sitrep_markdown(state: dict[str, Any], *, title: str | None = None) -> str:
     """The report of a corridor state (`Projection.corridor_state`)."""
     if not state.get("known"):
         return (
-            f"# Situation report: {md(state['corridor'])}\n\nNothing recorded for this corridor.\n"
+            f"# Situation report: {_md(state['corridor'])}\n\nNothing recorded for this corridor.\n"
         )
-    window = state.get("window")
-    zone = zone_of(window, datetime.fromisoformat(state["as_of"]))
+    zone = state["zone"]
     lines = [
-        f"# {md(title or 'Situation report')}: corridor {md(state['corridor'])}",
+        f"# {_md(title or 'Situation report')}: corridor {_md(state['corridor'])}",
         "",
-        f"As of {local_time(state['as_of'], zone)} (log up to event #{state['events_applied']}).",
+        f"As of {state['as_of']['text']} (log up to event #{state['events_applied']}).",
         "",
         "## Status",
         "",
-        f"- Latest: {_status_line(state['status'], zone)}",
-        f"- Latest confirmed: {_status_line(state['last_confirmed_status'], zone)}",
+        f"- Latest: {_status_line(state['status'])}",
+        f"- Latest confirmed: {_status_line(state['last_confirmed_status'])}",
+        *_window(state, zone),
     ]
-    if window:
-        lines.append(
-            f"- Window: {local_time(window['start'], zone)} to {local_time(window['end'], zone)}"
-        )
     if state.get("route"):
-        lines.append("- Route: " + " - ".join(md(r) for r in state["route"]))
+        lines.append("- Route: " + " - ".join(_md(r) for r in state["route"]))
+    if state.get("expected_trip"):
+        trip = state["expected_trip"]
+        lines.append(f"- Journey: about {trip['minutes']} min: {_md(trip['words'])}")
     lines += [
         "",
         "## Checkpoints",
         "",
-        "Counts as reported. Confirmed and unconfirmed are kept apart and never added; the "
-        "queue is a lower bound (last vehicles seen waiting, less those counted out since), and "
-        "so is the wait (that queue at the last hour's pace).",
-        "",
-        "| checkpoint | out, confirmed | out, unconfirmed | in, confirmed | in, unconfirmed "
-        "| vehicles/h (last hour) | queue (at least) | wait (at least) | last heard |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "Each figure with its source, status and time. Figures of different statuses, kinds "
+        "or sources are never added; a queue is a lower bound (the last queue a source saw, "
+        "less what that source counted out since).",
     ]
     for cp_id, cp in state["checkpoints"].items():
-        queue = cp["queue_estimate"]
-        lines.append(
-            "| "
-            + " | ".join(
-                _cell(x)
-                for x in (
-                    md(cp_id),
-                    _fmt(cp["out"].get("confirmed")),
-                    _fmt(cp["out"].get("unconfirmed")),
-                    _fmt(cp["in"].get("confirmed")),
-                    _fmt(cp["in"].get("unconfirmed")),
-                    cp["throughput_vph"],
-                    queue["vehicles"] if queue else "not reported",
-                    f"{cp['wait_estimate']['minutes']} min" if cp.get("wait_estimate") else "-",
-                    local_time(cp["last_heard"], zone) if cp["last_heard"] else "never",
-                )
-            )
-            + " |"
-        )
+        lines += _checkpoint(cp_id, cp)
     if not state["checkpoints"]:
-        lines.append("| (no counts yet) | | | | | | | | |")
-    lines += ["", "## Convoys", ""]
-    if state["convoys"]:
-        lines += [
-            "ETAs from the median leg times observed for other convoys, else the announced "
-            "plan's leg times.",
-            "",
-            "| convoy | last waypoint | at | next | ETA next | ETA destination | overdue |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for cv in state["convoys"]:
-            overdue = f"{cv['overdue_min']} min" if cv["overdue_min"] is not None else "no"
-            lines.append(
-                "| "
-                + " | ".join(
-                    _cell(x or "-")
-                    for x in (
-                        md(cv["id"]),
-                        md(cv["last_waypoint"]),
-                        local_time(cv["at"], zone),
-                        cv["next_waypoint"] and md(cv["next_waypoint"]),
-                        cv["eta_next"] and local_time(cv["eta_next"], zone),
-                        cv["eta_destination"] and local_time(cv["eta_destination"], zone),
-                        overdue,
-                    )
-                )
-                + " |"
-            )
-    else:
-        lines.append("No convoy passages reported.")
+        lines.append("\nNo counts yet.")
+    lines += ["", "## Other figures", ""]
+    lines += [f"- {_md(f['text'])}" for f in state["figures"]] or ["None reported."]
+    for d in state["sources_differ"]:
+        lines.append("- Sources differ:")
+        lines += ["  " + _md(line) for line in d["text"].splitlines()]
+    lines.append(f"\nClaims awaiting review: {state['awaiting_review']}.")
+    lines += _convoys(state, zone)
     lines += ["", "## Alerts", ""]
-    lines += [f"- {_alert(a)}" for a in state["alerts"]] or ["None."]
+    lines += [f"- {_alert(a, zone)}" for a in state["alerts"]] or ["None."]
     lines += ["", "## Incidents", ""]
-    kinds = Counter((i["kind"], i["status"]) for i in state["incidents"])
     lines += [
-        f"- {kind}: {n} ({verification})" for (kind, verification), n in sorted(kinds.items())
+        f"- {_md(i['kind'])} ({_md(i['where'])}), {i['at']['text']}: {_md(i['status'])}"
+        + (f", source: {_md(i['source'])}" if i.get("source") else "")
+        for i in state["incidents"]
     ] or ["None reported."]
     held = state.get("held_for_review") or []
     if held:
@@ -151,7 +117,7 @@ def sitrep_markdown(state: dict[str, Any], *, title: str | None = None) -> str:
     lines += [
         "",
         "---",
-        "Figures from the corridor's append-only event log (safepassage). Each count keeps its "
+        "Figures from the corridor's append-only event log (safepassage). Each keeps its "
         "reporter and source in the log; `safepassage log verify` checks that nothing in it was "
         "changed.",
         "",
@@ -159,12 +125,53 @@ def sitrep_markdown(state: dict[str, Any], *, title: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _alert(a: dict[str, Any]) -> str:
+def _convoys(state: dict[str, Any], zone: str) -> list[str]:
+    lines = ["", "## Convoys", ""]
+    if not state["convoys"]:
+        return [*lines, "No convoy passages reported."]
+    lines += [
+        "ETAs from the median leg times observed for other convoys, else the announced plan's "
+        "leg times (planned, not observed).",
+        "",
+        "| convoy | last waypoint | at | status | next | ETA next | ETA destination | ETA from | overdue |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for cv in state["convoys"]:
+        overdue = f"{cv['overdue_min']} min" if cv["overdue_min"] is not None else "no"
+        cells = (
+            cv["id"],
+            cv["last_waypoint"],
+            stamp(cv["at"], zone)
+            + (
+                f" ({cv['basis'].upper()}, not reported)"
+                if cv.get("basis") in ("reconstructed", "assumed")
+                else ""
+            ),
+            cv["status"],
+            cv["next_waypoint"] or "-",
+            stamp(cv["eta_next"], zone) if cv["eta_next"] else "-",
+            stamp(cv["eta_destination"], zone) if cv["eta_destination"] else "-",
+            "; ".join(cv["eta_based_on"]) or "-",
+            overdue,
+        )
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    return lines
+
+
+def _alert(a: dict[str, Any], zone: str) -> str:
     kind = a["kind"]
     if kind == "checkpoint_silent":
-        return f"Checkpoint {md(a['checkpoint'])} silent for {a['minutes']} min while the corridor is open."
+        return f"Checkpoint {_md(a['checkpoint'])} silent for {a['minutes']} min while the corridor is open."
     if kind == "convoy_overdue":
-        return f"Convoy {md(a['convoy'])} overdue at {md(a['at'])} by {a['minutes']} min."
+        return f"Convoy {_md(a['convoy'])} overdue at {_md(a['at'])} by {a['minutes']} min."
     if kind == "status_contradicted":
-        return f"Open status contradicted: {a['incident_kind']} reported (incident time {a['at']})."
-    return str(a)
+        return (
+            f"Open status contradicted: {_md(a['incident_kind'])} on the route"
+            f" ({_md(a.get('place') or 'segment')}), {a['at']['text']}."
+        )
+    if kind == "status_stale":
+        return (
+            f"Status unknown since {a['unknown_since']['text']}: the last report "
+            f"({_md(a['said'])}, {a['last_said_at']['text']}) was not renewed."
+        )
+    return _md(a)

@@ -4,7 +4,8 @@ elsewhere, so it works offline on the server's network), reading the API with th
 The token is typed in, or passed in the address's fragment (`/dashboard#token=...`: a fragment
 never reaches a server or its logs); it is kept in the tab's session storage only. The page
 polls `/api/v1/state` and `/api/v1/state/{corridor}` every 30 seconds and shows the status,
-checkpoint counts with confirmed and unconfirmed apart, queues, convoys and ETAs, and alerts.
+each checkpoint's figures with source, status and time (never added across them), queues,
+convoys and ETAs, and alerts.
 Values are inserted as text, never as markup.
 """
 
@@ -57,20 +58,14 @@ function table(head, rows) {
   });
   return t;
 }
-function sums(s) {
-  if (!s) return "0";
-  const text = s.vehicles + " veh, " + s.buses + " bus, " + s.people + " ppl";
-  if (!s.vehicles_without_people) return text;
-  return text + " (people not reported for " + s.vehicles_without_people + " veh)";
-}
 function statusLine(s) {
-  return s ? s.status.toUpperCase() + " (" + s.verification + "; " + s.said_by + ", " + s.at + ")"
-           : "no status reported";
+  return s ? s.status.toUpperCase() + ": " + s.text : "no status reported";
 }
 function alertText(a) {
   if (a.kind === "checkpoint_silent") return "Checkpoint " + a.checkpoint + " silent " + a.minutes + " min";
   if (a.kind === "convoy_overdue") return "Convoy " + a.convoy + " overdue at " + a.at + " by " + a.minutes + " min";
-  if (a.kind === "status_contradicted") return "Open status contradicted: " + a.incident_kind + " at " + a.at;
+  if (a.kind === "status_contradicted") return "Open status contradicted: " + a.incident_kind + " on the route, " + a.at.text;
+  if (a.kind === "status_stale") return "Status unknown since " + a.unknown_since.text + " (last: " + a.said + ")";
   return JSON.stringify(a);
 }
 async function api(path) {
@@ -88,9 +83,10 @@ function render(s) {
   top.appendChild(badge);
   top.appendChild(el("p", "Latest: " + statusLine(s.status)));
   top.appendChild(el("p", "Latest confirmed: " + statusLine(s.last_confirmed_status)));
-  if (s.window) top.appendChild(el("p", "Window: " + s.window.start + " to " + s.window.end));
+  if (s.window) top.appendChild(el("p", "Window: " + s.window.start_at.text + " to " + s.window.end_at.text + ": " + s.window.words));
   if (s.route.length) top.appendChild(el("p", "Route: " + s.route.join(" \\u2192 ")));
-  top.appendChild(el("p", "As of " + s.as_of + "; log event #" + s.events_applied, "muted"));
+  top.appendChild(el("p", "As of " + s.as_of.text + "; log event #" + s.events_applied +
+                         "; claims awaiting review: " + s.awaiting_review, "muted"));
   v.appendChild(top);
   const alerts = el("section");
   alerts.appendChild(el("h3", "Alerts (" + s.alerts.length + ")"));
@@ -98,15 +94,25 @@ function render(s) {
   v.appendChild(alerts);
   const cps = el("section");
   cps.appendChild(el("h3", "Checkpoints"));
-  cps.appendChild(el("p", "Confirmed and unconfirmed are never added. Queue: a lower bound.", "muted"));
-  cps.appendChild(table(
-    ["checkpoint", "out, confirmed", "out, unconfirmed", "in, confirmed", "in, unconfirmed",
-     "veh/h", "queue (at least)", "wait (at least)", "last heard"],
-    Object.entries(s.checkpoints).map(([id, c]) => [
-      id, sums(c.out.confirmed), sums(c.out.unconfirmed), sums(c.in.confirmed),
-      sums(c.in.unconfirmed), c.throughput_vph,
-      c.queue_estimate ? c.queue_estimate.vehicles : "not reported",
-      c.wait_estimate ? c.wait_estimate.minutes + " min" : "-", c.last_heard || "never"])));
+  cps.appendChild(el("p", "Each figure with its source, status and time; different statuses or " +
+                         "sources are never added. Queues are lower bounds.", "muted"));
+  Object.entries(s.checkpoints).forEach(([id, c]) => {
+    cps.appendChild(el("h4", id + " (last heard " + (c.last_heard ? c.last_heard.text : "never") + ")"));
+    const ul = el("ul");
+    const add = (label, items) => items.forEach((x) => ul.appendChild(el("li", label + x.text)));
+    add("", c.totals);
+    add("pace: ", c.paces);
+    add("queue: ", c.queues);
+    add("wait: ", c.waits);
+    add("", c.sources_differ);
+    cps.appendChild(ul);
+  });
+  if (s.figures.length) {
+    cps.appendChild(el("h4", "Other figures"));
+    const ul = el("ul");
+    s.figures.concat(s.sources_differ).forEach((x) => ul.appendChild(el("li", x.text)));
+    cps.appendChild(ul);
+  }
   v.appendChild(cps);
   const cv = el("section");
   cv.appendChild(el("h3", "Convoys"));

@@ -1,0 +1,69 @@
+"""Live state on the register of claims (issue 11): apply N checkpoint counts (two
+checkpoints, one in a hundred with a queue, 3 s apart, no interval stated), then the first
+state (every figure made and indexed, totals computed) and a second one (cached: the last
+hour's pace, queues and waits only), and the peak memory. In-process, no database.
+
+Run: .venv/bin/python -m benchmarks.bench_figures [--events 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from benchmarks.common import dump, machine
+
+from safepassage.ops.state import Projection
+from safepassage.ops.store import StoredEvent
+
+T0 = datetime(2022, 3, 15, tzinfo=UTC)
+
+
+def events(n: int) -> list[StoredEvent]:
+    out = []
+    for i in range(n):
+        at = (T0 + timedelta(seconds=3 * i)).isoformat()
+        data: dict[str, object] = {"checkpoint": f"cp{i % 2}", "vehicles": 3, "people": 10}
+        if i % 100 == 0:
+            data["waiting"] = 50
+        out.append(
+            StoredEvent(
+                i + 1, str(uuid.uuid4()), "checkpoint_count", "c", at, at, f"r{i % 7}",
+                "unverified", None, None, data, "",
+            )
+        )  # fmt: skip
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=100_000)
+    n = parser.parse_args().events
+    log = events(n)
+    t0 = time.perf_counter()
+    p = Projection()
+    for e in log:
+        p.apply(e)
+    t1 = time.perf_counter()
+    now = T0 + timedelta(seconds=3 * n)
+    p.corridor_state("c", now)
+    t2 = time.perf_counter()
+    p.corridor_state("c", now + timedelta(seconds=1))
+    t3 = time.perf_counter()
+    result = {
+        "machine": machine(),
+        "events": n,
+        "apply_s": round(t1 - t0, 2),
+        "first_state_s": round(t2 - t1, 2),
+        "second_state_ms": round((t3 - t2) * 1000, 1),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+    print(result)
+    dump(f"figures-{n}", result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Figures with provenance (what, where, when with zone, who said it, how known, how verified)
+and the arithmetic that keeps apart what must not be added."""
+
+from safepassage.figures.arithmetic import (
+    Comparison,
+    MixedFigures,
+    Rate,
+    Wait,
+    add_sources,
+    compare,
+    group,
+    latest,
+    per_day,
+    rate,
+    total,
+    totals,
+    wait,
+)
+from safepassage.figures.figure import (
+    Basis,
+    Figure,
+    Kind,
+    Source,
+    Span,
+    State,
+    SumKey,
+    Unit,
+    Value,
+    Verification,
+)
+from safepassage.figures.when import iso, stamp, timed
+
+__all__ = [
+    "Basis",
+    "Comparison",
+    "Figure",
+    "Kind",
+    "MixedFigures",
+    "Rate",
+    "Source",
+    "Span",
+    "State",
+    "SumKey",
+    "Unit",
+    "Value",
+    "Verification",
+    "Wait",
+    "add_sources",
+    "compare",
+    "group",
+    "iso",
+    "latest",
+    "per_day",
+    "rate",
+    "stamp",
+    "timed",
+    "total",
+    "totals",
+    "wait",
+]
