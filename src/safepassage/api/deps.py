@@ -110,8 +110,12 @@ def permitted(user: User, event: EventIn) -> str | None:
             return "only coordinators announce corridors"
     elif user.role == "reporter" and event.type not in REPORTER_TYPES:
         return f"reporters may not write {event.type} events"
-    elif user.role == "reviewer" and (event.supersedes is None or event.type not in REPORTER_TYPES):
-        return "reviewers write corrections of reports only (with `supersedes`)"
+    elif (
+        user.role == "reviewer"
+        and event.type != "claim_review"
+        and (event.supersedes is None or event.type not in REPORTER_TYPES)
+    ):
+        return "reviewers write reviews of claims and corrections of reports (with `supersedes`)"
     if not covers(user, event.corridor):
         mine = ", ".join(user.corridors) or "none"
         return f"corridor {event.corridor!r} is not one of yours ({mine})"
