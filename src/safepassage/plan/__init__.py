@@ -13,6 +13,7 @@ from safepassage.plan.ccrp import MAX_EXTRA_DAYS, Booking, new_ledger, plan_cars
 from safepassage.plan.ledger import CapacityLedger
 from safepassage.plan.problem import BUS_PCU, PlanningProblem, build_problem
 from safepassage.plan.result import Plan
+from safepassage.plan.steps import floor_steps
 
 __all__ = ["QUALITIES", "Plan", "PlanningProblem", "build_problem", "make_plan"]
 
@@ -67,7 +68,7 @@ def make_plan(
     )
     plan.quality = quality_report
     plan.bound = _bound(calc, problem, plan)
-    slot_steps = max(1, int(slot_s // step_s))
+    slot_steps = max(1, floor_steps(slot_s, step_s))
     end = max(plan.egress_steps, problem.window_steps)
     # The bound's curve at every slot, thinned to at most ~150 points for long evacuations.
     stride = slot_steps * max(1, (end // slot_steps + 1) // 150)

@@ -30,6 +30,7 @@ from scipy.sparse.csgraph import dijkstra
 from safepassage.plan.buses import BusCapacity
 from safepassage.plan.problem import PlanningProblem
 from safepassage.plan.ssp import FlowCurve, successive_shortest_paths
+from safepassage.plan.steps import floor_steps_array
 
 EXACT_ORIGINS = 10
 #: Network capacities are stored as integers (rounded up, which keeps the bound valid).
@@ -94,8 +95,8 @@ def _network(problem: PlanningProblem) -> _Network:
     )
     steps1 = np.concatenate(
         (
-            np.array([int(cp.service_s // step) for cp in problem.checkpoints], dtype=np.int64),
-            (g.travel_time_s[e] // step).astype(np.int64),
+            floor_steps_array([cp.service_s for cp in problem.checkpoints], step),
+            floor_steps_array(g.travel_time_s[e], step),
         )
     )
     layers = len(problem.via_nodes) + 1
