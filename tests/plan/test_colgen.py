@@ -1,0 +1,180 @@
+"""Path generation (`quality="best"`) against the exact solver and an independent max flow,
+on random whole-step instances and on the two failure cases of issue 12; every plan checked
+for capacities by code that reads the scenario data, not the planner's tables."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections import defaultdict
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from safepassage.errors import ScenarioError
+from safepassage.model import prepare_scenario
+from safepassage.plan import Plan, make_plan
+from safepassage.plan.exact import solve_exact
+from tests.plan.instances import small_scenarios, write
+from tests.plan.oracle import Oracle
+
+STEP = Fraction(60)
+
+
+def plans_of(data: dict[str, Any]) -> tuple[Plan, Plan] | None:
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            prepared = prepare_scenario(write(Path(tmp) / "s.yaml", data))
+        except ScenarioError:  # a random graph where some origin cannot reach a destination
+            return None
+        return make_plan(prepared), make_plan(prepared, quality="best")
+
+
+def assert_within_capacity(plan: Plan, data: dict[str, Any]) -> None:
+    """Loads per (road, step) and (checkpoint, step) from the bookings, timed from the
+    scenario's lengths, speeds and inspection means; capacities from the scenario."""
+    g, p = plan.problem.graph, plan.problem
+    names = g.meta["node_names"]
+    links: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for link in data["network"]["links"]:
+        links[(link["from"], link["to"])].append(link)
+        if not link.get("oneway", False):
+            links[(link["to"], link["from"])].append(link)
+    cps = {c["id"]: c for c in data.get("checkpoints", [])}
+    load: dict[tuple[Any, ...], float] = defaultdict(float)
+    cap: dict[tuple[Any, ...], float] = {}
+    for b in plan.bookings:
+        route = p.routes[b.route]
+        clock = Fraction(0)
+        for e in route.candidate.edges.tolist():
+            u, v = names[int(g.edge_source[e])], names[int(g.edge_target[e])]
+            # Parallel links: the one of this edge's length.
+            link = min(links[(u, v)], key=lambda k: abs(k["length_km"] * 1000 - g.length_m[e]))
+            step = b.step + math.floor(clock / STEP)
+            load[(u, v, id(link), step)] += b.pcu
+            cap[(u, v, id(link), step)] = link["capacity_vph"] * 60 / 3600
+            clock += Fraction(str(link["length_km"])) / Fraction(str(link.get("speed_kmh", 60))) * 3600
+            if v in cps:
+                step = b.step + math.floor(clock / STEP)
+                mean = Fraction(str(cps[v]["inspection_s"]["mean"]))
+                load[(v, step)] += b.pcu
+                cap[(v, step)] = float(cps[v].get("lanes", 1) * STEP / mean)
+                clock += mean
+    for key, amount in load.items():
+        assert amount <= cap[key] + 1e-6, (key, amount, cap[key])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_scenarios())
+def test_path_generation_reaches_the_exact_optimum(data: dict[str, Any]) -> None:
+    plans = plans_of(data)
+    if plans is None:
+        return
+    fast, best = plans
+    assert_within_capacity(best, data)
+    exact = solve_exact(best.problem)
+    oracle = Oracle(data)
+    assert exact.people_out_by_window_end == pytest.approx(oracle.people_by_window_end(), abs=1e-6)
+    assert best.people_out_by_window_end == pytest.approx(exact.people_out_by_window_end, abs=1e-4)
+    assert best.people_out_by_window_end >= fast.people_out_by_window_end - 1e-6
+    # One destination for all (no `to`): an earliest-arrival flow exists, so the LP's least
+    # total arrival time is also the least time to get everyone out.
+    if not any(best.remaining_pcu) and exact.egress_time_s is not None:
+        assert best.egress_time_s == exact.egress_time_s
+    assert best.quality["used"] in ("path generation", "greedy (path generation did not do better)")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_scenarios(with_hours=True))
+def test_path_generation_respects_opening_hours(data: dict[str, Any]) -> None:
+    plans = plans_of(data)
+    if plans is None:
+        return
+    fast, best = plans
+    assert_within_capacity(best, data)
+    # Routes do not wait on the way; the exact solver's flows may, so it is an upper bound.
+    assert best.people_out_by_window_end <= Oracle(data).people_by_window_end() + 1e-4
+    assert best.people_out_by_window_end >= fast.people_out_by_window_end - 1e-6
+
+
+def _place(i: int) -> list[float]:
+    return [47.0 + 0.01 * i, 37.0 + 0.01 * i]
+
+
+def _link(a: str, b: str, minutes: int, vph: int) -> dict[str, Any]:
+    return {"from": a, "to": b, "length_km": minutes, "speed_kmh": 60, "capacity_vph": vph,
+            "oneway": True}
+
+
+def shared_bottleneck() -> dict[str, Any]:
+    """3 origins, 1,000 cars, a 40-minute window, one destination. Origin a is next to the
+    bottleneck b->dest (600 cars/h) but also has a road of its own (a 10-minute detour at
+    300 cars/h); e and f have only the bottleneck. Earliest arrival first sends a's cars
+    through the bottleneck; the optimum sends them round."""
+    names = ["a", "e", "f", "b", "c", "dest"]
+    links = [
+        _link("a", "b", 1, 1200), _link("e", "b", 1, 1200), _link("f", "b", 1, 1200),
+        _link("b", "dest", 1, 600), _link("a", "c", 5, 300), _link("c", "dest", 5, 300),
+    ]
+    return {
+        "name": "shared bottleneck", "timezone": "UTC",
+        "network": {"nodes": [{"id": n, "at": _place(i)} for i, n in enumerate(names)
+                              if n in ("b", "c")], "links": links},
+        "origins": [
+            {"id": "a", "at": _place(0), "people": 300, "cars": 300},
+            {"id": "e", "at": _place(1), "people": 350, "cars": 350},
+            {"id": "f", "at": _place(2), "people": 350, "cars": 350},
+        ],
+        "destinations": [{"id": "dest", "at": _place(5)}],
+        "occupancy": {"car": 1},
+        "corridor": {"window": {"start": "2022-03-15T09:00", "end": "2022-03-15T09:40"}},
+    }
+
+
+def two_entry_roads() -> dict[str, Any]:
+    """Two destinations, each reached by two entry roads of 600 cars/h; the second entry is
+    a long way round (more than twice the first route's time), so it is no candidate route."""
+    nodes, links = [], []
+    origins, dests = [], []
+    for k, side in enumerate(("n", "s")):
+        o, d, j, r1, r2 = (f"{side}-{x}" for x in ("town", "camp", "junction", "ring1", "ring2"))
+        base = 10 * k
+        nodes += [{"id": x, "at": _place(base + i)} for i, x in enumerate((j, r1, r2), 2)]
+        links += [
+            _link(o, j, 2, 3600), _link(j, d, 3, 600),  # the first entry road
+            _link(j, r1, 5, 3600), _link(r1, r2, 6, 3600), _link(r2, d, 3, 600),  # the second
+        ]
+        origins.append({"id": o, "at": _place(base), "people": 2000, "cars": 1000, "to": [d]})
+        dests.append({"id": d, "at": _place(base + 1)})
+    return {
+        "name": "two entry roads", "timezone": "UTC",
+        "network": {"nodes": nodes, "links": links},
+        "origins": origins, "destinations": dests,
+        "occupancy": {"car": 2},
+        "corridor": {"window": {"start": "2022-03-15T09:00", "end": "2022-03-15T10:00"}},
+    }
+
+
+@pytest.mark.parametrize("make", [shared_bottleneck, two_entry_roads])
+def test_failure_cases_of_issue_12(make: Any) -> None:
+    data = make()
+    plans = plans_of(data)
+    assert plans is not None
+    fast, best = plans
+    oracle = Oracle(data)
+    optimum = (
+        oracle.people_by_window_end_assigned()
+        if any("to" in o for o in data["origins"])
+        else oracle.people_by_window_end()
+    )
+    assert fast.people_out_by_window_end < optimum - 50  # the greedy's shortfall is real
+    assert best.people_out_by_window_end == pytest.approx(optimum, abs=1e-3)
+    assert best.quality["used"] == "path generation"
+    assert best.quality["rounding_loss_people"] == pytest.approx(0.0, abs=1e-3)
+    assert_within_capacity(best, data)
+    assert sum(b.pcu for b in best.bookings) == pytest.approx(
+        sum(o["cars"] for o in data["origins"]), abs=1e-6
+    )  # everyone is still planned, some after the window
