@@ -56,7 +56,9 @@ def assert_within_capacity(plan: Plan, data: dict[str, Any]) -> None:
             step = b.step + math.floor(clock / STEP)
             load[(u, v, id(link), step)] += b.pcu
             cap[(u, v, id(link), step)] = link["capacity_vph"] * 60 / 3600
-            clock += Fraction(str(link["length_km"])) / Fraction(str(link.get("speed_kmh", 60))) * 3600
+            clock += (
+                Fraction(str(link["length_km"])) / Fraction(str(link.get("speed_kmh", 60))) * 3600
+            )
             if v in cps:
                 step = b.step + math.floor(clock / STEP)
                 mean = Fraction(str(cps[v]["inspection_s"]["mean"]))
@@ -105,8 +107,14 @@ def _place(i: int) -> list[float]:
 
 
 def _link(a: str, b: str, minutes: int, vph: int) -> dict[str, Any]:
-    return {"from": a, "to": b, "length_km": minutes, "speed_kmh": 60, "capacity_vph": vph,
-            "oneway": True}
+    return {
+        "from": a,
+        "to": b,
+        "length_km": minutes,
+        "speed_kmh": 60,
+        "capacity_vph": vph,
+        "oneway": True,
+    }
 
 
 def shared_bottleneck() -> dict[str, Any]:
@@ -116,13 +124,20 @@ def shared_bottleneck() -> dict[str, Any]:
     through the bottleneck; the optimum sends them round."""
     names = ["a", "e", "f", "b", "c", "dest"]
     links = [
-        _link("a", "b", 1, 1200), _link("e", "b", 1, 1200), _link("f", "b", 1, 1200),
-        _link("b", "dest", 1, 600), _link("a", "c", 5, 300), _link("c", "dest", 5, 300),
+        _link("a", "b", 1, 1200),
+        _link("e", "b", 1, 1200),
+        _link("f", "b", 1, 1200),
+        _link("b", "dest", 1, 600),
+        _link("a", "c", 5, 300),
+        _link("c", "dest", 5, 300),
     ]
     return {
-        "name": "shared bottleneck", "timezone": "UTC",
-        "network": {"nodes": [{"id": n, "at": _place(i)} for i, n in enumerate(names)
-                              if n in ("b", "c")], "links": links},
+        "name": "shared bottleneck",
+        "timezone": "UTC",
+        "network": {
+            "nodes": [{"id": n, "at": _place(i)} for i, n in enumerate(names) if n in ("b", "c")],
+            "links": links,
+        },
         "origins": [
             {"id": "a", "at": _place(0), "people": 300, "cars": 300},
             {"id": "e", "at": _place(1), "people": 350, "cars": 350},
@@ -144,15 +159,20 @@ def two_entry_roads() -> dict[str, Any]:
         base = 10 * k
         nodes += [{"id": x, "at": _place(base + i)} for i, x in enumerate((j, r1, r2), 2)]
         links += [
-            _link(o, j, 2, 3600), _link(j, d, 3, 600),  # the first entry road
-            _link(j, r1, 5, 3600), _link(r1, r2, 6, 3600), _link(r2, d, 3, 600),  # the second
+            _link(o, j, 2, 3600),
+            _link(j, d, 3, 600),  # the first entry road
+            _link(j, r1, 5, 3600),
+            _link(r1, r2, 6, 3600),
+            _link(r2, d, 3, 600),  # the second
         ]
         origins.append({"id": o, "at": _place(base), "people": 2000, "cars": 1000, "to": [d]})
         dests.append({"id": d, "at": _place(base + 1)})
     return {
-        "name": "two entry roads", "timezone": "UTC",
+        "name": "two entry roads",
+        "timezone": "UTC",
         "network": {"nodes": nodes, "links": links},
-        "origins": origins, "destinations": dests,
+        "origins": origins,
+        "destinations": dests,
         "occupancy": {"car": 2},
         "corridor": {"window": {"start": "2022-03-15T09:00", "end": "2022-03-15T10:00"}},
     }

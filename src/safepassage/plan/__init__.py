@@ -115,8 +115,8 @@ def _improve(
             fairness_steps=None,
         )
         free = generate(plain, greedy, supply, bus_pcu=bus_pcu, buses=loads, horizon=horizon)
-        without = float(free.report["lp_people_out_by_window_end"])  # type: ignore[arg-type]
-        with_rules = float(report["lp_people_out_by_window_end"])  # type: ignore[arg-type]
+        without = float(free.report["lp_people_out_by_window_end"])
+        with_rules = float(report["lp_people_out_by_window_end"])
         report["priorities_cost"] = {
             "people_out_by_window_end_without_priorities": round(without, 1),
             "people_out_by_window_end_with_priorities": round(with_rules, 1),

@@ -74,6 +74,21 @@ def bus_loads(problem: PlanningProblem, trips: list[BusTrip]) -> dict[tuple[int,
     return loads
 
 
+@dataclass
+class _Solution:
+    """An LP solution: column values and the duals that price new columns."""
+
+    x: NDArray[np.float64]
+    col_r: NDArray[np.int64]
+    col_t: NDArray[np.int64]
+    origin: NDArray[np.float64]
+    dest: NDArray[np.float64]
+    fair: NDArray[np.float64]  # per origin: the fairness rows' price per departure step
+    cell_res: NDArray[np.int64]
+    cell_step: NDArray[np.int64]
+    cell_price: NDArray[np.float64]
+
+
 class _Master:
     """The restricted master LP and its columns."""
 
@@ -131,11 +146,12 @@ class _Master:
     def value(self, route: TimedRoute, t: NDArray[np.int64]) -> NDArray[np.float64]:
         """Objective per PCU of departures in steps t on `route`."""
         out = t + route.total_steps
-        w = self.weight[route.origin]
-        return w * (K_WINDOW * (out <= self.problem.window_steps) - out / (self.H + 1))
+        w = float(self.weight[route.origin])
+        gain = K_WINDOW * (out <= self.problem.window_steps) - out / (self.H + 1)
+        return np.asarray(w * gain, dtype=np.float64)
 
     # -- the LP ------------------------------------------------------------------------------
-    def solve(self) -> tuple[NDArray[np.float64], dict[str, NDArray[np.float64]]]:
+    def solve(self) -> _Solution:
         p = self.problem
         n_o, n_d = len(p.origins), len(p.destinations)
         col_r = np.array([r for r, ts in enumerate(self.steps) for _ in ts], dtype=np.int64)
@@ -207,7 +223,14 @@ class _Master:
         if fair:
             var_hi[-2:] = self.H
         model = mbh.ModelBuilderHelper()
-        model.fill_model_from_sparse_data(var_lo, var_hi, obj, lo_b, hi_b, matrix)
+        model.fill_model_from_sparse_data(
+            var_lo,  # type: ignore[arg-type]  # the stub's dtype spelling is wrong
+            var_hi,  # type: ignore[arg-type]
+            obj,  # type: ignore[arg-type]
+            lo_b,  # type: ignore[arg-type]
+            hi_b,  # type: ignore[arg-type]
+            matrix,
+        )
         model.set_maximize(True)
         solver = mbh.ModelSolverHelper("glop")
         solver.solve(model)
@@ -215,36 +238,33 @@ class _Master:
             raise PlanningError(
                 f"path generation: the LP solver stopped ({solver.status_string()})"
             )
-        x = np.asarray(solver.variable_values())
-        y = np.asarray(solver.dual_values())
-        duals = {
-            "cell_res": self.tracked[cell_keys // self.width].astype(np.float64),
-            "cell_step": (cell_keys % self.width).astype(np.float64),
-            "cell_price": y[r_cell:],
-            "origin": y[:n_o],
-            "dest": y[r_dest:r_fair],
-            "fair": (y[r_fair : r_fair + n_o] + y[r_fair + n_o : r_fair + 2 * n_o])
+        x = np.asarray(solver.variable_values(), dtype=np.float64)
+        y = np.asarray(solver.dual_values(), dtype=np.float64)
+        solution = _Solution(
+            x=x[:n_x],
+            col_r=col_r,
+            col_t=col_t,
+            origin=y[:n_o],
+            dest=y[r_dest:r_fair],
+            fair=y[r_fair : r_fair + n_o] + y[r_fair + n_o : r_fair + 2 * n_o]
             if fair
             else np.zeros(n_o),
-            "x": x[:n_x],
-            "col_r": col_r,
-            "col_t": col_t,
-            "unserved": x[v_un : v_un + n_o],
-        }
-        return x, duals
+            cell_res=self.tracked[cell_keys // self.width],
+            cell_step=cell_keys % self.width,
+            cell_price=y[r_cell:],
+        )
+        return solution
 
     # -- pricing -----------------------------------------------------------------------------
-    def cell_prices(self, duals: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
+    def cell_prices(self, duals: _Solution) -> NDArray[np.float64]:
         """Dual price of every tracked cell (inf where closed), in the current tracking."""
         prices = np.where(self.cap <= EPS, np.inf, 0.0)
-        rows = self.row_of[duals["cell_res"].astype(np.int64)]
-        steps = duals["cell_step"].astype(np.int64)
-        prices[rows, steps] = np.where(
-            self.cap[rows, steps] <= EPS, np.inf, duals["cell_price"]
-        )
+        rows = self.row_of[duals.cell_res]
+        steps = duals.cell_step
+        prices[rows, steps] = np.where(self.cap[rows, steps] <= EPS, np.inf, duals.cell_price)
         return prices
 
-    def price_departures(self, duals: dict[str, NDArray[np.float64]]) -> int:
+    def price_departures(self, duals: _Solution) -> int:
         """Add each enabled route's best departures with positive reduced cost; how many."""
         prices = self.cell_prices(duals)
         added = 0
@@ -259,9 +279,9 @@ class _Master:
             )
             rc = (
                 self.value(route, t)
-                - duals["origin"][o]
-                - self.occ[o] * duals["dest"][route.destination]
-                - duals["fair"][o] * t
+                - duals.origin[o]
+                - self.occ[o] * duals.dest[route.destination]
+                - duals.fair[o] * t
                 - cost
             )
             have = set(self.steps[r])
@@ -271,7 +291,7 @@ class _Master:
                     added += 1
         return added
 
-    def price_paths(self, net: PricingNetwork, duals: dict[str, NDArray[np.float64]]) -> int:
+    def price_paths(self, net: PricingNetwork, duals: _Solution) -> int:
         """New routes from the time-expanded pricing; how many were added."""
         p = self.problem
         prices = self.cell_prices(duals)
@@ -280,7 +300,7 @@ class _Master:
         has = arc_row >= 0
         arc_cost[has] = prices[arc_row[has], : self.H]
         s = np.arange(self.H)
-        origin_price = duals["origin"][:, None] + duals["fair"][:, None] * s[None, :]
+        origin_price = duals.origin[:, None] + duals.fair[:, None] * s[None, :]
         groups: dict[tuple[float, float, tuple[int, ...]], list[int]] = {}
         for i, o in enumerate(p.origins):
             if self.supply[i] > EPS:
@@ -292,7 +312,7 @@ class _Master:
             gain = w * (K_WINDOW * (out <= p.window_steps) - out / (self.H + 1))
             reward = np.full((len(p.destinations), self.H), -np.inf)
             for d in allowed:
-                reward[d] = gain - occ * duals["dest"][d]
+                reward[d] = gain - occ * duals.dest[d]
             for path in cheapest_paths(net, p, arc_cost, reward, members, origin_price):
                 cand = to_candidate(p, path)
                 if cand is None or (cand.origin, cand.nodes.tobytes()) in known:
@@ -330,7 +350,7 @@ def generate(
     if net is not None and not fits(net, horizon):
         net = None
     rounds, proven = 0, False
-    x, duals = master.solve()
+    duals = master.solve()
     while rounds < max_rounds and time.perf_counter() - started < time_limit_s:
         rounds += 1
         new = master.price_paths(net, duals) if net is not None else 0
@@ -338,11 +358,11 @@ def generate(
         if new == 0:
             proven = net is not None
             break
-        x, duals = master.solve()
+        duals = master.solve()
     lp_out = _people_by_window(master, duals)
     # Enforceable: each origin keeps its `max_routes` most used routes.
     flow = np.zeros(len(master.routes))
-    np.add.at(flow, duals["col_r"], duals["x"])
+    np.add.at(flow, duals.col_r, duals.x)
     restricted = False
     for i in range(len(problem.origins)):
         mine = [r for r, route in enumerate(master.routes) if route.origin == i]
@@ -355,11 +375,11 @@ def generate(
     if restricted:
         for r in np.flatnonzero(~master.enabled).tolist():
             master.steps[r] = []
-        x, duals = master.solve()
+        duals = master.solve()
         for _ in range(max_rounds):
             if time.perf_counter() - started >= time_limit_s or master.price_departures(duals) == 0:
                 break
-            x, duals = master.solve()
+            duals = master.solve()
     bookings = _feasible_bookings(master, duals)
     sent = np.zeros(len(problem.origins))
     for b in bookings:
@@ -376,7 +396,7 @@ def generate(
         else "departure steps of the candidate routes only (network too large or corridor)",
         "rounds": rounds,
         "converged": proven,
-        "columns": int(duals["x"].size),
+        "columns": int(duals.x.size),
         "routes_generated": len(master.routes) - len(problem.routes),
         "lp_people_out_by_window_end": round(float(lp_out), 1),
         "enforceable_people_out_by_window_end": round(float(final_out), 1),
@@ -387,21 +407,19 @@ def generate(
     return ColgenResult(replace(problem, routes=master.routes), bookings, supply - sent, report)
 
 
-def _people_by_window(master: _Master, duals: dict[str, NDArray[np.float64]]) -> float:
+def _people_by_window(master: _Master, duals: _Solution) -> float:
     total = 0.0
-    for r, t, x in zip(
-        duals["col_r"].tolist(), duals["col_t"].tolist(), duals["x"].tolist(), strict=True
-    ):
+    for r, t, x in zip(duals.col_r.tolist(), duals.col_t.tolist(), duals.x.tolist(), strict=True):
         route = master.routes[r]
         if t + route.total_steps <= master.problem.window_steps:
             total += x * master.occ[route.origin]
     return total
 
 
-def _feasible_bookings(master: _Master, duals: dict[str, NDArray[np.float64]]) -> list[Booking]:
+def _feasible_bookings(master: _Master, duals: _Solution) -> list[Booking]:
     """The LP's columns as bookings, scaled down where solver tolerance overfills a cell."""
-    x = np.where(duals["x"] > 1e-9, duals["x"], 0.0)
-    col_r, col_t = duals["col_r"], duals["col_t"]
+    x = np.where(duals.x > 1e-9, duals.x, 0.0)
+    col_r, col_t = duals.col_r, duals.col_t
     for _ in range(5):
         load = np.zeros(master.cap.size)
         keys = []
