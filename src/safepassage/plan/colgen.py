@@ -112,6 +112,7 @@ class _Master:
         self.occ = np.array([x.occupancy for x in o])
         self.weight = np.array([x.priority for x in o]) * self.occ
         self.fair = problem.fairness_steps
+        self.looped = False  # the last path pricing cut a loop it could not replace
         self._track()
 
     # -- rows ------------------------------------------------------------------------------
@@ -291,6 +292,29 @@ class _Master:
                     added += 1
         return added
 
+    def _best_reduced_cost(
+        self, route: TimedRoute, prices: NDArray[np.float64], duals: _Solution
+    ) -> float:
+        """Best reduced cost over departures of a route not yet in the pool (its untracked
+        resources cannot bind, so they cost nothing)."""
+        o = route.origin
+        t = np.arange(self.H - route.total_steps + 1)
+        rows = self.row_of[route.resources]
+        keep = rows >= 0
+        cost = (
+            prices[rows[keep][:, None], route.offsets[keep][:, None] + t[None, :]].sum(axis=0)
+            if keep.any()
+            else 0.0
+        )
+        rc = (
+            self.value(route, t)
+            - duals.origin[o]
+            - self.occ[o] * duals.dest[route.destination]
+            - duals.fair[o] * t
+            - cost
+        )
+        return float(rc.max(initial=-np.inf))
+
     def price_paths(self, net: PricingNetwork, duals: _Solution) -> int:
         """New routes from the time-expanded pricing; how many were added."""
         p = self.problem
@@ -307,6 +331,7 @@ class _Master:
                 groups.setdefault((self.weight[i], self.occ[i], tuple(o.allowed)), []).append(i)
         known = {(r.origin, r.candidate.nodes.tobytes()) for r in self.routes}
         added = 0
+        self.looped = False
         for (w, occ, allowed), members in list(groups.items())[:8]:
             out = s + 1
             gain = w * (K_WINDOW * (out <= p.window_steps) - out / (self.H + 1))
@@ -314,14 +339,19 @@ class _Master:
             for d in allowed:
                 reward[d] = gain - occ * duals.dest[d]
             for path in cheapest_paths(net, p, arc_cost, reward, members, origin_price):
-                cand = to_candidate(p, path)
+                cand, looped = to_candidate(p, path)
                 if cand is None or (cand.origin, cand.nodes.tobytes()) in known:
+                    self.looped |= looped
                     continue
                 known.add((cand.origin, cand.nodes.tobytes()))
                 route = time_route(p, len(self.routes), cand)
-                if route.total_steps <= self.H:
-                    self.add_route(route)
-                    added += 1
+                if route.total_steps > self.H:
+                    continue
+                if looped and self._best_reduced_cost(route, prices, duals) <= TOL:
+                    self.looped = True  # its loop was what made it pay
+                    continue
+                self.add_route(route)
+                added += 1
         return added
 
 
@@ -356,7 +386,7 @@ def generate(
         new = master.price_paths(net, duals) if net is not None else 0
         new += master.price_departures(duals)
         if new == 0:
-            proven = net is not None
+            proven = net is not None and not master.looped
             break
         duals = master.solve()
     lp_out = _people_by_window(master, duals)

@@ -25,6 +25,8 @@ from safepassage.plan.routes import Candidate
 #: from the candidate pool only.
 MAX_STATES = 4_000_000
 TOL = 1e-7
+#: Departure steps tried per origin and round (their paths may differ).
+TRIES = 4
 
 
 @dataclass
@@ -85,7 +87,8 @@ def cheapest_paths(
     group: list[int],
     origin_price: NDArray[np.float64],
 ) -> list[PricedPath]:
-    """The best column of each origin in `group` (if its reduced cost is positive).
+    """The best columns of each origin in `group` with a positive reduced cost: the paths
+    from its `TRIES` best departure steps.
 
     `arc_cost[a, s]`: dual cost of arc a entered in step s (inf where closed), for the
     group's per-PCU scale; `reward[d, s]`: what reaching destination d in step s earns per
@@ -95,14 +98,12 @@ def cheapest_paths(
     found = []
     for i in group:
         values = -ctg[net.origin_node[i], :horizon] - origin_price[i, :horizon]
-        t = int(np.argmax(values))
-        if not np.isfinite(values[t]) or values[t] <= TOL:
-            continue
-        path = _walk(net, ctg, arc_cost, reward, int(net.origin_node[i]), t)
-        if path is None:
-            continue
-        edges, dest = path
-        found.append(PricedPath(i, dest, t, edges, float(values[t])))
+        for t in np.argsort(-values, kind="stable")[:TRIES].tolist():
+            if not np.isfinite(values[t]) or values[t] <= TOL:
+                break
+            path = _walk(net, ctg, arc_cost, reward, int(net.origin_node[i]), t)
+            if path is not None:
+                found.append(PricedPath(i, path[1], t, path[0], float(values[t])))
     return found
 
 
@@ -170,20 +171,33 @@ def _walk(
     return None
 
 
-def to_candidate(problem: PlanningProblem, path: PricedPath) -> Candidate | None:
-    """The found path as a candidate route (checkpoints dropped: they are at its nodes)."""
+def to_candidate(problem: PlanningProblem, path: PricedPath) -> tuple[Candidate | None, bool]:
+    """The found path as a candidate route (checkpoints dropped: they are at its nodes), with
+    any loop cut out (a loop is a way of waiting on the road, which no route does; cut out,
+    the route must prove itself in the exact pricing). Also says whether a loop was cut."""
     g = problem.graph
-    edges = np.array([r for r in path.edges if r < g.n_edges], dtype=np.int64)
-    if edges.size == 0:
-        return None
-    nodes = np.concatenate(([g.edge_source[edges[0]]], g.edge_target[edges])).astype(np.int64)
-    if len(set(nodes.tolist())) < nodes.size:  # a loop: never better, and not marshallable
-        return None
+    road = [r for r in path.edges if r < g.n_edges]
+    if not road:
+        return None, False
+    nodes: list[int] = [int(g.edge_source[road[0]])]
+    kept: list[int] = []
+    for e in road:
+        head = int(g.edge_target[e])
+        if head in nodes:  # back at a place: drop the loop
+            cut = nodes.index(head)
+            nodes, kept = nodes[: cut + 1], kept[:cut]
+        else:
+            nodes.append(head)
+            kept.append(e)
+    looped = len(kept) < len(road)
+    if not kept:
+        return None, looped
+    edges = np.array(kept, dtype=np.int64)
     return Candidate(
         origin=path.origin,
         destination=path.destination,
-        nodes=nodes,
+        nodes=np.array(nodes, dtype=np.int64),
         edges=edges,
         travel_time_s=float(g.travel_time_s[edges].sum()),
         length_m=float(g.length_m[edges].sum()),
-    )
+    ), looped
