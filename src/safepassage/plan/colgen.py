@@ -45,6 +45,8 @@ from safepassage.plan.problem import BUS_PCU, PlanningProblem, TimedRoute, time_
 K_WINDOW = 10.0
 #: New departure columns per route and round.
 PER_ROUTE = 3
+#: New departure columns per round, at most (the best by reduced cost).
+MAX_NEW = 2000
 TOL = 1e-7
 
 
@@ -113,6 +115,8 @@ class _Master:
         self.weight = np.array([x.priority for x in o]) * self.occ
         self.fair = problem.fairness_steps
         self.looped = False  # the last path pricing cut a loop it could not replace
+        self.active_res = np.zeros(0, dtype=np.int64)  # cells with a row: resource, step
+        self.active_step = np.zeros(0, dtype=np.int64)
         self._track()
 
     # -- rows ------------------------------------------------------------------------------
@@ -130,6 +134,9 @@ class _Master:
             if row >= 0 and step < self.width:
                 cap[row, step] -= amount
         self.cap = np.maximum(cap, 0.0)
+        self.r_total = np.array([r.total_steps for r in self.routes], dtype=np.int64)
+        self.r_origin = np.array([r.origin for r in self.routes], dtype=np.int64)
+        self.r_dest = np.array([r.destination for r in self.routes], dtype=np.int64)
         self.cells = [
             (
                 self.row_of[r.resources][self.row_of[r.resources] >= 0],
@@ -151,23 +158,63 @@ class _Master:
         gain = K_WINDOW * (out <= self.problem.window_steps) - out / (self.H + 1)
         return np.asarray(w * gain, dtype=np.float64)
 
+    def values(self, routes: NDArray[np.int64], t: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Objective per PCU of columns (route, step), any shapes that broadcast."""
+        total, origin = self.r_total[routes], self.r_origin[routes]
+        out = t + total
+        gain = K_WINDOW * (out <= self.problem.window_steps) - out / (self.H + 1)
+        return np.asarray(self.weight[origin] * gain, dtype=np.float64)
+
     # -- the LP ------------------------------------------------------------------------------
     def solve(self) -> _Solution:
-        p = self.problem
-        n_o, n_d = len(p.origins), len(p.destinations)
+        """Solve the master over the current columns (adding cell rows as needed)."""
         col_r = np.array([r for r, ts in enumerate(self.steps) for _ in ts], dtype=np.int64)
         col_t = np.array([t for ts in self.steps for t in ts], dtype=np.int64)
-        n_x = col_r.size
-        origin = np.array([r.origin for r in self.routes], dtype=np.int64)[col_r]
-        dest = np.array([r.destination for r in self.routes], dtype=np.int64)[col_r]
         # Cells: gather every column's tracked cells, number the distinct ones.
         keys, owners = [], []
-        for j in range(n_x):
-            rows, offs = self.cells[col_r[j]]
-            keys.append(rows * self.width + offs + col_t[j])
-            owners.append(np.full(rows.size, j))
+        first = 0
+        for r, ts in enumerate(self.steps):
+            if not ts:
+                continue
+            rows, offs = self.cells[r]
+            steps = np.array(ts, dtype=np.int64)
+            keys.append((rows[:, None] * self.width + offs[:, None] + steps[None, :]).ravel())
+            owners.append(
+                np.repeat(first + np.arange(steps.size)[None, :], rows.size, axis=0).ravel()
+            )
+            first += steps.size
         key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
         owner = np.concatenate(owners) if owners else np.zeros(0, np.int64)
+        # Row generation: only cells that bind or were once overfilled get a row; a cell
+        # without one is checked after each solve and added if the solution overfills it.
+        while True:
+            active = np.isin(key, self._active_keys())
+            solution = self._lp(col_r, col_t, key[active], owner[active])
+            load = np.bincount(key, weights=solution.x[owner], minlength=self.cap.size)
+            over = np.flatnonzero(load > self.cap.ravel() + 1e-9)
+            over = over[~np.isin(over, key[active])]
+            if over.size == 0:
+                return solution
+            self.active_res = np.concatenate((self.active_res, self.tracked[over // self.width]))
+            self.active_step = np.concatenate((self.active_step, over % self.width))
+
+    def _active_keys(self) -> NDArray[np.int64]:
+        rows = self.row_of[self.active_res]
+        keep = rows >= 0
+        return np.asarray(rows[keep] * self.width + self.active_step[keep], dtype=np.int64)
+
+    def _lp(
+        self,
+        col_r: NDArray[np.int64],
+        col_t: NDArray[np.int64],
+        key: NDArray[np.int64],
+        owner: NDArray[np.int64],
+    ) -> _Solution:
+        """One solve of the master with rows for the cells in `key`."""
+        p = self.problem
+        n_o, n_d = len(p.origins), len(p.destinations)
+        n_x = col_r.size
+        origin, dest = self.r_origin[col_r], self.r_dest[col_r]
         cell_keys, cell_row = np.unique(key, return_inverse=True)
         fair = self.fair is not None
         # Row blocks: origins, destinations, fairness (hi, lo per origin, one gap), cells.
@@ -207,14 +254,7 @@ class _Master:
         )
         obj = np.concatenate(
             (
-                np.concatenate(
-                    [
-                        self.value(self.routes[r], np.array(ts, dtype=np.int64))
-                        for r, ts in enumerate(self.steps)
-                        if ts
-                    ]
-                    or [np.zeros(0)]
-                ),
+                self.values(col_r, col_t),
                 -2.0 * self.weight,
                 np.zeros(2 if fair else 0),
             )
@@ -266,31 +306,43 @@ class _Master:
         return prices
 
     def price_departures(self, duals: _Solution) -> int:
-        """Add each enabled route's best departures with positive reduced cost; how many."""
+        """Add the enabled routes' best departures with positive reduced cost (at most
+        `PER_ROUTE` a route, `MAX_NEW` in all, best first); how many. Vectorised over routes
+        and steps: only cells with a price cost anything."""
         prices = self.cell_prices(duals)
-        added = 0
-        for r, route in enumerate(self.routes):
-            o = route.origin
-            if not self.enabled[r] or self.supply[o] <= EPS or route.total_steps > self.H:
-                continue
-            t = np.arange(self.H - route.total_steps + 1)
+        n_r, span = len(self.routes), self.H + 1
+        total, origin, dest = self.r_total, self.r_origin, self.r_dest
+        t = np.arange(span)
+        ok = self.enabled & (self.supply[origin] > EPS) & (total <= self.H)
+        cost = np.zeros((n_r, span))
+        priced = np.flatnonzero(prices.any(axis=1))
+        is_priced = np.zeros(prices.shape[0], dtype=bool)
+        is_priced[priced] = True
+        for r in np.flatnonzero(ok).tolist():
             rows, offs = self.cells[r]
-            cost = (
-                prices[rows[:, None], offs[:, None] + t[None, :]].sum(axis=0) if rows.size else 0.0
-            )
-            rc = (
-                self.value(route, t)
-                - duals.origin[o]
-                - self.occ[o] * duals.dest[route.destination]
-                - duals.fair[o] * t
-                - cost
-            )
-            have = set(self.steps[r])
-            for k in np.argsort(-rc)[: PER_ROUTE + len(have)].tolist():
-                if rc[k] > TOL and k not in have and len(self.steps[r]) < len(have) + PER_ROUTE:
-                    self.steps[r].append(k)
-                    added += 1
-        return added
+            keep = is_priced[rows]
+            if keep.any():
+                cost[r] = prices[rows[keep][:, None], offs[keep][:, None] + t[None, :]].sum(0)
+        rc = (
+            self.values(np.arange(n_r)[:, None], t[None, :])
+            - (duals.origin[origin] + self.occ[origin] * duals.dest[dest])[:, None]
+            - duals.fair[origin][:, None] * t[None, :]
+            - cost
+        )
+        rc[~ok] = -np.inf
+        rc[t[None, :] > (self.H - total)[:, None]] = -np.inf
+        for r, ts in enumerate(self.steps):
+            rc[r, ts] = -np.inf  # already columns
+        found: list[tuple[float, int, int]] = []
+        for r in np.flatnonzero((rc > TOL).any(axis=1)).tolist():
+            good = np.flatnonzero(rc[r] > TOL)
+            if good.size > PER_ROUTE:
+                good = good[np.argpartition(-rc[r, good], PER_ROUTE)[:PER_ROUTE]]
+            found.extend((float(rc[r, k]), r, int(k)) for k in good.tolist())
+        found.sort(reverse=True)
+        for _, r, k in found[:MAX_NEW]:
+            self.steps[r].append(k)
+        return min(len(found), MAX_NEW)
 
     def _best_reduced_cost(
         self, route: TimedRoute, prices: NDArray[np.float64], duals: _Solution
@@ -394,8 +446,10 @@ def generate(
     flow = np.zeros(len(master.routes))
     np.add.at(flow, duals.col_r, duals.x)
     restricted = False
-    for i in range(len(problem.origins)):
-        mine = [r for r, route in enumerate(master.routes) if route.origin == i]
+    by_origin: dict[int, list[int]] = {}
+    for r, route in enumerate(master.routes):
+        by_origin.setdefault(route.origin, []).append(r)
+    for mine in by_origin.values():
         used = sorted((r for r in mine if flow[r] > EPS), key=lambda r: -flow[r])
         if len(used) > max_routes:
             restricted = True
