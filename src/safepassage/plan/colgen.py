@@ -381,7 +381,7 @@ class _Master:
         for i, o in enumerate(p.origins):
             if self.supply[i] > EPS:
                 groups.setdefault((self.weight[i], self.occ[i], tuple(o.allowed)), []).append(i)
-        known = {(r.origin, r.candidate.nodes.tobytes()) for r in self.routes}
+        known = {(r.origin, r.candidate.edges.tobytes()) for r in self.routes}
         added = 0
         self.looped = False
         for (w, occ, allowed), members in list(groups.items())[:8]:
@@ -392,10 +392,10 @@ class _Master:
                 reward[d] = gain - occ * duals.dest[d]
             for path in cheapest_paths(net, p, arc_cost, reward, members, origin_price):
                 cand, looped = to_candidate(p, path)
-                if cand is None or (cand.origin, cand.nodes.tobytes()) in known:
+                if cand is None or (cand.origin, cand.edges.tobytes()) in known:
                     self.looped |= looped
                     continue
-                known.add((cand.origin, cand.nodes.tobytes()))
+                known.add((cand.origin, cand.edges.tobytes()))
                 route = time_route(p, len(self.routes), cand)
                 if route.total_steps > self.H:
                     continue
