@@ -198,3 +198,82 @@ def test_failure_cases_of_issue_12(make: Any) -> None:
     assert sum(b.pcu for b in best.bookings) == pytest.approx(
         sum(o["cars"] for o in data["origins"]), abs=1e-6
     )  # everyone is still planned, some after the window
+
+
+def triage(priority: float | None, fairness_h: float | None) -> dict[str, Any]:
+    """A hospital (2 people a car) and a school (4 a car) share one road out (60 cars/h) in
+    a one-hour window: not everyone gets out."""
+    hospital = {"id": "hospital", "at": _place(0), "people": 80, "cars": 40}
+    if priority is not None:
+        hospital["priority"] = priority
+    data: dict[str, Any] = {
+        "name": "triage",
+        "timezone": "UTC",
+        "network": {
+            "nodes": [{"id": "junction", "at": _place(2)}],
+            "links": [
+                _link("hospital", "junction", 2, 3600),
+                _link("school", "junction", 2, 3600),
+                _link("junction", "camp", 5, 60),
+            ],
+        },
+        "origins": [
+            hospital,
+            {"id": "school", "at": _place(1), "people": 160, "cars": 40, "car_occupancy": 4},
+        ],
+        "destinations": [{"id": "camp", "at": _place(3)}],
+        "occupancy": {"car": 2},
+        "corridor": {"window": {"start": "2022-03-15T09:00", "end": "2022-03-15T10:00"}},
+    }
+    if fairness_h is not None:
+        data["fairness"] = {"max_wait_gap_h": fairness_h}
+    return data
+
+
+def _by_origin(plan: Plan) -> tuple[dict[str, float], dict[str, float]]:
+    """People out by the window's end and mean departure step, per origin, from the bookings."""
+    p = plan.problem
+    out: dict[str, float] = defaultdict(float)
+    steps: dict[str, float] = defaultdict(float)
+    cars: dict[str, float] = defaultdict(float)
+    for b in plan.bookings:
+        route = p.routes[b.route]
+        o = p.origins[route.origin]
+        if b.step + route.total_steps <= p.window_steps:
+            out[o.id] += b.pcu * o.occupancy
+        steps[o.id] += b.step * b.pcu
+        cars[o.id] += b.pcu
+    return dict(out), {k: steps[k] / cars[k] for k in cars}
+
+
+def test_priorities_put_the_hospital_first_and_say_what_it_costs() -> None:
+    plain = plans_of(triage(None, None))
+    ranked = plans_of(triage(5, None))
+    assert plain is not None and ranked is not None
+    before, _ = _by_origin(plain[1])
+    after, _ = _by_origin(ranked[1])
+    # 60 cars a hour, the first out after 8 minutes: at most 53 cars by the window's end.
+    assert after["hospital"] == pytest.approx(80)  # all 40 hospital cars first
+    assert before.get("hospital", 0.0) < 80  # without priority the fuller school cars go first
+    cost = ranked[1].quality["priorities_cost"]
+    assert cost["people_out_by_window_end_without_priorities"] == pytest.approx(
+        plain[1].people_out_by_window_end, abs=0.1
+    )
+    assert cost["cost_people"] == pytest.approx(
+        plain[1].people_out_by_window_end - ranked[1].people_out_by_window_end, abs=0.1
+    )
+    assert cost["cost_people"] > 0
+    # The greedy (fast) honours the weight too: weighted people per car first.
+    fast_after, _ = _by_origin(ranked[0])
+    assert fast_after["hospital"] == pytest.approx(80)
+
+
+def test_fairness_bounds_the_gap_between_mean_departures() -> None:
+    unfair = plans_of(triage(5, None))
+    fair = plans_of(triage(5, 0.25))
+    assert unfair is not None and fair is not None
+    _, waits = _by_origin(unfair[1])
+    assert abs(waits["hospital"] - waits["school"]) > 15  # minutes (steps): school waits
+    _, waits = _by_origin(fair[1])
+    assert abs(waits["hospital"] - waits["school"]) <= 15 + 1e-6
+    assert_within_capacity(fair[1], triage(5, 0.25))
