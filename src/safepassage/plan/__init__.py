@@ -108,7 +108,8 @@ def _improve(
     loads = bus_loads(problem, trips)
     result = generate(problem, greedy, supply, bus_pcu=bus_pcu, buses=loads, horizon=horizon)
     report = dict(result.report)
-    if any(o.priority != 1.0 for o in problem.origins) or problem.fairness_steps is not None:
+    rules = any(o.priority != 1.0 for o in problem.origins) or problem.fairness_steps is not None
+    if rules:
         plain = replace(
             problem,
             origins=[replace(o, priority=1.0) for o in problem.origins],
@@ -146,11 +147,13 @@ def _improve(
         return out, last
 
     (lp_out, lp_last), (gr_out, gr_last) = score(new, bookings), score(problem, greedy)
-    report["greedy_people_out_by_window_end"] = round(gr_out, 1)
+    report["greedy_people_out_by_window_end"] = round(float(gr_out), 1)
     report["greedy_egress_time_s"] = gr_last * problem.step_s
     served_lp = sum(b.pcu for b in bookings)
     served_gr = sum(b.pcu for b in greedy)
-    if served_lp < served_gr - 1e-6 or (lp_out, -lp_last) < (gr_out - 1e-6, -gr_last):
+    worse = served_lp < served_gr - 1e-6 or (lp_out, -lp_last) < (gr_out - 1e-6, -gr_last)
+    # With priorities or fairness the greedy answers another question (or breaks the rule).
+    if worse and not rules:
         report["used"] = "greedy (path generation did not do better)"
         return None, report
     report["used"] = "path generation"
