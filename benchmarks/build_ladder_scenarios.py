@@ -9,7 +9,7 @@ written is committed under benchmarks/scenarios/, with the network path relative
 - porto-douro: 30 assembly points north of the Douro (Porto) and 30 south of it (Vila Nova de
   Gaia), 400 people and 160 cars each, exits 12 km north and 12 km south-east; anyone may use
   either, so the bridges carry whoever crosses. Window 4 hours.
-- kotka-night: 15 assembly points in Karhula (Kotka), 200 people and 80 cars each, two exits
+- kotka-night: 15 assembly points in Karhula (Kotka), 400 people and 160 cars each, two exits
   with a checkpoint each (2 lanes, 45 s a car) open 06:00-22:00; the window runs from 20:00 to
   10:00 the next morning, so the night closes the corridor for eight hours.
 """
@@ -143,7 +143,7 @@ def kotka() -> dict[str, object]:
         "timezone": "Europe/Helsinki",
         "network": _network("kotka.osm.pbf"),
         "origins": [
-            {"id": f"ap{i:02d}", "at": [lat, lon], "people": 200, "cars": 80}
+            {"id": f"ap{i:02d}", "at": [lat, lon], "people": 400, "cars": 160}
             for i, (lat, lon) in enumerate(points)
         ],
         "destinations": [{"id": n, "at": list(e)} for n, e in zip(names, exits, strict=True)],

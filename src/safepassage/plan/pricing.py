@@ -23,7 +23,7 @@ from safepassage.plan.routes import Candidate
 
 #: Largest time-expanded state space (places x steps) priced exactly; beyond, routes come
 #: from the candidate pool only.
-MAX_STATES = 4_000_000
+MAX_STATES = 500_000
 TOL = 1e-7
 #: Departure steps tried per origin and round (their paths may differ).
 TRIES = 4
