@@ -88,10 +88,10 @@ def plan_cmd(
         4, "--routes", min=1, max=6, help="Candidate routes per origin and destination."
     ),
     quality: str = typer.Option(
-        "best",
+        "auto",
         "--quality",
         help="fast: the greedy alone; best: the greedy, then path generation (an LP) where it"
-        " does better.",
+        " does better; auto: best on instances small enough for it to take seconds, else fast.",
     ),
 ) -> None:
     """Plan who leaves from where, when and by which route; state the gap to the best possible."""

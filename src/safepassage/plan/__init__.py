@@ -17,8 +17,11 @@ from safepassage.plan.steps import floor_steps
 
 __all__ = ["QUALITIES", "Plan", "PlanningProblem", "build_problem", "make_plan"]
 
-#: `fast`: the greedy alone; `best`: the greedy, then path generation where it does better.
-QUALITIES = ("fast", "best")
+#: `fast`: the greedy alone; `best`: the greedy, then path generation where it does better;
+#: `auto`: `best` where the instance is small enough for the exact path pricing (it then
+#: finishes in seconds), else `fast` (docs/benchmarks.md: path generation on Castlemaine and
+#: Porto takes over a minute here).
+QUALITIES = ("auto", "fast", "best")
 
 
 def make_plan(
@@ -34,6 +37,7 @@ def make_plan(
     improved by path generation), then the bound and the gap."""
     if quality not in QUALITIES:
         raise ValueError(f"quality must be one of {QUALITIES}")
+    asked = quality
     problem = build_problem(
         prepared, step_s=step_s, slot_s=slot_s, routes_per_origin=routes_per_origin
     )
@@ -47,7 +51,12 @@ def make_plan(
     trips, waiting = plan_buses(prepared, problem, ledger, max_steps=limit)
     schedule = plan_cars(problem, order=order, ledger=ledger)
     bookings, remaining = schedule.bookings, schedule.remaining_pcu
-    quality_report: dict[str, object] = {"mode": quality}
+    if quality == "auto":
+        from safepassage.plan.pricing import fits, pricing_network
+
+        net = pricing_network(problem)
+        quality = "best" if net is not None and fits(net, 2 * problem.window_steps) else "fast"
+    quality_report: dict[str, object] = {"mode": quality, "asked": asked}
     if quality == "best":
         improved, report = _improve(problem, bookings, remaining, trips, bus_pcu)
         quality_report.update(report)
