@@ -128,3 +128,24 @@ def test_network_info_clipped_to_a_geojson_polygon(tmp_path: Path) -> None:
     bad.write_text('{"type": "Point", "coordinates": [0, 0]}')
     result = cli("network", "info", str(osm), "--polygon", str(bad))
     assert result.returncode == 2 and "no Polygon" in result.stderr
+
+
+def test_plan_quality_modes() -> None:
+    """`--quality` (auto by default): path generation where it fits, its rounding loss in the
+    JSON; a wrong mode is refused with the option named."""
+    scenario = Path(__file__).resolve().parents[2] / "benchmarks" / "scenarios"
+    scenario = scenario / "two-entry-roads.yaml"
+    result = cli("plan", str(scenario), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    q = data["quality"]
+    assert q["asked"] == "auto" and q["mode"] == "best" and q["used"] == "path generation"
+    assert data["people_out_by_window_end"] == 3960  # the optimum (tests/plan/test_colgen.py)
+    assert q["greedy_people_out_by_window_end"] == 2200
+    assert q["rounding_loss_people"] == 0
+    fast = json.loads(cli("plan", str(scenario), "--json", "--quality", "fast").stdout)
+    assert fast["quality"] == {"mode": "fast", "asked": "fast"}
+    assert fast["people_out_by_window_end"] == 2200
+    wrong = cli("plan", str(scenario), "--quality", "perfect")
+    assert wrong.returncode == 2 and "--quality" in wrong.stderr
+    assert "Traceback" not in wrong.stderr

@@ -49,7 +49,8 @@ class Origin(Place):
     """An assembly point or district people leave from.
 
     `car_occupancy` overrides the scenario's for this origin; `to` limits which destinations
-    its people go to (any, when absent).
+    its people go to (any, when absent); `priority` weighs its people in the planner (2: one
+    person here counts as two elsewhere, for the sick and the wounded).
     """
 
     people: NonNegative
@@ -57,6 +58,7 @@ class Origin(Place):
     need_bus: NonNegative = 0
     car_occupancy: Annotated[float, Field(gt=0)] | None = None
     to: list[Id] | None = None
+    priority: Annotated[float, Field(ge=1, le=100)] = 1.0
     note: str | None = None
 
     @model_validator(mode="after")
@@ -217,6 +219,13 @@ class Fleet(Strict):
     buses: list[Bus] = Field(default_factory=list)
 
 
+class Fairness(Strict):
+    """No origin's people wait, on average, more than `max_wait_gap_h` hours longer to leave
+    than another origin's (mean departure time from the window's start)."""
+
+    max_wait_gap_h: Annotated[float, Field(gt=0)]
+
+
 class Occupancy(Strict):
     """People per vehicle."""
 
@@ -334,6 +343,7 @@ class Scenario(Strict):
     hazards: list[Hazard] = Field(default_factory=list)
     fleet: Fleet = Field(default_factory=Fleet)
     occupancy: Occupancy = Field(default_factory=Occupancy)
+    fairness: Fairness | None = None
     forecast: ForecastSpec = Field(default_factory=ForecastSpec)
     assumptions: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
