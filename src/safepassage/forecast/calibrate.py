@@ -147,11 +147,15 @@ class Calibration:
 
     def residuals(self) -> list[dict[str, Any]]:
         rows = []
+        paired = _pairs(self.observations)
         for j, o in enumerate(self.observations):
             e = self.expected[:, j]
             mean = float(e.mean())
             noise = mean * self.cv**2 if o.what != "people" else 0.0
-            sd = math.sqrt(float(e.var()) + noise + (self.reporting_error * o.vehicles) ** 2 + 1)
+            both = 2.0 if paired[j] is not None else 1.0
+            sd = math.sqrt(
+                float(e.var()) + noise + both * (self.reporting_error * o.vehicles) ** 2 + 1
+            )
             rows.append(
                 {
                     "at": o.at.isoformat(timespec="minutes"),
@@ -243,6 +247,13 @@ def _check(opened: datetime, observations: list[Observation]) -> None:
             )
 
 
+def _pairs(observations: list[Observation]) -> list[float | None]:
+    """For each people count, the count of cars out reported for the same moment (people per
+    car is then their ratio, whatever the queue did), else None."""
+    cars = {o.at: o.vehicles for o in observations if o.what == "out"}
+    return [cars.get(o.at) if o.what == "people" else None for o in observations]
+
+
 def _loglike(
     theta: NDArray[np.float64],
     h: NDArray[np.int64],
@@ -257,6 +268,7 @@ def _loglike(
     n = theta.shape[0]
     mu = np.exp(theta[:, 0])
     expected = np.zeros((n, len(observations)))
+    paired = _pairs(observations)
     for c, g in enumerate(grids):
         rows = np.nonzero(h == c)[0]
         if rows.size == 0:
@@ -277,13 +289,17 @@ def _loglike(
                 expected[rows, j] = out[:, i]
             elif o.what == "waiting":
                 expected[rows, j] = arrived[:, i] - out[:, i]
+            elif paired[j] is not None:
+                expected[rows, j] = theta[rows, 3] * paired[j]
             else:
                 expected[rows, j] = theta[rows, 3] * out[:, i]
     ll = np.zeros(n)
     for j, o in enumerate(observations):
         e = expected[:, j]
         noise = np.maximum(e, 0.0) * cv**2 if o.what != "people" else 0.0
-        var = noise + (err * o.vehicles) ** 2 + 1.0
+        # A people count beside a car count: the ratio carries both reporting errors.
+        both = 2.0 if paired[j] is not None else 1.0
+        var = noise + both * (err * o.vehicles) ** 2 + 1.0
         ll += -0.5 * (o.vehicles - e) ** 2 / var - 0.5 * np.log(var)
     return ll, expected
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
@@ -139,7 +139,9 @@ def demand_corridor(
     left = [o.id for o in s.origins if o.id not in ids]
     if not ids:
         raise PlanningError("no origin reaches the corridor's first station: nothing to forecast")
-    horizon = days * DAY
+    # The horizon ends at local midnight after `days` calendar days (the first one partial).
+    day0 = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    horizon = (day0 + timedelta(days=days) - start).total_seconds()
     window = s.window()
     offset = ((window.start - start).total_seconds() % DAY) if window else 0.0
     bus_depart, bus_access, bus_people = [], [], []

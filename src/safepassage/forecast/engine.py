@@ -111,6 +111,7 @@ class RawResults:
     sample_t_s: NDArray[np.float64]
     checkpoint_stations: list[int]
     horizon_s: float
+    trace_s: NDArray[np.float64] | None = None  # (R, K, N) when traced; NaN: not passed
 
     @property
     def per_day(self) -> NDArray[np.float64]:
@@ -317,11 +318,13 @@ def run_monte_carlo(
     progress: Callable[[int], None] | None = None,
     params: ReplicationParams | None = None,
     vehicles: VehicleSource | None = None,
+    trace: bool = False,
 ) -> RawResults:
     """`runs` replications; the same seed gives the same results whatever the chunking.
 
     `params` may vary inspection times and hours per replication (a calibration); `vehicles`
-    may give each replication its own vehicles (demand mode); by default the system's."""
+    may give each replication its own vehicles (demand mode); by default the system's.
+    `trace` keeps every vehicle's passage at every station (for checks; memory R x K x N)."""
     if runs < 1:
         raise ValueError("runs must be at least 1")
     inp = kernel_inputs(system)
@@ -343,6 +346,7 @@ def run_monte_carlo(
     fate = np.zeros((runs, 4, 2))
     journey = np.full((runs, max(n_j, 1), d + 1, 3), np.nan)
     out_people = np.zeros((runs, 1))
+    traced = np.full((runs, n_st, source.width) if trace else (1, 1, 1), np.nan)
     size = max(1, math.ceil(runs / max(1, chunks)))
     if vehicles is not None:
         size = max(1, min(size, _CHUNK_SLOTS // max(1, source.width)))
@@ -387,6 +391,8 @@ def run_monte_carlo(
             fate[lo:hi],
             journey[lo:hi],
             out_people[lo:hi],
+            traced[lo:hi] if trace else traced,
+            trace,
             max(1, min(numba.get_num_threads(), hi - lo)),
         )
         if progress is not None:
@@ -408,4 +414,5 @@ def run_monte_carlo(
         sample_t_s=inp.sample_t,
         checkpoint_stations=[k for k in range(n_st) if inp.cp_row[k] >= 0],
         horizon_s=float(inp.fparams[13]),
+        trace_s=traced if trace else None,
     )

@@ -39,6 +39,7 @@ from safepassage.forecast.kernel_parts import (
     _jit,
     _mix,
     _sort_packed,
+    _sort_any,
     _sort_prefix,
     _sort_with_ids,
     _uniform,
@@ -67,12 +68,13 @@ def _day_counts_py(
     vid: Any,
     people: Any,
     day_offset: float,
+    horizon: float,
     day_veh: Any,
     day_people: Any,
     day_lo: Any,
 ) -> None:
-    """Vehicles and people passing per local day (`through[:m]` ascending); `day_lo[d]` the
-    first place of day d (one scan: the day changes rarely)."""
+    """Vehicles and people passing per local day up to the horizon (`through[:m]` ascending);
+    `day_lo[d]` the first place of day d (one scan: the day changes rarely)."""
     n_days = day_veh.shape[0]
     day = 0
     bound = DAY - day_offset
@@ -84,7 +86,7 @@ def _day_counts_py(
             bound += DAY
             if day < n_days:
                 day_lo[day] = i
-        if day >= n_days:
+        if day >= n_days or t > horizon:
             break
         day_veh[day] += 1.0
         day_people[day] += people[vid[i]]
@@ -182,6 +184,8 @@ def _one_replication_py(
     fate: Any,  # (4, 2) at the horizon: arrived, waiting, held, lost (vehicles, people)
     journey: Any,  # (J, D + 1, 3) seconds from the first station: first/median/last to leave
     out_people: Any,  # (1,) people through `out_stage` by the window's end
+    trace: Any,  # (K, N) each vehicle's passage per station (NaN: lost), when `tracing`
+    tracing: bool,
     work: Any,  # (6, N) float scratch space of the calling thread
     vid: Any,  # (N,) int scratch space: the vehicle at each place of `cur`
     pos: Any,  # (N,) int scratch space: the place of each vehicle
@@ -251,7 +255,7 @@ def _one_replication_py(
             t += late
         cur[v] = _advance(t, access[v] * driver[v] * road[0], s_start, s_end, n_susp)
         vid[v] = v
-    _sort_prefix(cur, vid, n, width)
+    _sort_any(cur, vid, n, width)
 
     lane_free = np.empty(MAX_LANES)
     lane_clear = np.empty(MAX_LANES)  # starts below this need no check (see _clear_until)
@@ -404,7 +408,7 @@ def _one_replication_py(
             first[k] = math.nan
             median[k] = math.nan
             last[k] = math.nan
-        _day_counts(through, n, vid, people, day_offset, day_veh[k], day_people[k], day_lo)
+        _day_counts(through, n, vid, people, day_offset, horizon, day_veh[k], day_people[k], day_lo)
         if k == out_stage:
             for i in range(n):
                 if through[i] > window_end:
@@ -425,6 +429,9 @@ def _one_replication_py(
                 pick[n_days, 0] = vid[0]
                 pick[n_days, 1] = vid[(n - 1) // 2]
                 pick[n_days, 2] = vid[n - 1]
+        if tracing:
+            for i in range(n):
+                trace[k, vid[i]] = through[i]
         jr = j_row[k]
         if jr >= 0:
             for i in range(n):
@@ -496,6 +503,8 @@ def _run_py(
     fate: Any,  # (n_reps, 4, 2)
     journey: Any,  # (n_reps, J, D + 1, 3)
     out_people: Any,  # (n_reps, 1)
+    trace: Any,  # (n_reps, K, N) per-vehicle passages, or (1, 1, 1) when not tracing
+    tracing: bool,
     n_workers: int,
 ) -> None:
     base = _mix(np.uint64(seed) * _GOLDEN + np.uint64(0x5AFE))
@@ -510,6 +519,7 @@ def _run_py(
         for r in range(w, n_reps, n_workers):
             rep_seed = _mix(base ^ (np.uint64(first_rep + r) * _MIX1))
             row = 0 if shared else r
+            t_row = r if tracing else 0
             _one_replication(
                 rep_seed,
                 n_veh[r],
@@ -546,6 +556,8 @@ def _run_py(
                 fate[r],
                 journey[r],
                 out_people[r],
+                trace[t_row],
+                tracing,
                 work,
                 vid,
                 pos,

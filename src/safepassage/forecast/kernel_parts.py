@@ -237,6 +237,23 @@ def _sort_prefix_py(times: Any, ids: Any, m: int, width: int) -> None:
 _sort_prefix = _jit(_sort_prefix_py)
 
 
+def _sort_any_py(times: Any, ids: Any, m: int, width: int) -> None:
+    """As `_sort_prefix` for an order that may be far from sorted (the departures, a pool that
+    leaves at once): the same packed values, so the same result, in O(m log m)."""
+    head = times[:m]
+    bits = head.view(np.int64)
+    mask = np.int64((1 << width) - 1)
+    keep = ~mask
+    for i in range(m):
+        bits[i] = (bits[i] & keep) | ids[i]
+    head[:] = np.sort(head)
+    for i in range(m):
+        ids[i] = bits[i] & mask
+
+
+_sort_any = _jit(_sort_any_py)
+
+
 def _sort_with_ids_py(times: Any, ids: Any) -> None:
     """Sort `times` ascending and permute `ids` (0 <= id < n) with them (see `_sort_prefix`)."""
     n = times.shape[0]

@@ -85,14 +85,28 @@ class Forecast:
     def date(self, d: int) -> str:
         return (self.day0 + timedelta(days=d)).date().isoformat()
 
+    def hours_covered(self, d: int) -> float:
+        """Hours of local day d inside the forecast (start to horizon)."""
+        lo = max(self.day0 + timedelta(days=d), self.system.start)
+        hi = min(
+            self.day0 + timedelta(days=d + 1),
+            self.system.start + timedelta(seconds=self.raw.horizon_s),
+        )
+        return round(max((hi - lo).total_seconds(), 0.0) / 3600, 2)
+
     def daily(self) -> list[dict[str, Any]]:
-        """Vehicles and people passing each station per local day (P10 / P50 / P90)."""
+        """Vehicles and people passing each station per local day up to the horizon (P10 /
+        P50 / P90); `hours`: how much of the day the forecast covers."""
         rows = []
         for d in range(self.raw.day_vehicles.shape[2]):
+            covered = self.hours_covered(d)
+            if covered <= 0:
+                continue
             for k, s in enumerate(self.system.stations):
                 rows.append(
                     {
                         "date": self.date(d),
+                        "hours": covered,
                         "station": s.id,
                         "vehicles": _counts(self.raw.day_vehicles[:, k, d]),
                         "people": _counts(self.raw.day_people[:, k, d]),
