@@ -82,7 +82,9 @@ def test_a_calibration_sampled_10000_times_reproduces_its_fitted_means() -> None
     assert always == pytest.approx(cal["hours_posterior"]["always"], abs=0.02)
 
 
-def _fluid_out(t: float, mu: float, pool: float, lam: float, hours: tuple[time, time] | None) -> float:
+def _fluid_out(
+    t: float, mu: float, pool: float, lam: float, hours: tuple[time, time] | None
+) -> float:
     """Cars out after t seconds, by brute force on a one-minute grid (independent of the
     calibration's closed form)."""
     queue, out = pool, 0.0
@@ -105,7 +107,9 @@ def test_known_throughput_demand_and_occupancy_are_recovered() -> None:
         out = _fluid_out(h * 3600, mu, pool, lam, hours)
         obs.append(Observation(at, round(out)))
         obs.append(Observation(at, round(pool + lam * h * 3600 - out), what="waiting"))
-    obs.append(Observation(OPENED + timedelta(hours=54), round(occ * obs[-2].vehicles), what="people"))
+    obs.append(
+        Observation(OPENED + timedelta(hours=54), round(occ * obs[-2].vehicles), what="people")
+    )
     cal = calibrate("exit", OPENED, obs, [None, hours, (time(6), time(22))], cv=0.3, seed=2)
     d = cal.as_dict()
     assert d["hours"] == "08:00-20:00" and d["consistent"]

@@ -147,7 +147,10 @@ def test_daily_json_is_consistent_with_the_fates() -> None:
     raw = run_monte_carlo(system, 1, seed=8, vehicles=vehicles, trace=True)
     d = Forecast(system, raw, 1, 8, mode="demand", zone="Europe/Kyiv").as_dict()
     dest = [r for r in d["daily"] if r["station"] == "city"]
-    assert sum(r["vehicles"]["p50"] for r in dest) == d["fate_at_horizon"]["arrived"]["vehicles"]["p50"]
+    assert (
+        sum(r["vehicles"]["p50"] for r in dest)
+        == d["fate_at_horizon"]["arrived"]["vehicles"]["p50"]
+    )
     assert dest[0]["date"] == "2022-03-14" and dest[0]["hours"] == 11.0
     assert [r["hours"] for r in dest[1:]] == [24.0, 24.0, 24.0, 13.0]  # 4 x 24 h from 13:00
     assert sum(r["people"]["p50"] for r in dest) == pytest.approx(

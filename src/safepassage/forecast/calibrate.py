@@ -374,13 +374,23 @@ def calibrate(
         for o in observations
         if o.what == "out"
     ]
+    # Prior box: throughput from a fifth of the slowest average rate to fifteen times the
+    # fastest (hours can concentrate the work), pool and arrivals log-uniform, occupancy uniform.
     lo = np.array(
-        [math.log(min(rates) / 5), math.log(_PRIOR_POOL[0]), math.log(_PRIOR_RATE[0] / 86400)]
-        + [_PRIOR_OCCUPANCY[0]]
+        [
+            math.log(min(rates) / 5),
+            math.log(_PRIOR_POOL[0]),
+            math.log(_PRIOR_RATE[0] / 86400),
+            _PRIOR_OCCUPANCY[0],
+        ]
     )
     hi = np.array(
-        [math.log(max(rates) * 5 * 3), math.log(_PRIOR_POOL[1]), math.log(_PRIOR_RATE[1] / 86400)]
-        + [_PRIOR_OCCUPANCY[1]]
+        [
+            math.log(max(rates) * 15),
+            math.log(_PRIOR_POOL[1]),
+            math.log(_PRIOR_RATE[1] / 86400),
+            _PRIOR_OCCUPANCY[1],
+        ]
     )
     active = np.array([True, fits_demand, fits_demand, fits_occ])
     log_volume = float(np.log(hi - lo)[active].sum())

@@ -85,7 +85,7 @@ class DemandVehicles:
         for i, r in enumerate(range(lo, hi)):
             rng = self._rng(r)
             arriving = self._arrivals(rng, r)
-            pool = int(round(self.draws.pool_cars[r]))
+            pool = round(float(self.draws.pool_cars[r]))
             times = np.concatenate(
                 (np.zeros(pool), np.sort(rng.uniform(0.0, self.horizon_s, arriving)))
             )

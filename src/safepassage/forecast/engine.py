@@ -7,8 +7,8 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 from datetime import time
+from typing import Protocol
 
 import numba
 import numpy as np

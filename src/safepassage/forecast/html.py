@@ -108,7 +108,7 @@ def _bars_svg(
     if not dates:
         return "<p>No day in the forecast.</p>"
     left, bottom, top = 56, 46, 18
-    y_max = max(max(by[(d, s)]["p90"] for d in dates for s in series), 1)
+    y_max = float(max(max(by[(d, s)]["p90"] for d in dates for s in series), 1))
     group = (width - left - 10) / len(dates)
     bar = group / (len(series) + 1)
     colours = ["#1565c0", "#2e7d32", "#c62828", "#6a1b9a"]

@@ -30,7 +30,7 @@ def quantiles(values: NDArray[np.float64], digits: int = 0) -> dict[str, float |
 
 def _counts(values: NDArray[np.float64]) -> dict[str, int]:
     p = np.percentile(values, PERCENTILES)
-    return {f"p{q}": int(round(float(v))) for q, v in zip(PERCENTILES, p, strict=True)}
+    return {f"p{q}": round(float(v)) for q, v in zip(PERCENTILES, p, strict=True)}
 
 
 @dataclass
