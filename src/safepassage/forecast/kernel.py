@@ -72,26 +72,46 @@ def _day_counts_py(
     day_veh: Any,
     day_people: Any,
     day_lo: Any,
-) -> None:
+) -> int:
     """Vehicles and people passing per local day up to the horizon (`through[:m]` ascending);
-    `day_lo[d]` the first place of day d (one scan: the day changes rarely)."""
+    `day_lo[d]` the first place of day d (one scan: the day changes rarely). Returns how many
+    pass by the horizon."""
     n_days = day_veh.shape[0]
     day = 0
-    bound = DAY - day_offset
+    bound = DAY - day_offset  # the end of local day 0
     day_lo[0] = 0
+    # Counts accumulate in registers and are stored when the day changes: a store per vehicle
+    # made each addition wait for the previous one (a fifth of the kernel's time).
+    limit = bound if bound < horizon else horizon
+    cnt = 0.0
+    ppl = 0.0
+    end = m
     for i in range(m):
         t = through[i]
-        while t >= bound and day < n_days:
-            day += 1
-            bound += DAY
-            if day < n_days:
-                day_lo[day] = i
-        if day >= n_days or t > horizon:
-            break
-        day_veh[day] += 1.0
-        day_people[day] += people[vid[i]]
+        if t >= limit:
+            if t > horizon:
+                end = i
+                break
+            day_veh[day] += cnt
+            day_people[day] += ppl
+            cnt = 0.0
+            ppl = 0.0
+            while t >= bound and day < n_days:
+                day += 1
+                bound += DAY
+                if day < n_days:
+                    day_lo[day] = i
+            if day >= n_days:
+                break
+            limit = bound if bound < horizon else horizon
+        cnt += 1.0
+        ppl += people[vid[i]]
+    if day < n_days:
+        day_veh[day] += cnt
+        day_people[day] += ppl
     for d in range(day + 1, n_days):
-        day_lo[d] = m
+        day_lo[d] = end
+    return end
 
 
 _day_counts = _jit(_day_counts_py)
@@ -186,6 +206,7 @@ def _one_replication_py(
     out_people: Any,  # (1,) people through `out_stage` by the window's end
     trace: Any,  # (K, N) each vehicle's passage per station (NaN: lost), when `tracing`
     tracing: bool,
+    presort_any: bool,  # departures may be far from ordered (a pool): sort them in O(n log n)
     work: Any,  # (6, N) float scratch space of the calling thread
     vid: Any,  # (N,) int scratch space: the vehicle at each place of `cur`
     pos: Any,  # (N,) int scratch space: the place of each vehicle
@@ -255,7 +276,10 @@ def _one_replication_py(
             t += late
         cur[v] = _advance(t, access[v] * driver[v] * road[0], s_start, s_end, n_susp)
         vid[v] = v
-    _sort_any(cur, vid, n, width)
+    if presort_any:
+        _sort_any(cur, vid, n, width)
+    else:
+        _sort_prefix(cur, vid, n, width)
 
     lane_free = np.empty(MAX_LANES)
     lane_clear = np.empty(MAX_LANES)  # starts below this need no check (see _clear_until)
@@ -408,7 +432,9 @@ def _one_replication_py(
             first[k] = math.nan
             median[k] = math.nan
             last[k] = math.nan
-        _day_counts(through, n, vid, people, day_offset, horizon, day_veh[k], day_people[k], day_lo)
+        passed = _day_counts(
+            through, n, vid, people, day_offset, horizon, day_veh[k], day_people[k], day_lo
+        )
         if k == out_stage:
             for i in range(n):
                 if through[i] > window_end:
@@ -418,17 +444,18 @@ def _one_replication_py(
             # Follow the first, median and last vehicle to leave each day, and of all.
             for i in range(n):
                 exit_t[vid[i]] = through[i]
+            # Only vehicles leaving by the horizon: day_lo ends at `passed`.
             for d in range(n_days):
                 lo = day_lo[d]
-                hi = day_lo[d + 1] if d + 1 < n_days else n
+                hi = day_lo[d + 1] if d + 1 < n_days else passed
                 if hi > lo:
                     pick[d, 0] = vid[lo]
                     pick[d, 1] = vid[lo + (hi - 1 - lo) // 2]
                     pick[d, 2] = vid[hi - 1]
-            if n > 0:
+            if passed > 0:
                 pick[n_days, 0] = vid[0]
-                pick[n_days, 1] = vid[(n - 1) // 2]
-                pick[n_days, 2] = vid[n - 1]
+                pick[n_days, 1] = vid[(passed - 1) // 2]
+                pick[n_days, 2] = vid[passed - 1]
         if tracing:
             for i in range(n):
                 trace[k, vid[i]] = through[i]
@@ -558,6 +585,7 @@ def _run_py(
                 out_people[r],
                 trace[t_row],
                 tracing,
+                not shared,
                 work,
                 vid,
                 pos,
