@@ -82,30 +82,23 @@ class DemandVehicles:
             people=np.zeros((hi - lo, width)),
             kind=np.zeros((hi - lo, width), dtype=np.int8),
         )
+        cum = np.cumsum(self.origin_share)
+        cum[-1] = 1.0
+        buses = self.bus_depart_s.shape[0]
         for i, r in enumerate(range(lo, hi)):
             rng = self._rng(r)
             arriving = self._arrivals(rng, r)
             pool = round(float(self.draws.pool_cars[r]))
-            times = np.concatenate(
-                (np.zeros(pool), np.sort(rng.uniform(0.0, self.horizon_s, arriving)))
-            )
-            origin = rng.choice(
-                self.origin_share.shape[0], size=times.shape[0], p=self.origin_share
-            )
-            depart = np.concatenate((times, self.bus_depart_s))
-            access = np.concatenate((self.origin_access_s[origin], self.bus_access_s))
-            people = np.concatenate(
-                (np.full(times.shape[0], self.draws.occupancy[r]), self.bus_people)
-            )
-            kind = np.concatenate(
-                (np.zeros(times.shape[0], dtype=np.int8), np.ones(self.bus_people.shape[0]))
-            )
-            order = np.argsort(depart + access, kind="stable")
-            m = order.shape[0]
-            out.depart[i, :m] = depart[order]
-            out.access[i, :m] = access[order]
-            out.people[i, :m] = people[order]
-            out.kind[i, :m] = kind[order]
+            cars = pool + arriving
+            # Unordered: the kernel sorts the departures (plus the way there) itself.
+            out.depart[i, pool:cars] = rng.uniform(0.0, self.horizon_s, arriving)
+            origin = np.searchsorted(cum, rng.random(cars), side="right")
+            out.access[i, :cars] = self.origin_access_s[origin]
+            out.people[i, :cars] = self.draws.occupancy[r]
+            out.depart[i, cars : cars + buses] = self.bus_depart_s
+            out.access[i, cars : cars + buses] = self.bus_access_s
+            out.people[i, cars : cars + buses] = self.bus_people
+            out.kind[i, cars : cars + buses] = 1
         return out
 
 
