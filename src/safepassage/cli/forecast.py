@@ -106,6 +106,14 @@ def forecast_cmd(
             Problem(f"--from {source!r}: expected demand or plan", hint="for example --from plan")
         )
     calib = _load_json(calibration, "calibration file") if calibration else None
+    if calib is not None and not isinstance(calib.get("draws"), dict):
+        raise SafePassageError(
+            Problem(
+                "the calibration has no posterior draws (written by an older version?)",
+                file=str(calibration),
+                hint="run `safepassage forecast calibrate ... --out FILE` again",
+            )
+        )
     begin = _parse_time(start, prepared.scenario.timezone, "--start") if start else None
     with _progress(runs, "Forecasting", as_json) as bar:
         task = bar.add_task("runs", total=runs)
