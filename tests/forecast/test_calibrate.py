@@ -133,3 +133,28 @@ def test_inconsistent_hours_are_flagged_and_outweighed() -> None:
     day_only = calibrate("exit", OPENED, obs, [(time(8), time(18))], cv=CV).as_dict()
     assert not day_only["consistent"]
     assert math.isclose(open_seconds(OPENED, OPENED + timedelta(days=1), None), 86400)
+
+
+def test_the_calibration_drives_the_daily_flow() -> None:
+    """A calibration of 60 cars an hour around the clock with a queue far longer than a day:
+    the forecast's exit passes about 60 x 24 cars on its first full day (less the scenario's
+    suspensions and lane closures, a few per cent), not the scenario's 80 an hour for 10 hours."""
+    from pathlib import Path
+
+    from safepassage.forecast import forecast_prepared
+    from safepassage.model.prepare import prepare_scenario
+
+    obs = [Observation(OPENED + timedelta(hours=h), 60 * h) for h in (2, 10, 20)] + [
+        Observation(OPENED + timedelta(hours=20), 20_000, what="waiting")
+    ]
+    cal = calibrate("cp01-mariupol-exit", OPENED, obs, [None, (time(8), time(18))], cv=CV)
+    d = cal.as_dict()
+    assert d["hours"] == "always"
+    prepared = prepare_scenario(
+        Path(__file__).resolve().parents[2] / "scenarios" / "mariupol-2022.yaml",
+        cut_off="warning",
+    )
+    fc = forecast_prepared(prepared, runs=30, seed=4, calibration=d, mode="demand", days=2)
+    assert fc.system.start == OPENED
+    full_day = fc.raw.day_vehicles[:, 0, 1]  # 15 March, the first whole day
+    assert 0.85 * 1440 < np.median(full_day) <= 1.02 * 1440
