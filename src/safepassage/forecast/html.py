@@ -283,7 +283,7 @@ Calibration: {_E((d["calibration"] or {}).get("file") or ((d["calibration"] or {
 <div class="fig">first cars at {_E(last)}<b>{_E((head["p50"] or "n/a")[5:16])}</b>P10-P90 {_E((head["p10"] or "")[5:16])} to {_E((head["p90"] or "")[5:16])}</div>
 <div class="fig">people arrived by {_E(f["at"][5:16])}<b>{f["arrived"]["people"]["p50"]:,}</b>P10-P90 {f["arrived"]["people"]["p10"]:,}-{f["arrived"]["people"]["p90"]:,}</div>
 <div class="fig">people still waiting then<b>{f["waiting"]["people"]["p50"]:,}</b>P10-P90 {f["waiting"]["people"]["p10"]:,}-{f["waiting"]["people"]["p90"]:,}</div>
-<div class="fig">people held or lost<b>{f["held"]["people"]["p50"] + f["lost"]["people"]["p50"]:,}</b>held {_band(f["held"]["people"])}, lost {_band(f["lost"]["people"])}</div>
+<div class="fig">people held / lost then<b>{f["held"]["people"]["p50"]:,} / {f["lost"]["people"]["p50"]:,}</b>P10-P90 {f["held"]["people"]["p10"]:,}-{f["held"]["people"]["p90"]:,} / {f["lost"]["people"]["p10"]:,}-{f["lost"]["people"]["p90"]:,}</div>
 {plan_fig}
 </div>
 <h2>Vehicles per day</h2>{_bars_svg(d["daily"], [first, last], "vehicles", zone)}
