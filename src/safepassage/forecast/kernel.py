@@ -31,10 +31,12 @@ from safepassage.forecast.kernel_parts import (
     NEVER,
     _advance,
     _clear_until,
+    _day_counts,
     _earliest_start,
     _exponential,
     _from_table,
     _gap,
+    _held_or_lost,
     _id_bits,
     _jit,
     _mix,
@@ -60,111 +62,6 @@ __all__ = [
 ]
 
 _jit_parallel = cast(Callable[..., Any], njit(cache=True, parallel=True, error_model="numpy"))
-
-
-def _day_counts_py(
-    through: Any,
-    m: int,
-    vid: Any,
-    people: Any,
-    day_offset: float,
-    horizon: float,
-    day_veh: Any,
-    day_people: Any,
-    day_lo: Any,
-) -> int:
-    """Vehicles and people passing per local day up to the horizon (`through[:m]` ascending);
-    `day_lo[d]` the first place of day d (one scan: the day changes rarely). Returns how many
-    pass by the horizon."""
-    n_days = day_veh.shape[0]
-    day = 0
-    bound = DAY - day_offset  # the end of local day 0
-    day_lo[0] = 0
-    # Counts accumulate in registers and are stored when the day changes: a store per vehicle
-    # made each addition wait for the previous one (a fifth of the kernel's time).
-    limit = bound if bound < horizon else horizon
-    cnt = 0.0
-    ppl = 0.0
-    end = m
-    for i in range(m):
-        t = through[i]
-        if t >= limit:
-            if t > horizon:
-                end = i
-                break
-            day_veh[day] += cnt
-            day_people[day] += ppl
-            cnt = 0.0
-            ppl = 0.0
-            while t >= bound and day < n_days:
-                day += 1
-                bound += DAY
-                if day < n_days:
-                    day_lo[day] = i
-            if day >= n_days:
-                break
-            limit = bound if bound < horizon else horizon
-        cnt += 1.0
-        ppl += people[vid[i]]
-    if day < n_days:
-        day_veh[day] += cnt
-        day_people[day] += ppl
-    for d in range(day + 1, n_days):
-        day_lo[d] = end
-    return end
-
-
-_day_counts = _jit(_day_counts_py)
-
-
-def _held_or_lost_py(
-    state: Any,
-    k: int,
-    nxt: Any,
-    m: int,
-    vid: Any,
-    kind: Any,
-    people: Any,
-    held_p: Any,
-    held_mean: Any,
-    lost_p: Any,
-    horizon: float,
-    lost_t: Any,
-    held_h: Any,
-    held: Any,
-    lost: Any,
-) -> tuple[Any, int, bool]:
-    """After inspection at checkpoint k, some vehicles are held for hours (pulled aside, not
-    blocking the lane) and some turned back or seized (set to NEVER: they sort last and leave
-    the live prefix). Returns the generator state, the vehicles lost and whether any changed."""
-    n_lost = 0
-    changed = False
-    for i in range(m):
-        v = vid[i]
-        c = kind[v]
-        u, state = _uniform(state)
-        t = nxt[i]
-        if u < lost_p[c, k]:
-            lost_t[v] = t
-            nxt[i] = NEVER
-            n_lost += 1
-            changed = True
-            if t <= horizon:
-                lost[k, 0] += 1.0
-                lost[k, 1] += people[v]
-        elif u < lost_p[c, k] + held_p[c, k]:
-            hold, state = _exponential(state, held_mean[c, k])
-            nxt[i] = t + hold
-            changed = True
-            if t <= horizon:
-                held[k, 0] += 1.0
-                held[k, 1] += people[v]
-                if t + hold > horizon:
-                    held_h[v] = 1.0
-    return state, n_lost, changed
-
-
-_held_or_lost = _jit(_held_or_lost_py)
 
 
 def _one_replication_py(
