@@ -20,6 +20,24 @@ __all__ = ["CorridorSystem", "Forecast", "forecast_prepared", "run_monte_carlo"]
 MODES = ("plan", "demand")
 
 
+def _check_rules(prepared: PreparedScenario) -> None:
+    """Checkpoints named in `forecast.held_or_lost` must exist (a typo would apply nowhere)."""
+    from safepassage.errors import Problem, SafePassageError
+
+    known = {c.id for c in prepared.scenario.checkpoints}
+    for i, rule in enumerate(prepared.scenario.forecast.held_or_lost):
+        unknown = [c for c in rule.checkpoints or [] if c not in known]
+        if unknown:
+            raise SafePassageError(
+                Problem(
+                    f"forecast.held_or_lost[{i}].checkpoints: {', '.join(unknown)} "
+                    "is not a checkpoint of the scenario",
+                    file=str(prepared.path),
+                    hint=f"checkpoints: {', '.join(sorted(known))}",
+                )
+            )
+
+
 def forecast_prepared(
     prepared: PreparedScenario,
     *,
@@ -44,8 +62,9 @@ def forecast_prepared(
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
-    plan = make_plan(prepared)
     scenario = prepared.scenario
+    _check_rules(prepared)
+    plan = make_plan(prepared)
     window = scenario.window()
     zone = (window.timezone if window else None) or scenario.timezone
     rng = np.random.default_rng([seed, 0xCA1])
