@@ -11,7 +11,7 @@ window opens, until everyone is carried.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -223,7 +223,3 @@ def demand_vehicles(dc: DemandCorridor, draws: DemandDraws, seed: int) -> Demand
         bus_access_s=dc.bus_access_s,
         bus_people=dc.bus_people,
     )
-
-
-def with_system(dc: DemandCorridor, system: CorridorSystem) -> DemandCorridor:
-    return replace(dc, system=system)
