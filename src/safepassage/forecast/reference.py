@@ -22,8 +22,8 @@ from safepassage.forecast.engine import kernel_inputs
 from safepassage.forecast.kernel import DAY, MAX_SUSPENSIONS
 
 # The time-of-day rules are shared (plain Python here); the queueing and ordering are not.
-from safepassage.forecast.kernel import _closing_time_py as _closing_time
-from safepassage.forecast.kernel import _next_open_py as _next_open
+from safepassage.forecast.kernel_parts import _closing_time_py as _closing_time
+from safepassage.forecast.kernel_parts import _next_open_py as _next_open
 from safepassage.forecast.system import CorridorSystem
 
 

@@ -305,6 +305,44 @@ class Lateness(Strict):
     sd_min: Annotated[float, Field(ge=0)] = 10.0
 
 
+class HeldOrLost(Strict):
+    """At the checkpoints it names (all of them, or those of `controlled_by`, or `checkpoints`),
+    a vehicle of this kind is held for hours (`held_p`, exponential, mean `held_mean_h`) or
+    turned back or seized (`lost_p`). A later rule for the same checkpoint and vehicle wins."""
+
+    vehicle: Literal["car", "bus", "any"] = "any"
+    checkpoints: list[Id] | None = None
+    controlled_by: str | None = None
+    held_p: Annotated[float, Field(ge=0, le=1)] = 0.0
+    held_mean_h: Annotated[float, Field(gt=0)] = 4.0
+    lost_p: Annotated[float, Field(ge=0, le=1)] = 0.0
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> HeldOrLost:
+        if self.held_p + self.lost_p > 1:
+            raise ValueError(f"held_p + lost_p is {self.held_p + self.lost_p:g}: at most 1")
+        return self
+
+
+class Amount(Strict):
+    """A non-negative amount with its uncertainty (gamma-distributed; sd 0: exact)."""
+
+    mean: Annotated[float, Field(ge=0)]
+    sd: Annotated[float, Field(ge=0)] = 0.0
+
+
+class Demand(Strict):
+    """Who wants to leave (the forecast's `--from demand` mode): a pool of cars waiting at the
+    start (default: the origins' cars) and cars arriving per day afterwards, each drawn once per
+    replication; people per car drawn around the scenario's occupancy with `occupancy_sd`."""
+
+    pool_cars: Amount | None = None
+    arrivals_cars_per_day: Amount = Field(default_factory=lambda: Amount(mean=0.0))
+    occupancy_sd: Annotated[float, Field(ge=0)] = 0.0
+    note: str | None = None
+
+
 class ForecastSpec(Strict):
     """What the Monte Carlo forecast varies; every field has a documented default
     (docs/forecast.md)."""
@@ -317,6 +355,8 @@ class ForecastSpec(Strict):
     breakdowns: Breakdowns = Field(default_factory=Breakdowns)
     drive_hours: str | None = None
     out_at: Id | None = None
+    held_or_lost: list[HeldOrLost] = Field(default_factory=list)
+    demand: Demand = Field(default_factory=Demand)
     note: str | None = None
 
     @field_validator("drive_hours")
