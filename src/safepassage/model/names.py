@@ -41,7 +41,7 @@ def display_name(obj: Any, lang: str = FALLBACK) -> str:
 
 def languages(scenario: Scenario) -> list[str]:
     """Every language a scenario names something in, English first."""
-    seen = {FALLBACK: None}
+    seen: dict[str, None] = {FALLBACK: None}
     groups = [scenario.origins, scenario.destinations, scenario.checkpoints, scenario.waypoints]
     for obj in [scenario, *(place for group in groups for place in group)]:
         seen.update(dict.fromkeys(obj.names))
@@ -56,8 +56,6 @@ def public_route(scenario: Scenario, lang: str = FALLBACK) -> list[str]:
     places: dict[str, Checkpoint | Waypoint] = {p.id: p for p in scenario.checkpoints}
     places.update({p.id: p for p in scenario.waypoints})
     shown = [
-        places[ident]
-        for ident in scenario.corridor.via
-        if ident in places and places[ident].public
+        places[ident] for ident in scenario.corridor.via if ident in places and places[ident].public
     ]
     return [display_name(p, lang) for p in [*shown, *scenario.destinations]]

@@ -2,7 +2,7 @@
  * by safepassage) or, without one, over the network's own GeoJSON. Needs maplibre-gl (and
  * pmtiles for a basemap) loaded first; fetches nothing but what its options name.
  *
- * Markup: <div data-sp-map><script type="application/json">{options}</script></div>
+ * Markup: <div data-sp-map> holding a script element of type application/json with the options
  * Options: data (GeoJSON FeatureCollection, `kind` on every feature), basemap (URL of a
  * .pmtiles file or null), glyphs (URL template) or inlineGlyphs ({"0-255": base64}),
  * coordinator (bool: draw convoy positions), labels ({legend texts}), attribution (text).
@@ -16,7 +16,7 @@
     open: "#1b7f3b",
     restricted: "#b26a00",
     closed: "#b00020",
-    planned: "#1f4e9c",
+    planned: "#37474f",
     unknown: "#6b6b6b",
   };
   var COLOURS = {
@@ -151,7 +151,7 @@
     return layers;
   }
 
-  function bounds(data) {
+  function bounds(data, fallback) {
     var b = [Infinity, Infinity, -Infinity, -Infinity];
     function visit(c) {
       if (typeof c[0] === "number") {
@@ -162,6 +162,7 @@
     data.features.forEach(function (f) {
       if (f.properties.kind !== "road") visit(f.geometry.coordinates);
     });
+    if (!isFinite(b[0]) && fallback) return [[fallback[0], fallback[1]], [fallback[2], fallback[3]]];
     if (!isFinite(b[0])) data.features.forEach(function (f) { visit(f.geometry.coordinates); });
     return isFinite(b[0]) ? [[b[0], b[1]], [b[2], b[3]]] : [[-180, -60], [180, 75]];
   }
@@ -174,48 +175,41 @@
     return span;
   }
 
-  function legendControl(opts, kinds) {
+  function legendBox(opts, kinds) {
     var labels = Object.assign({}, DEFAULT_LABELS, opts.labels || {});
     var statusLabels = Object.assign({}, DEFAULT_LABELS.status, (opts.labels || {}).status || {});
-    return {
-      onAdd: function () {
-        var box = document.createElement("div");
-        box.className = "maplibregl-ctrl sp-legend";
-        box.setAttribute("role", "group");
-        box.setAttribute("aria-label", labels.title || "legend");
-        var list = document.createElement("ul");
-        function item(colour, shape, text) {
-          var li = document.createElement("li");
-          li.appendChild(swatch("", colour, shape));
-          li.appendChild(document.createTextNode(text));
-          list.appendChild(li);
-        }
-        if (kinds.route) item(COLOURS.route, "line", labels.route);
-        if (kinds.origin) item(COLOURS.origin, "dot", labels.origin);
-        if (kinds.destination) item(COLOURS.destination, "dot", labels.destination);
-        if (kinds.waypoint) item("#ffffff", "ring", labels.waypoint);
-        if (kinds.checkpoint) {
-          item(STATUS_COLOURS.unknown, "dot", labels.checkpoint);
-          Object.keys(kinds.statuses).forEach(function (s) {
-            item(STATUS_COLOURS[s] || STATUS_COLOURS.unknown, "dot sp-small", "— " + (statusLabels[s] || s));
-          });
-        }
-        if (kinds.hazard) item(COLOURS.hazard, "area", labels.hazard);
-        if (kinds.incident) item(COLOURS.incident, "tri", labels.incident);
-        if (kinds.convoy && opts.coordinator) item(COLOURS.convoy, "dot", labels.convoy);
-        if (kinds.road) item(COLOURS.road, "line", labels.road);
-        if (opts.ends) {
-          var ends = document.createElement("p");
-          ends.className = "sp-ends";
-          ends.textContent = opts.ends;
-          box.appendChild(ends);
-        }
-        box.appendChild(list);
-        this._box = box;
-        return box;
-      },
-      onRemove: function () { this._box.remove(); },
-    };
+    var box = document.createElement("div");
+    box.className = "sp-legend";
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", labels.title || "legend");
+    var list = document.createElement("ul");
+    function item(colour, shape, text) {
+      var li = document.createElement("li");
+      li.appendChild(swatch("", colour, shape));
+      li.appendChild(document.createTextNode(text));
+      list.appendChild(li);
+    }
+    if (kinds.route) item(COLOURS.route, "line", labels.route);
+    if (kinds.origin) item(COLOURS.origin, "dot", labels.origin);
+    if (kinds.destination) item(COLOURS.destination, "dot", labels.destination);
+    if (kinds.waypoint) item("#ffffff", "ring", labels.waypoint);
+    if (kinds.checkpoint) {
+      Object.keys(kinds.statuses).forEach(function (s) {
+        item(STATUS_COLOURS[s] || STATUS_COLOURS.unknown, "dot", labels.checkpoint + ": " + (statusLabels[s] || s));
+      });
+    }
+    if (kinds.hazard) item(COLOURS.hazard, "area", labels.hazard);
+    if (kinds.incident) item(COLOURS.incident, "tri", labels.incident);
+    if (kinds.convoy && opts.coordinator) item(COLOURS.convoy, "dot", labels.convoy);
+    if (kinds.road) item(COLOURS.road, "line", labels.road);
+    if (opts.ends) {
+      var ends = document.createElement("p");
+      ends.className = "sp-ends";
+      ends.textContent = opts.ends;
+      box.appendChild(ends);
+    }
+    box.appendChild(list);
+    return box;
   }
 
   function create(element, opts) {
@@ -232,7 +226,7 @@
     if (opts.inlineGlyphs) Object.assign(inlineGlyphs, opts.inlineGlyphs);
     addProtocols();
     var sources = {
-      sp: { type: "geojson", data: data, attribution: opts.attribution || "© OpenStreetMap contributors" },
+      sp: { type: "geojson", data: data, attribution: opts.attribution || "" },
     };
     var layers = [{ id: "background", type: "background", paint: { "background-color": "#f4f1ea" } }];
     if (opts.basemap) {
@@ -254,7 +248,7 @@
           sources: sources,
           layers: layers,
         },
-        bounds: bounds(data),
+        bounds: bounds(data, opts.bounds),
         fitBoundsOptions: { padding: 40 },
         attributionControl: false,
         maplibreLogo: false,
@@ -270,7 +264,7 @@
     map.addControl(new maplibregl.AttributionControl({ compact: false }), "bottom-right");
     map.addControl(new maplibregl.ScaleControl({ unit: "metric", maxWidth: 120 }), "bottom-left");
     map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
-    map.addControl(legendControl(opts, kinds), "top-left");
+    element.insertBefore(legendBox(opts, kinds), target.nextSibling);
     var errors = [];
     map.on("error", function (e) {
       errors.push(String((e.error && e.error.message) || e.error || e));
