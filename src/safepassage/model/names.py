@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from safepassage.model.scenario import Checkpoint, Scenario, Waypoint
+from safepassage.model.scenario import Checkpoint, Place, Scenario, Waypoint
 
 FALLBACK = "en"
 
@@ -41,10 +41,11 @@ def display_name(obj: Any, lang: str = FALLBACK) -> str:
 
 def languages(scenario: Scenario) -> list[str]:
     """Every language a scenario names something in, English first."""
-    seen: dict[str, None] = {FALLBACK: None}
-    groups = [scenario.origins, scenario.destinations, scenario.checkpoints, scenario.waypoints]
-    for obj in [scenario, *(place for group in groups for place in group)]:
-        seen.update(dict.fromkeys(obj.names))
+    seen: dict[str, None] = {FALLBACK: None, **dict.fromkeys(scenario.names)}
+    places: list[Place] = [*scenario.origins, *scenario.destinations]
+    places += [*scenario.checkpoints, *scenario.waypoints]
+    for place in places:
+        seen.update(dict.fromkeys(place.names))
     return list(seen)
 
 
