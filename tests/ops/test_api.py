@@ -13,7 +13,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 
-from safepassage.ops.api import create_app
+from safepassage.api.app import create_app
 from safepassage.ops.state import StateSettings
 from safepassage.ops.store import EventStore
 

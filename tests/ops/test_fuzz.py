@@ -12,7 +12,7 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
-from safepassage.ops.api import create_app  # noqa: E402
+from safepassage.api.app import create_app  # noqa: E402
 from safepassage.ops.store import EventStore  # noqa: E402
 
 _store = EventStore(str(Path(tempfile.mkdtemp(prefix="sp-fuzz-")) / "fuzz.db"))

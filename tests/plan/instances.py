@@ -12,10 +12,13 @@ STEP_S = 60.0
 
 
 @st.composite
-def small_scenarios(draw: st.DrawFn, *, with_hours: bool = False) -> dict[str, Any]:
-    """2-4 origins, 1-2 destinations, 0-2 checkpoints on a random connected link graph."""
-    n_origins = draw(st.integers(1, 3))
-    n_dest = draw(st.integers(1, 2))
+def small_scenarios(
+    draw: st.DrawFn, *, with_hours: bool = False, fixed: bool = False
+) -> dict[str, Any]:
+    """1-3 origins, 1-2 destinations (2 and each origin tied to one when `fixed`), 0-2
+    checkpoints on a random connected link graph."""
+    n_origins = draw(st.integers(2 if fixed else 1, 3))
+    n_dest = 2 if fixed else draw(st.integers(1, 2))
     n_mid = draw(st.integers(1, 3))
     n_cp = draw(st.integers(0, min(2, n_mid)))
     origins = [f"o{i}" for i in range(n_origins)]
@@ -53,7 +56,10 @@ def small_scenarios(draw: st.DrawFn, *, with_hours: bool = False) -> dict[str, A
     origin_rows = []
     for o in origins:
         cars = draw(st.integers(1, 30))
-        origin_rows.append({"id": o, "at": at[o], "people": int(cars * occupancy), "cars": cars})
+        row = {"id": o, "at": at[o], "people": int(cars * occupancy), "cars": cars}
+        if fixed:
+            row["to"] = [draw(st.sampled_from(dests))]
+        origin_rows.append(row)
     checkpoints = [
         {
             "id": f"cp-{m}",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from safepassage.ops.api import create_app
+from safepassage.api.app import create_app
 from safepassage.ops.store import EventStore
 from tests.web.browser import CHROMIUM, NO_CHROMIUM, chromium, served
 from tests.web.test_public_page import _fill

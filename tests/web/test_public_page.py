@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from safepassage.ops.api import create_app
+from safepassage.api.app import create_app
 from safepassage.ops.events import validate_event
 from safepassage.ops.state import StateSettings
 from safepassage.ops.store import EventStore

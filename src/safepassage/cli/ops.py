@@ -49,7 +49,7 @@ def serve_cmd(
     os.environ["SAFEPASSAGE_DB"] = db
     os.environ["SAFEPASSAGE_PUBLIC_DELAY_MIN"] = str(public_delay_min)
     uvicorn.run(
-        "safepassage.ops.api:app_from_environment",
+        "safepassage.api.app:app_from_environment",
         factory=True,
         host=host,
         port=port,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 import numpy as np
 
 from safepassage.errors import Problem, SafePassageError, ScenarioError
 from safepassage.model.load import load_scenario
-from safepassage.model.scenario import Hazard, Place, Scenario, zone
+from safepassage.model.scenario import Hazard, Place, Scenario, Window, zone
 from safepassage.model.yamlsource import YamlSource
 from safepassage.network.areas import Area
 from safepassage.network.clip import ClipArea
@@ -94,18 +94,55 @@ class _Checker:
 
 
 def check_times(scenario: Scenario, check: _Checker) -> None:
-    """Windows and hazard intervals end after they start, once zones are applied."""
-    if scenario.corridor:
-        window = scenario.corridor.window.localized(scenario.timezone)
+    """Windows and hazard intervals end after they start, once zones are applied; warnings
+    for a scenario without a time zone and for a window written at another zone's offset."""
+    written = scenario.corridor.window if scenario.corridor else None
+    if "timezone" not in scenario.model_fields_set and (written is None or not written.timezone):
+        check.add(
+            ("name",),
+            "the scenario has no `timezone`: its times and opening hours are read as UTC",
+            hint="add the IANA zone of the corridor, e.g. `timezone: Europe/Kyiv`",
+            severity="warning",
+        )
+    if scenario.corridor and written is not None:
+        window = written.localized(scenario.timezone)
         if window.end <= window.start:
             check.add(
                 ("corridor", "window", "end"),
                 f"the window ends ({window.end}) before it starts ({window.start})",
             )
+        _check_offsets(written, zone(written.timezone or scenario.timezone), check)
     for i, hz in enumerate(scenario.hazards):
         start, end = _aware(hz.from_, scenario.timezone), _aware(hz.to, scenario.timezone)
         if start and end and end <= start:
             check.add(("hazards", i, "to"), "the hazard ends before it starts")
+
+
+def _check_offsets(window: Window, tz: tzinfo, check: _Checker) -> None:
+    """A window time written with a UTC offset other than its zone's at that instant (Moscow
+    time, +03:00, in a Kyiv scenario) is almost surely a mistake: flag it."""
+    for name in ("start", "end"):
+        moment: datetime = getattr(window, name)
+        offset = moment.utcoffset()
+        if moment.tzinfo is None or offset is None:
+            continue
+        expected = moment.astimezone(tz).utcoffset()
+        if expected is not None and offset != expected:
+            check.add(
+                ("corridor", "window", name),
+                f"the window's {name} {moment.isoformat()} is written at UTC offset"
+                f" {_hhmm(offset)}, but {tz} is at {_hhmm(expected)} then"
+                f" ({moment.astimezone(tz):%Y-%m-%d %H:%M} local time)",
+                hint="write the time without an offset (it is then read in the scenario's"
+                " zone), or check which clock the announcement used",
+                severity="warning",
+            )
+
+
+def _hhmm(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def build_graph_for(scenario: Scenario, source: YamlSource) -> RoadGraph:

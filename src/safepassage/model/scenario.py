@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from safepassage.model.instants import elapsed_s
+
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", max_length=64)]
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
@@ -188,7 +190,8 @@ class Window(Strict):
 
     @property
     def duration_s(self) -> float:
-        return (self.end - self.start).total_seconds()
+        """Seconds that pass from start to end (on instants: a clock change counts)."""
+        return elapsed_s(self.start, self.end)
 
 
 class Corridor(Strict):

@@ -10,6 +10,7 @@ from safepassage.plan.buses import bus_bound, plan_buses
 from safepassage.plan.ccrp import MAX_EXTRA_DAYS, new_ledger, plan_cars
 from safepassage.plan.problem import BUS_PCU, PlanningProblem, build_problem
 from safepassage.plan.result import Plan
+from safepassage.plan.steps import floor_steps
 
 __all__ = ["Plan", "PlanningProblem", "build_problem", "make_plan"]
 
@@ -49,7 +50,7 @@ def make_plan(
         assumptions=prepared.scenario.assumptions,
     )
     plan.bound = _bound(calc, problem, plan)
-    slot_steps = max(1, int(slot_s // step_s))
+    slot_steps = max(1, floor_steps(slot_s, step_s))
     end = max(plan.egress_steps, problem.window_steps)
     # The bound's curve at every slot, thinned to at most ~150 points for long evacuations.
     stride = slot_steps * max(1, (end // slot_steps + 1) // 150)
@@ -58,13 +59,15 @@ def make_plan(
 
 
 def _bound(calc: BoundCalculator, problem: PlanningProblem, plan: Plan) -> Bound:
-    from safepassage.plan.bound import relaxations
+    from safepassage.plan.bound import knowledge, relaxations
 
+    expanded = calc.window_cars is not None
     steps = calc.least_steps_for(plan.people_served, max(plan.egress_steps, 1))
     return Bound(
         people_out_by_window_end_max=calc.people_by(problem.window_steps),
         egress_time_s_min=None if steps is None else steps * problem.step_s,
         exact_subsets=calc.exact,
         subsets_evaluated=calc.subsets_evaluated,
-        relaxed=relaxations(problem),
+        relaxed=relaxations(problem, time_expanded=expanded),
+        knows=knowledge(problem, time_expanded=expanded),
     )

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from safepassage.plan.ccrp import Booking, Schedule, new_ledger, plan_cars
 from safepassage.plan.ledger import EPS
 from safepassage.plan.problem import PlanningProblem
+from safepassage.plan.steps import ceil_steps, floor_steps
 
 
 def shortest_path_assignment(problem: PlanningProblem) -> tuple[PlanningProblem, Schedule]:
@@ -83,7 +84,7 @@ def plain_ccrp(problem: PlanningProblem, *, budget_s: float = 600.0) -> PlainRes
         found, back, origin_at, clock = _earliest_arrival(
             problem, remaining, free_step, cp_of_node, service
         )
-        found_clock[0] = 1 + int(np.ceil(clock / problem.step_s - 1e-9))
+        found_clock[0] = 1 + ceil_steps(clock, problem.step_s)
         if found is None:
             break
         uses: list[tuple[int, int]] = []
@@ -143,12 +144,12 @@ def _earliest_arrival(
             if not open_edge[e]:
                 continue
             v = int(target[e])
-            enter = free_step(e, int(clock // step))
+            enter = free_step(e, floor_steps(clock, step))
             c = max(clock, enter * step) + float(tt[e])
             items = [(e, enter)]
             if v in cp_of_node:
                 cp = cp_of_node[v]
-                inspect = free_step(cp, int(c // step))
+                inspect = free_step(cp, floor_steps(c, step))
                 items.append((cp, inspect))
                 c = max(c, inspect * step) + service[cp]
             if c < label.get(v, np.inf):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,7 @@ from scipy.sparse.csgraph import dijkstra
 from safepassage.plan.buses import BusCapacity
 from safepassage.plan.problem import PlanningProblem
 from safepassage.plan.ssp import FlowCurve, successive_shortest_paths
+from safepassage.plan.steps import floor_steps_array
 
 EXACT_ORIGINS = 10
 #: Network capacities are stored as integers (rounded up, which keeps the bound valid).
@@ -43,6 +45,7 @@ class Bound:
     exact_subsets: bool
     subsets_evaluated: int
     relaxed: list[str] = field(default_factory=list)
+    knows: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -52,6 +55,7 @@ class Bound:
             "subsets": "all"
             if self.exact_subsets
             else f"{self.subsets_evaluated} (documented family)",
+            "knows": self.knows,
             "relaxed": self.relaxed,
         }
 
@@ -66,7 +70,12 @@ class _Network:
     steps: NDArray[np.int64]
     n_nodes: int
     origin_node: NDArray[np.int64]  # per origin, where its flow enters
-    sink_nodes: NDArray[np.int64]
+    sink_nodes: NDArray[np.int64]  # every destination's sink node (unique)
+    sink_of: NDArray[np.int64]  # per destination, its sink node
+
+    def sinks_for(self, destinations: Iterable[int]) -> NDArray[np.int64]:
+        """The sink nodes of these destination indices."""
+        return np.unique(self.sink_of[sorted(destinations)])
 
 
 def _network(problem: PlanningProblem) -> _Network:
@@ -94,8 +103,8 @@ def _network(problem: PlanningProblem) -> _Network:
     )
     steps1 = np.concatenate(
         (
-            np.array([int(cp.service_s // step) for cp in problem.checkpoints], dtype=np.int64),
-            (g.travel_time_s[e] // step).astype(np.int64),
+            floor_steps_array([cp.service_s for cp in problem.checkpoints], step),
+            floor_steps_array(g.travel_time_s[e], step),
         )
     )
     layers = len(problem.via_nodes) + 1
@@ -120,25 +129,28 @@ def _network(problem: PlanningProblem) -> _Network:
         origin_node=out_of[[o.node for o in problem.origins]].astype(np.int64),
         sink_nodes=np.unique(out_of[[d.node for d in problem.destinations]]).astype(np.int64)
         + offsets[-1],
+        sink_of=out_of[[d.node for d in problem.destinations]].astype(np.int64) + offsets[-1],
     )
 
 
 def flow_curve(
-    net: _Network, sources: NDArray[np.int64], rate_cap: NDArray[np.float64]
+    net: _Network,
+    sources: NDArray[np.int64],
+    rate_cap: NDArray[np.float64],
+    sinks: NDArray[np.int64] | None = None,
 ) -> FlowCurve:
-    """o(A, H) for every horizon H: PCU that `sources` can get out by step H, each sending at
-    most `rate_cap` PCU per step (its whole supply: no plan sends more in one step, so the cap
-    keeps the bound valid and the flow finite)."""
+    """o(A, H) for every horizon H: PCU that `sources` can get out by step H at `sinks` (all
+    destinations by default), each sending at most `rate_cap` PCU per step (its whole supply:
+    no plan sends more in one step, so the cap keeps the bound valid and the flow finite)."""
     if sources.size == 0:
         return FlowCurve(np.zeros(0), np.zeros(0))
+    sinks = net.sink_nodes if sinks is None else sinks
     s, t = net.n_nodes, net.n_nodes + 1
-    tail = np.concatenate((net.tail, np.full(sources.size, s), net.sink_nodes))
-    head = np.concatenate((net.head, sources, np.full(net.sink_nodes.size, t)))
-    capacity = np.concatenate(
-        (net.capacity / SCALE, rate_cap, np.full(net.sink_nodes.size, np.inf))
-    )
+    tail = np.concatenate((net.tail, np.full(sources.size, s), sinks))
+    head = np.concatenate((net.head, sources, np.full(sinks.size, t)))
+    capacity = np.concatenate((net.capacity / SCALE, rate_cap, np.full(sinks.size, np.inf)))
     capacity = np.minimum(capacity, float(rate_cap.sum()))
-    cost = np.concatenate((net.steps, np.zeros(sources.size), np.ones(net.sink_nodes.size))).astype(
+    cost = np.concatenate((net.steps, np.zeros(sources.size), np.ones(sinks.size))).astype(
         np.float64
     )
     return successive_shortest_paths(net.n_nodes + 2, tail, head, capacity, cost, s, t)
@@ -146,9 +158,22 @@ def flow_curve(
 
 class BoundCalculator:
     """The people-out bound for any horizon, over a fixed family of origin subsets; each
-    subset's whole curve comes from one successive-shortest-paths run."""
+    subset's whole curve comes from one successive-shortest-paths run.
 
-    def __init__(self, problem: PlanningProblem, *, buses: BusCapacity | None = None) -> None:
+    Destinations fixed per origin are honoured: a subset's flow may only end at the
+    destinations its origins may use, and where origins differ in those, each group of origins
+    with the same destinations gets its own Hoppe-Tardos minimum (and its own reception
+    capacity), summed over the groups. Where the instance is small enough, the bound on people
+    out by the window's end is also capped by the time-expanded LP (`plan/expanded.py`), which
+    counts opening hours, timed hazards and fixed destinations exactly."""
+
+    def __init__(
+        self,
+        problem: PlanningProblem,
+        *,
+        buses: BusCapacity | None = None,
+        time_expanded: bool = True,
+    ) -> None:
         self.problem = problem
         self.net = _network(problem)
         origins = problem.origins
@@ -160,6 +185,8 @@ class BoundCalculator:
         # Supply in PCU at the fullest vehicles: the most an origin can send in one step.
         self.supply_pcu = self.people / self.occupancy
         self.exact = len(origins) <= EXACT_ORIGINS
+        self.allowed = [frozenset(o.allowed) for o in origins]
+        self.groups = _groups(self.allowed)
         self.subsets = self._family()
         self.reception = sum(d.capacity_people for d in problem.destinations)
         self._curves: dict[int, FlowCurve] = {}
@@ -171,6 +198,11 @@ class BoundCalculator:
         self._gate_cum = np.zeros((len(self._gates), 1))
         if self._gates:
             self._extend_gates(problem.window_steps + 1)
+        self.window_cars: float | None = None  # cars-only optimum by the window's end
+        if time_expanded:
+            from safepassage.plan.expanded import car_people_by_window_end
+
+            self.window_cars = car_people_by_window_end(problem)
 
     def _family(self) -> list[NDArray[np.int64]]:
         n = len(self.problem.origins)
@@ -187,6 +219,10 @@ class BoundCalculator:
         for order in (np.argsort(dist), np.argsort(-dist), np.argsort(self.occupancy)):
             family.extend(np.sort(order[:cut]) for cut in cuts)
         family.extend(np.array([i]) for i in np.argsort(-self.people)[:3])
+        if len(self.groups) > 1:  # each group whole, and its three largest origins alone
+            for group in self.groups:
+                family.append(group)
+                family.extend(np.array([i]) for i in group[np.argsort(-self.people[group])[:3]])
         unique = {subset.tobytes(): subset for subset in family}
         return list(unique.values())
 
@@ -199,22 +235,28 @@ class BoundCalculator:
     def _curve(self, i: int) -> FlowCurve:
         if i not in self._curves:
             subset = self.subsets[i]
+            may_use = frozenset().union(*(self.allowed[k] for k in subset.tolist()))
             self._curves[i] = flow_curve(
-                self.net, self.net.origin_node[subset], self.supply_pcu[subset]
+                self.net,
+                self.net.origin_node[subset],
+                self.supply_pcu[subset],
+                self.net.sinks_for(may_use),
             )
         return self._curves[i]
 
     def people_by(self, horizon: int) -> float:
         """The bound on people out by step `horizon`."""
         gate = self._gate_pcu(horizon)
+        cap = self.window_cars if horizon == self.problem.window_steps else None
         if self.buses is None:
-            return min(self._car_people_by(horizon, gate), self.reception)
+            return min(self._car_people_by(horizon, gate, cap), self.reception)
         b = self.buses
         most = int(min(b.trips_by(horizon), math.ceil(b.need / b.seats), gate))
 
         def total(trips: int) -> float:
             # Buses and cars share the gates: `trips` bus passages leave gate - trips for cars.
-            return self._car_people_by(horizon, gate - trips) + float(min(b.need, trips * b.seats))
+            cars = self._car_people_by(horizon, gate - trips, cap)
+            return cars + float(min(b.need, trips * b.seats))
 
         # `total` is concave in trips (cars fill fullest first): binary search for its top.
         lo, hi = 0, most
@@ -226,10 +268,31 @@ class BoundCalculator:
                 hi = mid
         return min(total(lo), self.reception)
 
-    def _car_people_by(self, horizon: int, gate: float) -> float:
-        total = float(self.people.sum())
+    def _car_people_by(self, horizon: int, gate: float, cap: float | None = None) -> float:
+        """Car people out by `horizon`: the least of the all-origins minimum, the sum of the
+        groups' minima (when destinations are fixed) and `cap`."""
+        best = self._min_over(np.arange(len(self.people)), horizon, gate)
+        if len(self.groups) > 1:
+            by_group = 0.0
+            for group in self.groups:
+                reception = sum(
+                    self.problem.destinations[j].capacity_people
+                    for j in self.allowed[int(group[0])]
+                )
+                by_group += min(self._min_over(group, horizon, gate), reception)
+            best = min(best, by_group)
+        return best if cap is None else min(best, cap)
+
+    def _min_over(self, members: NDArray[np.int64], horizon: int, gate: float) -> float:
+        """Hoppe-Tardos over the family's subsets of `members`: people of `members` outside
+        the subset plus what the subset gets out."""
+        inside = np.zeros(len(self.people), dtype=bool)
+        inside[members] = True
+        total = float(self.people[members].sum())
         best = total
         for i, subset in enumerate(self.subsets):
+            if not inside[subset].all():
+                continue
             rest = total - float(self.people[subset].sum())
             if rest >= best:
                 continue
@@ -319,22 +382,55 @@ def gate_checkpoints(problem: PlanningProblem) -> list[int]:
     return gates
 
 
-def relaxations(problem: PlanningProblem) -> list[str]:
-    """What the bound relaxes for this problem (each keeps it valid)."""
+def _groups(allowed: list[frozenset[int]]) -> list[NDArray[np.int64]]:
+    """Origins grouped by the set of destinations they may use (first appearance order)."""
+    members: dict[frozenset[int], list[int]] = {}
+    for i, destinations in enumerate(allowed):
+        members.setdefault(destinations, []).append(i)
+    return [np.array(m, dtype=np.int64) for m in members.values()]
+
+
+def relaxations(problem: PlanningProblem, *, time_expanded: bool = False) -> list[str]:
+    """What the bound relaxes for this problem (each keeps it valid). `time_expanded`: the
+    bound on people by the window's end was also capped by the time-expanded LP."""
     relaxed = []
-    if any(c.hours is not None for c in problem.checkpoints):
+    hours = any(c.hours is not None for c in problem.checkpoints)
+    where = "egress bound only; " if time_expanded else ""
+    if hours:
         relaxed.append(
-            "checkpoint opening hours (counted only where every evacuee must pass, as a cut)"
+            f"checkpoint opening hours ({where}counted only where every evacuee must pass, as a cut)"
         )
     if problem.timed_closures:
-        relaxed.append("hazards that last part of the time (taken as open)")
+        relaxed.append(f"hazards that last part of the time ({where}taken as open)")
     if problem.via_nodes:
         relaxed.append("corridor legs share no capacity (one network layer per leg)")
     if any(math.isfinite(d.capacity_people) for d in problem.destinations):
-        relaxed.append("reception capacity (summed over destinations)")
-    if problem.checkpoints and any(c.hours is not None for c in problem.checkpoints):
+        relaxed.append("reception capacity (summed over the destinations each group may use)")
+    if problem.checkpoints and hours:
         relaxed.append("bus cycles on the shortest legs, waiting only for the first gate's hours")
-    if any(len(o.allowed) < len(problem.destinations) for o in problem.origins):
-        relaxed.append("origins' allowed destinations (any destination counts)")
+    if len({frozenset(o.allowed) for o in problem.origins}) > 1:
+        relaxed.append(
+            "fixed destinations: respected per group of origins with the same destinations;"
+            " a subset mixing groups may swap destinations"
+            + ("" if not time_expanded else " (egress bound only)")
+        )
     relaxed.append("travel times rounded down to whole steps per road")
     return relaxed
+
+
+def knowledge(problem: PlanningProblem, *, time_expanded: bool = False) -> list[str]:
+    """What the bound counts exactly, beside road and checkpoint capacities."""
+    knows = []
+    if len({frozenset(o.allowed) for o in problem.origins}) > 1:
+        knows.append(
+            "fixed destinations: a cut per group of origins with the same destinations,"
+            " summed over the groups, each within its destinations' reception capacity"
+        )
+    elif any(len(o.allowed) < len(problem.destinations) for o in problem.origins):
+        knows.append("fixed destinations: only the destinations every origin may use count")
+    if time_expanded:
+        knows.append(
+            "people by the window's end: also capped by the time-expanded LP (cars only;"
+            " opening hours, timed hazards and fixed destinations exact there)"
+        )
+    return knows

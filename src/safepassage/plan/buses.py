@@ -13,7 +13,6 @@ in 2022, so a plan that depends on them is marked as such.
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from scipy.sparse.csgraph import dijkstra
 from safepassage.model.prepare import PreparedScenario
 from safepassage.plan.ledger import CapacityLedger
 from safepassage.plan.problem import BUS_PCU, PlanningProblem
+from safepassage.plan.steps import ceil_steps, floor_steps
 
 LOAD_S = 900.0  # boarding at an assembly point
 UNLOAD_S = 600.0
@@ -65,7 +65,7 @@ def plan_buses(
         if not choices:
             continue
         o = max(choices, key=lambda k: (waiting[k], -to_origin[k]))
-        at_origin = ready + math.ceil((to_origin[o] + LOAD_S) / step)
+        at_origin = ready + ceil_steps(to_origin[o] + LOAD_S, step)
         booked = _book(ledger, problem, by_origin[o], at_origin, max_steps)
         if booked is None:
             continue
@@ -76,7 +76,7 @@ def plan_buses(
         out = depart + problem.routes[route].total_steps
         trips.append(BusTrip(buses[i].id, o, route, ready, depart, out, people))
         dest_node = problem.destinations[problem.routes[route].destination].node
-        heapq.heappush(free, (out + math.ceil(UNLOAD_S / step), i, dest_node))
+        heapq.heappush(free, (out + ceil_steps(UNLOAD_S, step), i, dest_node))
     return trips, waiting
 
 
@@ -147,7 +147,7 @@ def bus_bound(
     for bus in buses:
         ready = (reach[prepared.node_of[bus.depot]] + LOAD_S) / step
         while ready < limit:
-            at_gate = math.floor(ready) + to_gate
+            at_gate = floor_steps(ready * step, step) + to_gate
             if at_gate >= limit or next_open[at_gate] < 0:
                 break
             out = int(next_open[at_gate]) + after_gate

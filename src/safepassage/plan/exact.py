@@ -11,6 +11,7 @@ modelled by one layer per leg, as in the bound: exact when legs share no road.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from ortools.graph.python import max_flow, min_cost_flow
 
 from safepassage.errors import PlanningError
 from safepassage.plan.bound import SCALE, _Network, _network
+from safepassage.plan.expanded import _capacities, car_people_lp
 from safepassage.plan.problem import PlanningProblem
 
 #: The largest time-expanded network we build (arcs).
@@ -37,21 +39,6 @@ class ExactResult:
             "egress_time_s": self.egress_time_s,
             "time_expanded_arcs": self.arcs,
         }
-
-
-def _capacities(problem: PlanningProblem, net: _Network, horizon: int) -> NDArray[np.float64]:
-    """Per-step capacity of each arc of the static network (rows) in steps 0..horizon-1."""
-    g = problem.graph
-    c = len(problem.checkpoints)
-    e = np.flatnonzero(~problem.closed_edges)
-    resources = np.concatenate((g.n_edges + np.arange(c, dtype=np.int64), e))
-    per_layer = problem.capacity_block(resources, 0, horizon)
-    layers = net.tail.shape[0] // max(resources.shape[0], 1) if resources.size else 1
-    blocks = [per_layer] * layers
-    extra = net.tail.shape[0] - layers * resources.shape[0]  # via transitions
-    if extra:
-        blocks.append(np.full((extra, horizon), np.inf))
-    return np.vstack(blocks)
 
 
 def _build(
@@ -100,11 +87,13 @@ def _build(
         heads.append(node(net.origin_node[i], steps))
         capacity.append(np.full(steps.size, big, dtype=np.int64))
         cost.append(np.zeros(steps.size, dtype=np.int64))
+    # One group of allowed destinations here (several go to the LP): only those are sinks.
+    sinks = net.sinks_for(problem.origins[0].allowed) if problem.origins else net.sink_nodes
     for s in range(horizon):  # arrival at step s counts as out by s + 1
-        tails.append(node(net.sink_nodes, s))
-        heads.append(np.full(net.sink_nodes.size, sink))
-        capacity.append(np.full(net.sink_nodes.size, big, dtype=np.int64))
-        cost.append(np.zeros(net.sink_nodes.size, dtype=np.int64))
+        tails.append(node(sinks, s))
+        heads.append(np.full(sinks.size, sink))
+        capacity.append(np.full(sinks.size, big, dtype=np.int64))
+        cost.append(np.zeros(sinks.size, dtype=np.int64))
     return tails, heads, capacity, cost
 
 
@@ -112,6 +101,8 @@ def solve_exact(problem: PlanningProblem) -> ExactResult:
     """The most people out by the window's end and the least time to move every car."""
     net = _network(problem)
     horizon = problem.window_steps
+    if len({frozenset(o.allowed) for o in problem.origins}) > 1:
+        return _solve_assigned(problem, net)
     parts = _build(problem, net, horizon, horizon)
     people = _max_people(parts, net.n_nodes * horizon, len(problem.origins))
     egress = _least_horizon(problem, net)
@@ -156,16 +147,39 @@ def _moves_everyone(problem: PlanningProblem, net: _Network, horizon: int) -> bo
 
 def _least_horizon(problem: PlanningProblem, net: _Network) -> int | None:
     """Smallest H (steps) by which every car can be out; None beyond 4 windows."""
-    hi = max(problem.window_steps, 1)
-    limit = 4 * hi
-    while not _moves_everyone(problem, net, hi):
+    return _least(lambda h: _moves_everyone(problem, net, h), max(problem.window_steps, 1))
+
+
+def _solve_assigned(problem: PlanningProblem, net: _Network) -> ExactResult:
+    """Origins with different allowed destinations: the multi-commodity time-expanded LP."""
+    horizon = problem.window_steps
+    if (net.tail.shape[0] + net.n_nodes) * (horizon + 1) > MAX_ARCS:
+        _build(problem, net, horizon, horizon)  # raises the size message
+    people = car_people_lp(problem, horizon, horizon, max_variables=None, guard=False) or 0.0
+    total = sum(o.car_people for o in problem.origins)
+
+    def moves_everyone(h: int) -> bool:
+        value = car_people_lp(problem, h, h, max_variables=None, guard=False) or 0.0
+        return value >= total - 1e-6 * (1.0 + total)
+
+    egress = _least(moves_everyone, max(horizon, 1))
+    arcs = (net.tail.shape[0] + net.n_nodes) * horizon
+    return ExactResult(
+        min(people, total), None if egress is None else egress * problem.step_s, arcs
+    )
+
+
+def _least(moves_everyone: Callable[[int], bool], window: int) -> int | None:
+    """Smallest H with `moves_everyone(H)`; None beyond 4 windows."""
+    hi, limit = window, 4 * window
+    while not moves_everyone(hi):
         if hi >= limit:
             return None
         hi = min(2 * hi, limit)
     lo = 0
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if mid > 0 and _moves_everyone(problem, net, mid):
+        if mid > 0 and moves_everyone(mid):
             hi = mid
         else:
             lo = mid

@@ -19,11 +19,13 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 
 from safepassage.errors import PlanningError
+from safepassage.model.instants import after, elapsed_s
 from safepassage.model.prepare import PreparedScenario
 from safepassage.model.scenario import parse_hours
 from safepassage.network.areas import edges_in_areas
 from safepassage.network.graph import RoadGraph
 from safepassage.plan.routes import Candidate, candidate_routes
+from safepassage.plan.steps import ceil_steps, floor_steps, floor_steps_array
 
 #: Passenger-car units of a bus (HCM uses 1.5-2.5 for buses; 2 on level roads).
 BUS_PCU = 2.0
@@ -107,7 +109,8 @@ class PlanningProblem:
         return self.graph.n_edges + len(self.checkpoints)
 
     def step_time(self, step: int | float) -> datetime:
-        return self.start + timedelta(seconds=float(step) * self.step_s)
+        """The instant step `step` starts, in the scenario's zone."""
+        return after(self.start, float(step) * self.step_s)
 
     def base_capacity(self, resources: NDArray[np.int64]) -> NDArray[np.float64]:
         """PCU per step of each resource when open."""
@@ -204,9 +207,9 @@ def _timing(
         index=route_index,
         candidate=cand,
         resources=res,
-        offsets=np.floor(clock / step_s + 1e-9).astype(np.int64),
+        offsets=floor_steps_array(clock, step_s),
         total_s=total,
-        total_steps=1 + math.ceil(total / step_s - 1e-9),
+        total_steps=1 + ceil_steps(total, step_s),
     )
 
 
@@ -223,13 +226,13 @@ def build_problem(
     s, graph = prepared.scenario, prepared.graph
     window = s.window()
     if window is not None:
-        start, window_s = window.start, window.duration_s
+        start, window_s = window.start, elapsed_s(window.start, window.end)
     else:
         start = datetime(2000, 1, 1, tzinfo=s.tz)
         window_s = DEFAULT_WINDOW_H * 3600
-    window_steps = max(1, int(window_s // step_s))
+    window_steps = max(1, floor_steps(window_s, step_s))
     areas = prepared.hazard_areas()
-    end = start + timedelta(seconds=window_s)
+    end = after(start, window_s)
     permanent = [a for a in areas if (a.start is None or a.start <= start) and (a.end is None)]
     closed = edges_in_areas(graph, permanent)
     weight = np.where(closed, np.inf, graph.travel_time_s)
@@ -237,8 +240,8 @@ def build_problem(
     for area in areas:
         if area in permanent or not area.active_during(start, end + timedelta(days=2)):
             continue
-        lo = 0 if area.start is None else int((area.start - start).total_seconds() // step_s)
-        hi = 10**9 if area.end is None else math.ceil((area.end - start).total_seconds() / step_s)
+        lo = 0 if area.start is None else floor_steps(elapsed_s(start, area.start), step_s)
+        hi = 10**9 if area.end is None else ceil_steps(elapsed_s(start, area.end), step_s)
         timed.append((edges_in_areas(graph, [area]), max(lo, 0), hi))
     checkpoints = [
         CheckpointInfo(

@@ -14,6 +14,7 @@ from safepassage.plan.buses import BusTrip
 from safepassage.plan.ccrp import Booking
 from safepassage.plan.ledger import EPS, CapacityLedger
 from safepassage.plan.problem import PlanningProblem, TimedRoute
+from safepassage.plan.steps import floor_steps
 
 
 @dataclass
@@ -79,7 +80,7 @@ class Plan:
     # -- details ------------------------------------------------------------------------
     def curve(self) -> list[dict[str, float | None]]:
         """People out over time, per slot, against the bound's curve."""
-        slot_steps = max(1, int(self.problem.slot_s // self.problem.step_s))
+        slot_steps = max(1, floor_steps(self.problem.slot_s, self.problem.step_s))
         events = self.out_events()
         end = max(self.egress_steps, self.problem.window_steps)
         slot_steps *= max(1, (end // slot_steps + 1) // 150)  # same thinning as the bound's curve
@@ -99,7 +100,7 @@ class Plan:
 
     def _slots(self, origin: int) -> list[dict[str, Any]]:
         p = self.problem
-        slot_steps = max(1, int(p.slot_s // p.step_s))
+        slot_steps = max(1, floor_steps(p.slot_s, p.step_s))
         by_slot: dict[tuple[int, int], float] = defaultdict(float)
         for b in self.bookings:
             if self._route(b).origin == origin:
@@ -181,7 +182,7 @@ class Plan:
             route = p.routes[route_index]
             for res, off in zip(route.resources.tolist(), route.offsets.tolist(), strict=True):
                 if res >= m:
-                    per_hour[res - m][int((step + off) * p.step_s // 3600)] += amount
+                    per_hour[res - m][floor_steps((step + off) * p.step_s, 3600.0)] += amount
         out = []
         for i, c in enumerate(p.checkpoints):
             hours = per_hour.get(i, {})

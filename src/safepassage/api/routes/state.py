@@ -1,0 +1,46 @@
+"""The live state for readers (coordinators, observers, admins)."""
+
+# No `from __future__ import annotations`: FastAPI reads these signatures at run time.
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Response
+
+from safepassage.api.deps import Reader, Svc
+from safepassage.api.services import etag
+from safepassage.ops.state import Projection
+
+router = APIRouter()
+
+
+def known_state(projection: Projection, corridor: str, now: datetime) -> dict[str, Any]:
+    """A corridor's live state, or 404 when the log has nothing for it."""
+    state = projection.corridor_state(corridor, now)
+    if not state["known"]:
+        raise HTTPException(404, f"no events for corridor {corridor!r}")
+    return state
+
+
+@router.get("/api/v1/state/{corridor}")
+def get_state(
+    corridor: str,
+    user: Reader,
+    svc: Svc,
+    response: Response,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Any:
+    """The live state of one corridor: status, counts, throughput, convoys, ETAs, alerts."""
+    now = svc.clock()
+    projection = svc.live.refresh()
+    tag = etag(projection.last_seq, int(now.timestamp() // 60), corridor)
+    if if_none_match == tag:
+        return Response(status_code=304, headers={"ETag": tag})
+    response.headers["ETag"] = tag
+    return known_state(projection, corridor, now)
+
+
+@router.get("/api/v1/state")
+def get_corridors(user: Reader, svc: Svc) -> dict[str, list[str]]:
+    """The corridors in the log."""
+    return {"corridors": svc.live.refresh().corridor_ids()}
