@@ -24,7 +24,7 @@ from tests.web.browser import HAS_PLAYWRIGHT, NO_PLAYWRIGHT, offline_page
 pytestmark = pytest.mark.skipif(not HAS_PLAYWRIGHT, reason=NO_PLAYWRIGHT)
 
 #: Budgets (bytes). The map library is most of both: about 1.06 MB of script.
-MAP_PAGE_BUDGET = 1_900_000  # page, library, our module, glyphs and the tiles in view
+MAP_PAGE_BUDGET = 1_600_000  # page, library, our module, glyphs and the tiles in view
 PLAN_REPORT_BUDGET = 1_350_000  # one self-contained file: library, glyph subset, data
 READY = "[data-sp-map][data-state=ready], [data-sp-map][data-state=error]"
 
