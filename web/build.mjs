@@ -26,6 +26,13 @@ for (const [pkg, from, to] of files) {
   copyFileSync(join(nm, pkg, from), join(vendor, to));
   lines.push(`${pkg}\t${version(pkg)}\t${to}`);
 }
+// axe-core checks accessibility in the browser tests only: it goes beside them, not into the package.
+const testVendor = join(here, "..", "tests", "web", "vendor");
+mkdirSync(testVendor, { recursive: true });
+for (const f of ["axe.min.js", "LICENSE", "LICENSE-3RD-PARTY.txt"]) {
+  copyFileSync(join(nm, "axe-core", f), join(testVendor, f === "axe.min.js" ? f : `axe-core-${f}`));
+}
+writeFileSync(join(testVendor, "VERSIONS.tsv"), `package\tversion\tfile\naxe-core\t${version("axe-core")}\taxe.min.js\n`);
 // The pmtiles npm package ships no licence file: ours quotes its repository's.
 copyFileSync(join(here, "licenses", "pmtiles-LICENSE.txt"), join(vendor, "pmtiles", "LICENSE.txt"));
 writeFileSync(join(vendor, "VERSIONS.tsv"), lines.join("\n") + "\n");

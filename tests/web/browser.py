@@ -7,6 +7,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from tests.ops.test_reliability import free_port, server
@@ -60,7 +61,11 @@ HAS_PLAYWRIGHT = sync_playwright is not None and CHROMIUM is not None
 
 @contextmanager
 def offline_page(
-    allowed: str, *, javascript: bool = True, width: int = 1200, height: int = 1000
+    allowed: str,
+    *,
+    javascript: bool = True,
+    width: int = 1200,
+    height: int = 1000,
 ) -> Iterator[tuple[Page, list[str], dict[str, int]]]:
     """A Chromium page (Playwright) whose every request to anything but URLs starting with
     `allowed` is refused, as with the network cable pulled. Yields the page, the refused
@@ -73,7 +78,8 @@ def offline_page(
         )
         try:
             context = browser.new_context(
-                java_script_enabled=javascript, viewport={"width": width, "height": height}
+                java_script_enabled=javascript,
+                viewport={"width": width, "height": height},
             )
             page = context.new_page()
             refused: list[str] = []
@@ -97,3 +103,19 @@ def offline_page(
             yield page, refused, received
         finally:
             browser.close()
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+
+
+def serious_accessibility_problems(page: Page) -> list[dict[str, Any]]:
+    """axe-core's violations of impact serious or critical on the page as it is now."""
+    # Evaluated through the DevTools protocol, which a page's CSP does not govern (a script
+    # element would be refused by the strict CSP of our pages, as it should be).
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
+    found: list[dict[str, Any]] = page.evaluate(
+        """axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"""
+    )
+    return [v for v in found if v["impact"] in ("serious", "critical")]

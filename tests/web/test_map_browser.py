@@ -19,7 +19,12 @@ import pytest
 
 from tests.model.test_scenario import MARIUPOL
 from tests.ops.test_reliability import free_port
-from tests.web.browser import HAS_PLAYWRIGHT, NO_PLAYWRIGHT, offline_page
+from tests.web.browser import (
+    HAS_PLAYWRIGHT,
+    NO_PLAYWRIGHT,
+    offline_page,
+    serious_accessibility_problems,
+)
 
 pytestmark = pytest.mark.skipif(not HAS_PLAYWRIGHT, reason=NO_PLAYWRIGHT)
 
@@ -152,6 +157,7 @@ def test_map_with_basemap_renders_offline_from_the_local_server_only(
         )
         weight = sum(received.values())
         assert weight <= MAP_PAGE_BUDGET, f"map page {weight:,} bytes > budget {MAP_PAGE_BUDGET:,}"
+        assert serious_accessibility_problems(page) == []
 
 
 @pytest.fixture(scope="module")
@@ -192,6 +198,7 @@ def test_plan_report_map_shows_names_and_legend_offline(plan_report: Path) -> No
         for ident in ("cp04-manhush", "drama-theatre", "zaporizhzhia", "cp18-ua-kamianske"):
             assert ident not in text  # names, never ids
         assert "15 Mar 2022 09:00 EET (UTC+02:00)" in text  # dates with year and zone
+        assert serious_accessibility_problems(page) == []
 
 
 def test_plan_report_without_script_shows_the_sketch_with_names(plan_report: Path) -> None:
