@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
-from safepassage.api.routes import admin, events, intake, public, reports, state
+from safepassage.api.routes import admin, events, intake, pages, public, reports, state
 from safepassage.api.services import LiveState, RateLimiter, Services, TokenCache
 from safepassage.ops.committer import GroupCommitter
 from safepassage.ops.state import StateSettings
@@ -52,8 +52,9 @@ def create_app(
     )
     app.state.services = svc
     app.add_exception_handler(DBAPIError, _database_unavailable)  # type: ignore[arg-type]
-    for module in (events, state, public, reports, intake, admin):
+    for module in (events, state, public, reports, intake, admin, pages):
         app.include_router(module.router)
+    app.include_router(pages.map_routes())
     return app
 
 

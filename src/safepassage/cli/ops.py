@@ -41,13 +41,23 @@ def serve_cmd(
     port: int = typer.Option(8000, "--port"),
     workers: int = typer.Option(1, "--workers", min=1, help="Server processes (share the log)."),
     public_delay_min: float = typer.Option(60.0, "--public-delay", help="Minutes of delay."),
+    basemap: list[Path] = typer.Option(
+        [], "--basemap", help="PMTiles basemap(s) from `safepassage map build`, for the maps."
+    ),
 ) -> None:
-    """Run the operations API (docs at /docs, spec at /openapi.json)."""
+    """Run the operations API (docs at /docs, spec at /openapi.json); pages at /status,
+    /dashboard and /report/."""
     import uvicorn
 
     _store(db).close()  # create or migrate the database once, with a clear error if it fails
     os.environ["SAFEPASSAGE_DB"] = db
     os.environ["SAFEPASSAGE_PUBLIC_DELAY_MIN"] = str(public_delay_min)
+    for path in basemap:
+        if not path.is_file():
+            raise SafePassageError(
+                f"--basemap {path}: no such file (make one with `safepassage map build`)"
+            )
+    os.environ["SAFEPASSAGE_BASEMAPS"] = os.pathsep.join(str(p.resolve()) for p in basemap)
     uvicorn.run(
         "safepassage.api.app:app_from_environment",
         factory=True,
