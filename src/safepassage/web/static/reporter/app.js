@@ -14,6 +14,8 @@
     held: "held for review",
     rejected: "rejected",
   };
+  // Dates with the year and the zone: reports are read later, by people elsewhere.
+  var WHEN = { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
   var el = function (id) { return document.getElementById(id); };
   var db = null;
   var flushing = false;
@@ -86,7 +88,7 @@
         li.appendChild(state);
         li.appendChild(document.createElement("br"));
         li.appendChild(document.createTextNode(
-          describe(item.event) + " (" + new Date(item.created).toLocaleString() + ")"));
+          describe(item.event) + " (" + new Date(item.created).toLocaleString(undefined, WHEN) + ")"));
         list.appendChild(li);
       });
       return items;
