@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -12,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from safepassage.api.routes import admin, events, intake, pages, public, reports, state
 from safepassage.api.services import LiveState, RateLimiter, Services, TokenCache
+from safepassage.model.scenario import Scenario
 from safepassage.ops.committer import GroupCommitter
 from safepassage.ops.state import StateSettings
 from safepassage.ops.store import EventStore
@@ -25,6 +27,8 @@ def create_app(
     burst: int = 200,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     token_ttl_s: float = 5.0,
+    scenarios: Sequence[Scenario] = (),
+    basemaps: Mapping[str, Path] | None = None,
 ) -> FastAPI:
     """The API over `store`. `clock` is injectable so that tests control "now"; a revoked
     token stops working within `token_ttl_s` seconds."""
@@ -54,7 +58,9 @@ def create_app(
     app.add_exception_handler(DBAPIError, _database_unavailable)  # type: ignore[arg-type]
     for module in (events, state, public, reports, intake, admin, pages):
         app.include_router(module.router)
-    app.include_router(pages.map_routes())
+    # Maps: the package's static files, the basemaps, the scenarios' places and names.
+    app.include_router(pages.map_routes(basemaps or {}))
+    app.include_router(pages.places_router(list(scenarios)))
     return app
 
 
@@ -76,7 +82,12 @@ def app_from_environment() -> FastAPI:
 
     store = EventStore(os.environ.get("SAFEPASSAGE_DB", "safepassage-ops.db"))
     delay = float(os.environ.get("SAFEPASSAGE_PUBLIC_DELAY_MIN", "60"))
-    app = create_app(store, settings=StateSettings(public_delay_min=delay))
+    app = create_app(
+        store,
+        settings=StateSettings(public_delay_min=delay),
+        scenarios=pages.scenarios_from_environment(),
+        basemaps=pages.basemaps_from_environment(),
+    )
     # Latency under load (measured, docs/benchmarks.md): the collector's passes over the
     # app's long-lived objects caused most of the p99 tail; freeze them, collect less often.
     gc.collect()

@@ -10,6 +10,7 @@ import typer
 
 from safepassage.cli.common import JsonOption, console, err_console, handles_errors, print_json
 from safepassage.errors import Problem, SafePassageError
+from safepassage.model.load import load_scenario
 
 DEFAULT_DB = os.environ.get("SAFEPASSAGE_DB", "safepassage-ops.db")
 DbOption = typer.Option(
@@ -44,6 +45,9 @@ def serve_cmd(
     basemap: list[Path] = typer.Option(
         [], "--basemap", help="PMTiles basemap(s) from `safepassage map build`, for the maps."
     ),
+    scenario: list[Path] = typer.Option(
+        [], "--scenario", help="Scenario file(s): where the corridor's places are and their names."
+    ),
 ) -> None:
     """Run the operations API (docs at /docs, spec at /openapi.json); pages at /status,
     /dashboard and /report/."""
@@ -58,6 +62,9 @@ def serve_cmd(
                 f"--basemap {path}: no such file (make one with `safepassage map build`)"
             )
     os.environ["SAFEPASSAGE_BASEMAPS"] = os.pathsep.join(str(p.resolve()) for p in basemap)
+    for path in scenario:
+        load_scenario(path)  # every problem reported now, with its line, not in a server log
+    os.environ["SAFEPASSAGE_SCENARIOS"] = os.pathsep.join(str(p.resolve()) for p in scenario)
     uvicorn.run(
         "safepassage.api.app:app_from_environment",
         factory=True,

@@ -125,3 +125,63 @@ def ends_text(plan: Plan, scenario: Scenario | None, lang: str = "en") -> str:
         return f"From {start} to {ends}"
     origins = ", ".join(o.id for o in plan.problem.origins[:3])
     return f"From {origins} to " + ", ".join(d.id for d in plan.problem.destinations)
+
+
+def scenario_map(scenario: Scenario, lang: str = "en", public: bool = False) -> dict[str, Any]:
+    """A scenario's places, hazards and corridor as map features named in `lang`.
+
+    `public`: only what the public route shows (places marked `public` and the destinations,
+    the route drawn through them alone), never the other checkpoints, assembly points, hazards
+    or the exact road: a public map must not help anyone target a checkpoint or a crowd.
+    """
+    via = scenario.corridor.via if scenario.corridor else []
+    places = scenario.places()
+    kinds: list[tuple[str, list[Any]]] = [
+        ("origin", scenario.origins),
+        ("destination", scenario.destinations),
+        ("checkpoint", scenario.checkpoints),
+        ("waypoint", [w for w in scenario.waypoints if not public or w.id in via]),
+    ]
+    features = []
+    for kind, group in kinds:
+        for p in group:
+            shown = kind == "destination" or bool(getattr(p, "public", False))
+            if public and not shown:
+                continue
+            props: dict[str, Any] = {"kind": kind, "id": p.id, "name": display_name(p, lang)}
+            props["names"] = dict(p.names)
+            if kind == "checkpoint":
+                props["status"] = "unknown"
+                props["throughput_vph"] = round(p.throughput_vph, 1)
+            features.append(_point(p.at[1], p.at[0], props))
+    route = [
+        places[i]
+        for i in via
+        if i in places and (not public or getattr(places[i], "public", False))
+    ]
+    ends = [*route, *scenario.destinations[:1]] if scenario.corridor else []
+    if len(ends) >= 2:
+        features.insert(
+            0,
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[round(p.at[1], 6), round(p.at[0], 6)] for p in ends],
+                },
+                "properties": {
+                    "kind": "route",
+                    "name": " → ".join(display_name(p, lang) for p in ends),
+                },
+            },
+        )
+    if not public:
+        for i, h in enumerate(scenario.hazards):
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Polygon", "coordinates": [hazard_polygon(h)]},
+                    "properties": {"kind": "hazard", "id": f"hazard-{i + 1}", "hazard": h.kind},
+                }
+            )
+    return {"type": "FeatureCollection", "features": features}

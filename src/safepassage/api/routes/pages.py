@@ -5,16 +5,22 @@ files and basemaps (range requests), and who the caller is (`/api/v1/me`)."""
 # No `from __future__ import annotations`: FastAPI reads these signatures at run time.
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 
-from safepassage.api.deps import Svc, caller
+from safepassage.api.deps import Reader, Svc, caller
+from safepassage.model.load import load_scenario
+from safepassage.model.scenario import Scenario
 from safepassage.ops.store import User
 from safepassage.web.assets import STATIC, render
+from safepassage.web.mapdata import scenario_map
 from safepassage.web.tiles import map_router
+
+LangQuery = Query("en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", max_length=12)
 
 router = APIRouter()
 
@@ -68,6 +74,39 @@ def basemaps_from_environment() -> dict[str, Path]:
     return {p.name.removesuffix(".pmtiles"): p for p in paths}
 
 
-def map_routes(basemaps: dict[str, Path] | None = None) -> APIRouter:
+def map_routes(basemaps: Mapping[str, Path]) -> APIRouter:
     """/static/... (map library, glyphs, our modules) and /tiles/{name}.pmtiles."""
-    return map_router(basemaps if basemaps is not None else basemaps_from_environment())
+    return map_router(basemaps)
+
+
+def scenarios_from_environment() -> list[Scenario]:
+    """Scenarios named in SAFEPASSAGE_SCENARIOS (paths separated by the OS's path separator):
+    where the corridor's places are and what they are called, for maps and names."""
+    paths = [p for p in os.environ.get("SAFEPASSAGE_SCENARIOS", "").split(os.pathsep) if p]
+    return [load_scenario(p)[0] for p in paths]
+
+
+def places_router(scenarios: list[Scenario]) -> APIRouter:
+    """/api/v1/places (readers: every place, hazard and the corridor) and
+    /api/v1/public/places (anyone: the public route's towns and the destinations only)."""
+    places = APIRouter()
+
+    def collection(lang: str, public: bool) -> dict[str, Any]:
+        features = []
+        for s in scenarios:
+            for f in scenario_map(s, lang, public)["features"]:
+                f["properties"]["scenario"] = s.name
+                features.append(f)
+        return {"type": "FeatureCollection", "features": features}
+
+    @places.get("/api/v1/places")
+    def get_places(user: Reader, lang: str = LangQuery) -> dict[str, Any]:
+        """Every place of the served scenarios (`serve --scenario`), named in `lang`, as GeoJSON."""
+        return collection(lang, public=False)
+
+    @places.get("/api/v1/public/places")
+    def get_public_places(lang: str = LangQuery) -> dict[str, Any]:
+        """The public route's main towns and the destinations, named in `lang` (no token)."""
+        return collection(lang, public=True)
+
+    return places
