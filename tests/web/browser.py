@@ -17,10 +17,10 @@ NO_CHROMIUM = "needs Chromium (python3 dev.py test installs Debian's when run as
 
 
 @contextmanager
-def served(db: str) -> Iterator[str]:
+def served(db: str, *options: str) -> Iterator[str]:
     """`safepassage serve` on a free port with no public delay; yields its base URL."""
     port = free_port()
-    with server(db, port, "--public-delay", "0"):
+    with server(db, port, "--public-delay", "0", *options):
         yield f"http://127.0.0.1:{port}"
 
 

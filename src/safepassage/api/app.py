@@ -60,7 +60,7 @@ def create_app(
         app.include_router(module.router)
     # Maps: the package's static files, the basemaps, the scenarios' places and names.
     app.include_router(pages.map_routes(basemaps or {}))
-    app.include_router(pages.places_router(list(scenarios)))
+    app.include_router(pages.places_router(list(scenarios), basemaps or {}))
     return app
 
 

@@ -140,7 +140,7 @@ def scenario_map(scenario: Scenario, lang: str = "en", public: bool = False) -> 
         ("origin", scenario.origins),
         ("destination", scenario.destinations),
         ("checkpoint", scenario.checkpoints),
-        ("waypoint", [w for w in scenario.waypoints if not public or w.id in via]),
+        ("waypoint", [w for w in scenario.waypoints if w.id in via]),
     ]
     features = []
     for kind, group in kinds:

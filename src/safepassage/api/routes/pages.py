@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from safepassage.api.deps import Reader, Svc, caller
 from safepassage.model.load import load_scenario
+from safepassage.model.names import languages
 from safepassage.model.scenario import Scenario
 from safepassage.ops.store import User
-from safepassage.web.assets import STATIC, render
+from safepassage.web.assets import STATIC, map_assets, render
 from safepassage.web.mapdata import scenario_map
 from safepassage.web.tiles import map_router
 
@@ -86,10 +87,36 @@ def scenarios_from_environment() -> list[Scenario]:
     return [load_scenario(p)[0] for p in paths]
 
 
-def places_router(scenarios: list[Scenario]) -> APIRouter:
-    """/api/v1/places (readers: every place, hazard and the corridor) and
-    /api/v1/public/places (anyone: the public route's towns and the destinations only)."""
+#: The coordinators' map: its script and the map library from this server; MapLibre runs its
+#: worker from a blob and draws images from blobs.
+MAP_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data: blob:; worker-src blob:; child-src blob:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def places_router(scenarios: list[Scenario], basemaps: Mapping[str, Path]) -> APIRouter:
+    """/api/v1/places (readers: every place, hazard and the corridor),
+    /api/v1/public/places (anyone: the public route's towns and the destinations only) and
+    the coordinators' map page, /dashboard/map."""
     places = APIRouter()
+    langs = list(dict.fromkeys(lang for s in scenarios for lang in languages(s))) or ["en"]
+    basemap = f"/tiles/{next(iter(basemaps))}.pmtiles" if basemaps else None
+    page = render(
+        "coordinator_map.html.j2",
+        lang="en",
+        languages=langs,
+        basemap=basemap,
+        assets=map_assets(inline=False),
+    )
+
+    @places.get("/dashboard/map", response_class=HTMLResponse, include_in_schema=False)
+    def get_map_page() -> HTMLResponse:
+        """The coordinators' map (the page is public; its data needs a reader's token)."""
+        return HTMLResponse(
+            page, headers={"Content-Security-Policy": MAP_CSP, "Cache-Control": "no-cache"}
+        )
 
     def collection(lang: str, public: bool) -> dict[str, Any]:
         features = []

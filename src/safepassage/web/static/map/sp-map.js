@@ -15,9 +15,12 @@
   var STATUS_COLOURS = {
     open: "#1b7f3b",
     restricted: "#b26a00",
+    suspended: "#b26a00",
+    silent: "#7b3fa0",
     closed: "#b00020",
+    ended: "#3d3d3d",
     planned: "#37474f",
-    unknown: "#6b6b6b",
+    unknown: "#8a8a8a",
   };
   var COLOURS = {
     road: "#b9b9b9",
@@ -41,7 +44,10 @@
     incident: "incident",
     convoy: "convoy position",
     road: "road",
-    status: { open: "open", restricted: "restricted", closed: "closed", planned: "planned", unknown: "status unknown" },
+    status: {
+      open: "open, reporting", restricted: "restricted", suspended: "suspended", closed: "closed",
+      silent: "no report lately", ended: "window ended", planned: "planned", unknown: "status unknown",
+    },
   };
 
   function decodeBase64(text) {
@@ -212,17 +218,25 @@
     return box;
   }
 
-  function create(element, opts) {
-    var data = opts.data;
+  function kindsOf(data) {
     var kinds = { statuses: {} };
     data.features.forEach(function (f) {
       kinds[f.properties.kind] = true;
       if (f.properties.kind === "checkpoint") kinds.statuses[f.properties.status || "unknown"] = true;
     });
-    if (!opts.coordinator) {
-      // Convoy positions are for coordinators only: never drawn, and dropped from the data.
-      data = { type: "FeatureCollection", features: data.features.filter(function (f) { return f.properties.kind !== "convoy"; }) };
-    }
+    return kinds;
+  }
+
+  function withoutConvoys(data) {
+    return { type: "FeatureCollection", features: data.features.filter(function (f) { return f.properties.kind !== "convoy"; }) };
+  }
+
+  function create(element, opts) {
+    var data = opts.data;
+    var kinds = kindsOf(data);
+    element._spOptions = opts;
+    // Convoy positions are for coordinators only: never drawn, and dropped from the data.
+    if (!opts.coordinator) data = withoutConvoys(data);
     if (opts.inlineGlyphs) Object.assign(inlineGlyphs, opts.inlineGlyphs);
     addProtocols();
     var sources = {
@@ -286,7 +300,15 @@
     });
   }
 
-  window.safepassageMap = { create: create, init: init };
+  // New data for a map made by create(): the source and the legend follow.
+  function setData(element, map, data, opts) {
+    var options = Object.assign({}, element._spOptions || {}, opts || {});
+    map.getSource("sp").setData(options.coordinator ? data : withoutConvoys(data));
+    var old = element.querySelector(".sp-legend");
+    if (old) old.replaceWith(legendBox(options, kindsOf(data)));
+  }
+
+  window.safepassageMap = { create: create, init: init, setData: setData };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();
