@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
-from safepassage.api.routes import admin, events, intake, pages, public, reports, state
+from safepassage.api.routes import admin, events, intake, pages, public, reports, state, stream
 from safepassage.api.services import LiveState, RateLimiter, Services, TokenCache
 from safepassage.model.scenario import Scenario
 from safepassage.ops.committer import GroupCommitter
@@ -56,7 +56,7 @@ def create_app(
     )
     app.state.services = svc
     app.add_exception_handler(DBAPIError, _database_unavailable)  # type: ignore[arg-type]
-    for module in (events, state, public, reports, intake, admin, pages):
+    for module in (events, stream, state, public, reports, intake, admin, pages):
         app.include_router(module.router)
     # Maps: the package's static files, the basemaps, the scenarios' places and names.
     app.include_router(pages.map_routes(basemaps or {}))

@@ -1,6 +1,6 @@
 /* Coordinators' map: the served scenarios' places (/api/v1/places) coloured by the corridor's
  * live state (/api/v1/state/{corridor}), with incidents and estimated convoy positions, over
- * the basemap when the server has one. The token stays in the tab's session storage (as on
+ * the basemap when the server has one. Live from /api/v1/state/{corridor}/stream, else polled. The token stays in the tab's session storage (as on
  * the dashboard); values reach the page as text and map data, never as markup. */
 (function () {
   "use strict";
@@ -76,29 +76,75 @@
     return { type: "FeatureCollection", features: features };
   }
 
+  function draw(corridor, state) {
+    var data = liveData(state);
+    if (!map) {
+      var element = $("map");
+      map = safepassageMap.create(element, {
+        data: data,
+        basemap: element.dataset.basemap || null,
+        glyphs: "/static/glyphs/{fontstack}/{range}.pbf",
+        coordinator: true,
+        attribution: "",
+      });
+    } else {
+      safepassageMap.setData($("map"), map, data);
+    }
+    var when = { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
+    var ended = state.window && state.window.end && new Date(state.window.end) < new Date();
+    say("Corridor " + corridor + ", as of " + new Date().toLocaleString(undefined, when) + ": " +
+      (state.status ? "last status reported " + state.status.status : "no status reported") +
+      (ended ? "; the agreed window ended " + new Date(state.window.end).toLocaleString(undefined, when) : ""));
+    var box = $("map");
+    box.dataset.updates = String(Number(box.dataset.updates || 0) + 1);
+  }
+
   function refresh() {
     var corridor = $("corridor").value;
     if (!corridor) return Promise.resolve();
     return get("/api/v1/state/" + encodeURIComponent(corridor)).then(function (state) {
-      var data = liveData(state);
-      if (!map) {
-        var element = $("map");
-        map = safepassageMap.create(element, {
-          data: data,
-          basemap: element.dataset.basemap || null,
-          glyphs: "/static/glyphs/{fontstack}/{range}.pbf",
-          coordinator: true,
-          attribution: "",
-        });
-      } else {
-        safepassageMap.setData($("map"), map, data);
-      }
-      var when = { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
-      var ended = state.window && state.window.end && new Date(state.window.end) < new Date();
-      say("Corridor " + corridor + ", as of " + new Date().toLocaleString(undefined, when) + ": " +
-        (state.status ? "last status reported " + state.status.status : "no status reported") +
-        (ended ? "; the agreed window ended " + new Date(state.window.end).toLocaleString(undefined, when) : ""));
+      draw(corridor, state);
     }).catch(function (err) { say(String(err.message || err)); });
+  }
+
+  // Live: server-sent events read with fetch (an EventSource cannot send the token). When the
+  // stream cannot be had or breaks, the page polls every 30 s and tries the stream again.
+  var stream = null;
+
+  function listen(corridor) {
+    if (stream) stream.abort();
+    var controller = new AbortController();
+    stream = controller;
+    $("map").dataset.live = "connecting";
+    fetch("/api/v1/state/" + encodeURIComponent(corridor) + "/stream", {
+      headers: { Authorization: "Bearer " + sessionStorage.getItem("sp-token") },
+      signal: controller.signal,
+    }).then(function (res) {
+      if (!res.ok || !res.body) throw new Error("stream: " + res.status);
+      $("map").dataset.live = "stream";
+      var reader = res.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) throw new Error("stream ended");
+          buffer += decoder.decode(chunk.value, { stream: true });
+          var parts = buffer.split("\n\n");
+          buffer = parts.pop();
+          parts.forEach(function (message) {
+            var data = message.split("\n").filter(function (l) { return l.indexOf("data: ") === 0; })
+              .map(function (l) { return l.slice(6); }).join("\n");
+            if (data && corridor === $("corridor").value) draw(corridor, JSON.parse(data));
+          });
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function () {
+      if (controller.signal.aborted) return;
+      $("map").dataset.live = "polling";
+      setTimeout(function () { if (stream === controller) listen(corridor); }, 30000);
+    });
   }
 
   function show() {
@@ -119,8 +165,8 @@
       if (!list.corridors.length) { say("No corridor in the log yet."); return null; }
       if (map) { map.remove(); map = null; $("map").textContent = ""; delete $("map").dataset.state; }
       clearInterval(timer);
-      timer = setInterval(refresh, 30000);
-      return refresh();
+      timer = setInterval(function () { if ($("map").dataset.live !== "stream") refresh(); }, 30000);
+      return refresh().then(function () { listen($("corridor").value); });
     }).catch(function (err) { say(String(err.message || err)); });
   }
 
@@ -143,7 +189,7 @@
       $("token").value = "";
       show();
     });
-    $("corridor").addEventListener("change", refresh);
+    $("corridor").addEventListener("change", function () { refresh().then(function () { listen($("corridor").value); }); });
     if (sessionStorage.getItem("sp-token")) show();
   });
 })();

@@ -303,6 +303,10 @@
   // New data for a map made by create(): the source and the legend follow.
   function setData(element, map, data, opts) {
     var options = Object.assign({}, element._spOptions || {}, opts || {});
+    if (!map.getSource("sp")) {  // the style is still loading: set the data once it has
+      map.once("load", function () { setData(element, map, data, opts); });
+      return;
+    }
     map.getSource("sp").setData(options.coordinator ? data : withoutConvoys(data));
     var old = element.querySelector(".sp-legend");
     if (old) old.replaceWith(legendBox(options, kindsOf(data)));
