@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from safepassage.api.deps import Reader, Svc, caller
 from safepassage.model.load import load_scenario
-from safepassage.model.names import languages
+from safepassage.model.names import display_name, languages
 from safepassage.model.scenario import Scenario
 from safepassage.ops.store import User
 from safepassage.web.assets import STATIC, map_assets, render
@@ -37,17 +37,6 @@ _REPORTER_FILES = {
     "sw.js": "text/javascript",
     "manifest.webmanifest": "application/manifest+json",
 }
-
-
-@router.get("/api/v1/me")
-def get_me(svc: Svc, user: User = Depends(caller)) -> dict[str, Any]:
-    """Who the token belongs to: name, role, assignment (reporters) and known corridors."""
-    return {
-        "name": user.name,
-        "role": user.role,
-        "scope": list(user.scope),
-        "corridors": svc.live.refresh().corridor_ids(),
-    }
 
 
 @router.get("/report/", response_class=HTMLResponse, include_in_schema=False)
@@ -110,6 +99,20 @@ def places_router(scenarios: list[Scenario], basemaps: Mapping[str, Path]) -> AP
         basemap=basemap,
         assets=map_assets(inline=False),
     )
+
+    named = {p.id: p for s in scenarios for p in s.places().values()}
+
+    @places.get("/api/v1/me")
+    def get_me(svc: Svc, user: User = Depends(caller), lang: str = LangQuery) -> dict[str, Any]:
+        """Who the token belongs to: name, role, assignment (reporters, with display names in
+        `lang` where a served scenario names them) and the corridors in the log."""
+        return {
+            "name": user.name,
+            "role": user.role,
+            "scope": list(user.scope),
+            "scope_names": {i: display_name(named[i], lang) for i in user.scope if i in named},
+            "corridors": svc.live.refresh().corridor_ids(),
+        }
 
     @places.get("/dashboard/map", response_class=HTMLResponse, include_in_schema=False)
     def get_map_page() -> HTMLResponse:

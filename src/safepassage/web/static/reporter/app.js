@@ -194,11 +194,12 @@
     });
   }
 
-  function options(select, values) {
+  function options(select, values, names) {
     select.textContent = "";
     values.forEach(function (v) {
       var o = document.createElement("option");
-      o.value = o.textContent = v;
+      o.value = v;
+      o.textContent = names && names[v] ? names[v] + " (" + v + ")" : v;
       select.appendChild(o);
     });
   }
@@ -209,8 +210,8 @@
     el("who").textContent = "Signed in as " + profile.name + " (" + profile.role + ")" +
       (profile.scope.length ? "; assignment: " + profile.scope.join(", ") : "");
     options(el("corridor"), profile.corridors.length ? profile.corridors : ["(none yet)"]);
-    options(el("checkpoint"), profile.scope);
-    options(el("convoy"), profile.scope);
+    options(el("checkpoint"), profile.scope, profile.scope_names);
+    options(el("convoy"), profile.scope, profile.scope_names);
     document.querySelectorAll("option[data-role]").forEach(function (o) {
       o.hidden = o.disabled = profile.role === "reporter";
     });
@@ -226,7 +227,8 @@
   }
 
   function signIn(token) {
-    return fetch("/api/v1/me", { headers: { Authorization: "Bearer " + token } }).then(function (res) {
+    var lang = (navigator.language || "en").split("-")[0].toLowerCase();
+    return fetch("/api/v1/me?lang=" + encodeURIComponent(/^[a-z]{2,3}$/.test(lang) ? lang : "en"), { headers: { Authorization: "Bearer " + token } }).then(function (res) {
       if (res.status === 401) throw new Error("This token is not valid (typed wrong, or revoked).");
       if (!res.ok) throw new Error("The server answered " + res.status + "; try again.");
       return res.json();
