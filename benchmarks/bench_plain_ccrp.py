@@ -25,7 +25,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "castlemaine.yaml"
-        scenario_from_ees(shared("matsim/mount-alexander/network.xml.gz").parent, path)
+        scenario_from_ees(
+            shared("matsim/mount-alexander/network.xml.gz").parent, path, crs="EPSG:28355"
+        )
         prepared = prepare_scenario(path)
         started = time.perf_counter()
         plan = make_plan(prepared)

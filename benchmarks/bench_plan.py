@@ -75,7 +75,9 @@ def scenario_paths(cases: list[str], tmp: Path) -> dict[str, Path]:
         from safepassage.model.ees import scenario_from_ees
 
         out = tmp / "castlemaine.yaml"
-        scenario_from_ees(shared("matsim/mount-alexander/network.xml.gz").parent, out)
+        scenario_from_ees(
+            shared("matsim/mount-alexander/network.xml.gz").parent, out, crs="EPSG:28355"
+        )
         paths["castlemaine"] = out
     if "porto" in cases:
         from porto_scenario import write_porto_scenario

@@ -16,7 +16,7 @@ LOG = Path(__file__).resolve().parents[2] / "scenarios" / "mariupol-2022-log.jso
 
 def test_replay_the_reconstructed_log_then_verify(tmp_path: Path) -> None:
     db = str(tmp_path / "ops.db")
-    first = cli("ops", "replay", str(LOG), "--db", db, "--json")
+    first = cli("ops", "replay", str(LOG), "--db", db, "--create", "--json")
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout) == {"stored": 10, "duplicate": 0, "conflict": 0}
     again = json.loads(cli("ops", "replay", str(LOG), "--db", db, "--json").stdout)
@@ -49,7 +49,7 @@ def test_bad_replay_file_names_its_line(tmp_path: Path) -> None:
     lines = LOG.read_text(encoding="utf-8").splitlines()
     lines[6] = lines[6].replace('"vehicles": 160', '"vehicles": -160')
     bad.write_text("\n".join(lines), encoding="utf-8")
-    result = cli("ops", "replay", str(bad), "--db", str(tmp_path / "x.db"))
+    result = cli("ops", "replay", str(bad), "--db", str(tmp_path / "x.db"), "--create")
     assert result.returncode == 2 and "bad.jsonl:7" in result.stderr and "vehicles" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -57,7 +57,16 @@ def test_bad_replay_file_names_its_line(tmp_path: Path) -> None:
 def test_users_add_and_revoke(tmp_path: Path) -> None:
     db = str(tmp_path / "u.db")
     added = cli(
-        "users", "add", "manhush-7", "--role", "reporter", "--scope", "cp04-manhush", "--db", db
+        "users",
+        "add",
+        "manhush-7",
+        "--role",
+        "reporter",
+        "--scope",
+        "cp04-manhush",
+        "--db",
+        db,
+        "--create",
     )
     token = added.stdout.strip()
     assert added.returncode == 0 and len(token) >= 30
@@ -75,7 +84,7 @@ def test_users_add_and_revoke(tmp_path: Path) -> None:
 def test_announce_from_the_plan_gives_etas(tmp_path: Path) -> None:
     db = str(tmp_path / "a.db")
     scenario = LOG.parent / "mariupol-2022.yaml"
-    first = cli("ops", "announce", str(scenario), "--corridor", "mariupol", "--db", db)
+    first = cli("ops", "announce", str(scenario), "--corridor", "mariupol", "--db", db, "--create")
     assert first.returncode == 0 and first.stdout.startswith("stored"), first.stderr
     store = EventStore(db)
     (announced,) = store.read()

@@ -13,7 +13,7 @@ CORRIDOR = "mariupol-zaporizhzhia"
 
 def _db(tmp_path: Path) -> str:
     db = str(tmp_path / "ops.db")
-    assert cli("ops", "replay", str(LOG), "--db", db).returncode == 0
+    assert cli("ops", "replay", str(LOG), "--db", db, "--create").returncode == 0
     return db
 
 
@@ -47,5 +47,10 @@ def test_report_mistakes_are_named(tmp_path: Path) -> None:
     assert not_yet.returncode == 2 and "public" in not_yet.stderr
     bad_status = cli("report", "cap", "--corridor", CORRIDOR, "--db", db, "--status", "Real")
     assert bad_status.returncode == 2 and "CAP status" in bad_status.stderr
-    for result in (unknown, bad_at, not_yet, bad_status):
+    ahead = cli("report", "cap", "--corridor", CORRIDOR, "--db", db, "--public-delay", "-5")
+    assert ahead.returncode == 2 and "--public-delay" in ahead.stderr
+    typo = cli("report", "hxl", "--db", str(tmp_path / "opz.db"))
+    assert typo.returncode == 2 and "does not exist" in typo.stderr and "--create" in typo.stderr
+    assert not (tmp_path / "opz.db").exists()
+    for result in (unknown, bad_at, not_yet, bad_status, typo):
         assert "Traceback" not in result.stderr

@@ -10,7 +10,7 @@ from safepassage.model.ees import scenario_from_ees
 
 def test_from_ees_builds_a_valid_scenario(tmp_path: Path, mount_alexander_dir: Path) -> None:
     out = tmp_path / "castlemaine.yaml"
-    data = scenario_from_ees(mount_alexander_dir, out)
+    data = scenario_from_ees(mount_alexander_dir, out, crs="EPSG:28355")
     people = sum(o["people"] for o in data["origins"])
     cars = sum(o["cars"] for o in data["origins"])
     assert people == 10867

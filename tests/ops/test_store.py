@@ -58,7 +58,7 @@ def test_verify_detects_any_change_to_history(store: EventStore) -> None:
         conn.execute(
             events.update().where(events.c.seq == 3).values(content_hash=digest(canonical(content)))
         )
-    assert store.verify().reason == "chain broken"
+    assert "hash does not match" in store.verify().reason
     with store.engine.begin() as conn:
         conn.execute(events.delete().where(events.c.seq >= 3))
         conn.execute(events.delete().where(events.c.seq == 1))

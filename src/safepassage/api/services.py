@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 
+from safepassage.api.guard import LogGuard
 from safepassage.ops.committer import GroupCommitter
 from safepassage.ops.state import Projection, PublicProjection, StateSettings
 from safepassage.ops.store import EventStore, User
@@ -105,6 +106,17 @@ class Services:
     committer: GroupCommitter
     users: TokenCache
     clock: Callable[[], datetime]
+    guard: LogGuard | None = None
+
+    def problems(self) -> list[str]:
+        """What keeps the service from working as it should, in words (none: healthy)."""
+        out = [self.guard.problem] if self.guard and self.guard.problem else []
+        if self.store.storage_problem:
+            out.append(self.store.storage_problem)
+        wal = self.store.wal_problem()
+        if wal:
+            out.append(wal)
+        return out
 
 
 def etag(*parts: object) -> str:

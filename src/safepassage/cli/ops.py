@@ -16,22 +16,41 @@ DEFAULT_DB = os.environ.get("SAFEPASSAGE_DB", "safepassage-ops.db")
 DbOption = typer.Option(
     DEFAULT_DB, "--db", help="Database: a file (SQLite) or postgresql://... (env SAFEPASSAGE_DB)."
 )
+CreateOption = typer.Option(
+    False, "--create", help="Make the database when the file does not exist yet."
+)
+DelayOption = typer.Option(60.0, "--public-delay", min=0.0, help="Minutes of delay (>= 0).")
 
 users_app = typer.Typer(help="Manage API users and their tokens.", no_args_is_help=True)
 ops_app = typer.Typer(help="Operations log tools.", no_args_is_help=True)
 log_app = typer.Typer(help="Check the event log.", no_args_is_help=True)
 
 
-def _store(db: str):  # type: ignore[no-untyped-def]
+def _store(db: str, *, create: bool = False):  # type: ignore[no-untyped-def]
+    """The store at `db`; a SQLite file that does not exist is refused unless `create` (a typo
+    must not make a new, empty database that then looks fine)."""
+    from safepassage.ops.keys import sqlite_file
     from safepassage.ops.store import EventStore
 
+    path = sqlite_file(db)
+    if path is not None and not create and not path.exists():
+        raise SafePassageError(
+            Problem(
+                "the database does not exist",
+                file=str(path),
+                hint="check --db; add --create to make a new one",
+            )
+        )
     try:
         return EventStore(db)
     except SafePassageError:
         raise
     except Exception as exc:  # the driver's own error: name the URL, not a traceback
+        from safepassage.ops.store import storage_problem
+
+        why = storage_problem(exc) or str(exc).splitlines()[0]
         raise SafePassageError(
-            Problem(f"cannot open the database {db!r}: {exc}", hint="check --db")
+            Problem(f"cannot open the database {db!r}: {why}", hint="check --db")
         ) from None
 
 
@@ -41,7 +60,12 @@ def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
     workers: int = typer.Option(1, "--workers", min=1, help="Server processes (share the log)."),
-    public_delay_min: float = typer.Option(60.0, "--public-delay", help="Minutes of delay."),
+    public_delay_min: float = DelayOption,
+    allow_broken_log: bool = typer.Option(
+        False,
+        "--allow-broken-log",
+        help="Serve even when the log fails its integrity check (a warning on every response).",
+    ),
     basemap: list[Path] = typer.Option(
         [], "--basemap", help="PMTiles basemap(s) from `safepassage map build`, for the maps."
     ),
@@ -50,12 +74,28 @@ def serve_cmd(
     ),
 ) -> None:
     """Run the operations API (docs at /docs, spec at /openapi.json); pages at /status,
-    /dashboard and /report/."""
+    /dashboard, /dashboard/map and /report/. The log is checked first (from its newest signed
+    checkpoint) and a broken one is not served."""
     import uvicorn
 
-    _store(db).close()  # create or migrate the database once, with a clear error if it fails
+    store = _store(db, create=True)  # create or migrate once, with a clear error if it fails
+    try:
+        result, checkpoint = store.integrity.seal()
+    finally:
+        store.close()
+    if not result.ok:
+        where = f"{result.table} {result.first_bad_seq}" if result.first_bad_seq else result.table
+        problem = Problem(
+            f"the log failed its integrity check: {where}: {result.reason}",
+            hint="see `safepassage log verify` and docs/operations.md; to serve it anyway, "
+            "with a warning on every page and response, add --allow-broken-log",
+        )
+        if not allow_broken_log:
+            raise SafePassageError(problem)
+        err_console.print(f"[bold red]warning:[/] serving a broken log: {problem.message}")
     os.environ["SAFEPASSAGE_DB"] = db
     os.environ["SAFEPASSAGE_PUBLIC_DELAY_MIN"] = str(public_delay_min)
+    os.environ["SAFEPASSAGE_ALLOW_BROKEN_LOG"] = "1" if allow_broken_log else ""
     for path in basemap:
         if not path.is_file():
             raise SafePassageError(
@@ -65,6 +105,16 @@ def serve_cmd(
     for path in scenario:
         load_scenario(path)  # every problem reported now, with its line, not in a server log
     os.environ["SAFEPASSAGE_SCENARIOS"] = os.pathsep.join(str(p.resolve()) for p in scenario)
+    shown = "localhost" if host in ("0.0.0.0", "::", "") else host
+    base = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
+    signed = f"signed checkpoint #{checkpoint.n}" if checkpoint else "no checkpoint"
+    console.print(
+        f"log: {result.head.events_seq if result.head else 0:,} events ({signed})\n"
+        f"dashboard:   {base}/dashboard (map: {base}/dashboard/map)\n"
+        f"reporters:   {base}/report/\npublic page: {base}/status\nAPI docs:    {base}/docs",
+        highlight=False,
+        soft_wrap=True,
+    )
     uvicorn.run(
         "safepassage.api.app:app_from_environment",
         factory=True,
@@ -83,9 +133,14 @@ def users_add(
     role: str = typer.Option(..., "--role", help="admin, coordinator, reporter or observer."),
     scope: list[str] = typer.Option([], "--scope", help="Checkpoint or convoy id (reporters)."),
     db: str = DbOption,
+    create: bool = CreateOption,
 ) -> None:
     """Create a user and print its token (shown once; only its hash is stored)."""
-    token = _store(db).add_user(name, role, scope)
+    store = _store(db, create=create)
+    try:
+        token = store.add_user(name, role, scope)
+    finally:
+        store.close()
     console.print(token)
 
 
@@ -93,7 +148,11 @@ def users_add(
 @handles_errors
 def users_revoke(name: str = typer.Argument(...), db: str = DbOption) -> None:
     """Revoke a user's token at once."""
-    _store(db).revoke_user(name)
+    store = _store(db)
+    try:
+        store.revoke_user(name)
+    finally:
+        store.close()
     console.print(f"revoked {name}")
 
 
@@ -102,6 +161,7 @@ def users_revoke(name: str = typer.Argument(...), db: str = DbOption) -> None:
 def ops_replay(
     file: Path = typer.Argument(..., help="Events as JSON lines."),
     db: str = DbOption,
+    create: bool = CreateOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Import a log (JSON lines, one event each); already stored events are skipped."""
@@ -119,7 +179,11 @@ def ops_replay(
             problems.append(Problem(str(exc), file=str(file), line=line_no))
     if problems:
         raise SafePassageError(problems)
-    results = _store(db).append(events, f"replay:{file.name}", action="ops.replay")
+    store = _store(db, create=create)
+    try:
+        results = store.append(events, f"replay:{file.name}", action="ops.replay")
+    finally:
+        store.close()  # signs the new head
     counts = {o: sum(r.outcome == o for r in results) for o in ("stored", "duplicate", "conflict")}
     if as_json:
         print_json(counts)
@@ -135,6 +199,7 @@ def ops_announce(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
     corridor: str = typer.Option(..., "--corridor", help="Corridor id in the log."),
     db: str = DbOption,
+    create: bool = CreateOption,
 ) -> None:
     """Record the scenario's planned corridor (route, window, minutes per leg) in the log, so
     that ETAs follow the plan until convoys are observed."""
@@ -142,25 +207,93 @@ def ops_announce(
     from safepassage.ops.announce import announcement_from_plan
 
     event = announcement_from_plan(prepare_scenario(scenario, cut_off="warning"), corridor)
-    (result,) = _store(db).append([event], "planner", action="ops.announce")
+    store = _store(db, create=create)
+    try:
+        (result,) = store.append([event], "planner", action="ops.announce")
+    finally:
+        store.close()
     console.print(
         f"{result.outcome}: corridor {corridor}, {len(event.data['route'])} stations (#{result.seq})"
     )
 
 
+ExpectOption = typer.Option(
+    [],
+    "--expect",
+    help="A head kept elsewhere, SEQ:HASH or audit:SEQ:HASH as `log head` prints it "
+    "(repeatable): the log must still hold it.",
+)
+
+
 @log_app.command("verify")
 @handles_errors
-def log_verify(db: str = DbOption, as_json: bool = JsonOption) -> None:
-    """Recompute the hash chain: exit 1 if any stored event was changed, removed or reordered."""
-    result = _store(db).verify()
+def log_verify(
+    db: str = DbOption, expect: list[str] = ExpectOption, as_json: bool = JsonOption
+) -> None:
+    """Recompute the event and audit chains from the start and check them against the signed
+    checkpoints, the users' seals and any --expect: exit 1 naming the first bad row."""
+    from safepassage.ops.integrity import parse_expect
+
+    anchors = [parse_expect(text) for text in expect]
+    store = _store(db)
+    try:
+        result = store.verify(anchors)
+    finally:
+        store.close()
     if as_json:
-        print_json(result.__dict__)
+        print_json(result.as_dict())
     elif result.ok:
-        console.print(f"[green]ok[/]: {result.checked:,} events, chain intact")
-    else:
-        err_console.print(
-            f"[bold red]TAMPERED[/]: event {result.first_bad_seq}: {result.reason} "
-            f"({result.checked:,} events before it are intact)"
+        console.print(
+            f"[green]ok[/]: {result.checked:,} events and {result.audit_checked:,} audit "
+            f"entries, chains intact; {result.checkpoints:,} signed checkpoints"
+            f"{' and the given heads' if anchors else ''} match",
+            highlight=False,
+            soft_wrap=True,
         )
+    else:
+        where = {"events": "event", "audit": "audit entry"}.get(result.table, result.table)
+        at = f" {result.first_bad_seq}" if result.first_bad_seq is not None else ""
+        err_console.print(
+            f"[bold red]TAMPERED[/]: {where}{at}: {result.reason} "
+            f"({result.checked:,} events before it are intact)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not as_json:
+        for warning in result.warnings:
+            err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     if not result.ok:
         raise typer.Exit(1)
+
+
+@log_app.command("head")
+@handles_errors
+def log_head(db: str = DbOption, as_json: bool = JsonOption) -> None:
+    """Sign the log's current head (after checking it from the newest checkpoint) and print
+    it: keep it somewhere the database's users cannot reach, and give it to `log verify
+    --expect` later."""
+    store = _store(db)
+    try:
+        result, checkpoint = store.integrity.seal()
+        public = store.integrity.key().public_hex
+    finally:
+        store.close()
+    if not result.ok or checkpoint is None:
+        err_console.print(
+            f"[bold red]TAMPERED[/]: {result.table} {result.first_bad_seq}: {result.reason}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    h = checkpoint.head
+    expect = f"--expect {h.events_seq}:{h.events_hash} --expect audit:{h.audit_seq}:{h.audit_hash}"
+    if as_json:
+        print_json({**json.loads(checkpoint.line), "expect": expect})
+        return
+    console.print(
+        f"events {h.events_seq} {h.events_hash}\naudit  {h.audit_seq} {h.audit_hash}\n"
+        f"signed checkpoint #{checkpoint.n} at {checkpoint.at} with key {public}\n"
+        f"check later: safepassage log verify {expect}",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -41,10 +41,12 @@ def print_plan(plan: Plan, data: dict[str, Any]) -> None:
         "time for everyone served",
         f"{_hours(data['egress_time_s'])}  (bound {_hours(bound['egress_time_s_min'])}, gap {time_gap})",
     )
+    table.add_row("left the city by then", f"{data['people_left_city_by_window_end']:,}")
     table.add_row("served by the plan", f"{data['people_served']:,}")
     for neck in data["bottlenecks"][:3]:
         table.add_row("bottleneck", f"{neck['resource']} (full {neck['full_minutes']} min)")
     console.print(table)
+    console.print(f"[dim]out: {data['out_means']}; left the city: {data['left_city_means']}[/]")
     unserved = Table(title="Not out by the window's end")
     for col in ("origin", "people", "why"):
         unserved.add_column(col)

@@ -9,7 +9,7 @@ from typing import Any, cast
 import typer
 
 from safepassage.cli.common import console, handles_errors, write_output
-from safepassage.cli.ops import DbOption, _store
+from safepassage.cli.ops import DbOption, DelayOption, _store
 from safepassage.errors import Problem, SafePassageError
 
 app = typer.Typer(
@@ -98,7 +98,7 @@ def cap(
     corridor: str = typer.Option(..., "--corridor", help="Corridor id in the log."),
     db: str = DbOption,
     at: str | None = AtOption,
-    public_delay_min: float = typer.Option(60.0, "--public-delay", help="Minutes of delay."),
+    public_delay_min: float = DelayOption,
     sender: str = typer.Option("safepassage@localhost", "--sender", help="CAP sender id."),
     status: str = typer.Option("Actual", "--status", help="Actual, Exercise, Test or Draft."),
     web: str | None = typer.Option(None, "--web", help="Public page with more information."),

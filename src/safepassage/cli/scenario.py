@@ -90,21 +90,48 @@ def check(
 @handles_errors
 def from_ees(
     directory: Path = typer.Argument(
-        ..., help="EES data directory (network.xml.gz, population-archetypes.csv.gz)."
+        ...,
+        help="EES data directory: network.xml.gz and a population"
+        " (population-archetypes.csv.gz or a MATSim population.xml[.gz]).",
     ),
     out: Path = typer.Option(
         Path("castlemaine.yaml"), "--out", "-o", help="Scenario file to write."
     ),
+    population: Path | None = typer.Option(
+        None, "--population", help="A MATSim population XML to use instead of the directory's."
+    ),
+    crs: str | None = typer.Option(
+        None,
+        "--crs",
+        help="Coordinate system of the files (else what they state), e.g. EPSG:28355.",
+    ),
     window_hours: float = typer.Option(
-        6.0, "--window-hours", help="Length of the evacuation window (hours)."
+        6.0, "--window-hours", help="Length of the evacuation window (hours, fractions count)."
+    ),
+    start: str = typer.Option(
+        "2026-01-15T14:00", "--start", help="Window start, local time of --timezone."
+    ),
+    timezone: str = typer.Option(
+        "Australia/Melbourne", "--timezone", help="IANA time zone of the scenario."
     ),
 ) -> None:
     """Build an evacuation scenario from agentsoz/ees data (households as cars)."""
     if not directory.is_dir():
         raise ScenarioError(f"{directory}: not a directory (expected an EES data directory)")
     with console.status("Building scenario…"):
-        data = scenario_from_ees(directory, out, window_hours=window_hours)
+        data = scenario_from_ees(
+            directory,
+            out,
+            window_hours=window_hours,
+            population=population,
+            crs=crs,
+            start=start,
+            timezone=timezone,
+        )
     people = sum(o["people"] for o in data["origins"])
+    window = data["corridor"]["window"]
     console.print(
-        f"Wrote {out}: {len(data['origins']):,} origins, {people:,} people, {len(data['destinations'])} destinations"
+        f"Wrote {out}: {len(data['origins']):,} origins, {people:,} people,"
+        f" {len(data['destinations'])} destinations, window {window['start']} to {window['end']}"
+        f" ({data['timezone']}), coordinates {data['network']['crs']}"
     )

@@ -193,3 +193,19 @@ def _numeric_ids(ids: list[str]) -> np.ndarray:
         return np.array([int(i) for i in ids], dtype=np.int64)
     except ValueError:
         return np.arange(len(ids), dtype=np.int64)
+
+
+def declared_crs(path: str | Path) -> str | None:
+    """The coordinate system a MATSim file states (`coordinateReferenceSystem` attribute before
+    its nodes or persons), or None; reads only the head of the file."""
+    path = require_file(path)
+    try:
+        with _open(path) as handle:
+            for _, elem in ET.iterparse(handle, events=("end",)):
+                if elem.tag in ("node", "person", "link"):
+                    return None
+                if elem.tag == "attribute" and elem.get("name") == "coordinateReferenceSystem":
+                    return (elem.text or "").strip() or None
+    except (ET.ParseError, OSError, EOFError) as exc:
+        raise InputFileError.at(path, f"not a readable MATSim XML: {exc}") from None
+    return None

@@ -17,13 +17,33 @@ def largest_strong_component(graph: RoadGraph) -> np.ndarray:
     return np.flatnonzero(labels == np.bincount(labels).argmax()).astype(np.int64)
 
 
+def one_way_of_each_road(graph: RoadGraph) -> np.ndarray:
+    """Mask of edges that count each road once. OSM: a two-way way's edges share one geometry.
+    MATSim and scenario links: a two-way road is two links between the same nodes, one each
+    way, of the same length (to the decimetre); between two nodes, with that length, there are
+    as many roads as links in the busier direction."""
+    if graph.meta.get("format") == "osm":
+        lo = np.minimum(graph.geom_start, graph.geom_end)
+        _, first = np.unique(np.column_stack((lo, graph.way_id)), axis=0, return_index=True)
+        once = np.zeros(graph.n_edges, dtype=bool)
+        once[first] = True
+        return once
+    u, v = graph.edge_source.astype(np.int64), graph.edge_target.astype(np.int64)
+    length = np.rint(graph.length_m * 10).astype(np.int64)
+    forward = u <= v
+    keys = np.column_stack((np.minimum(u, v), np.maximum(u, v), length))
+    _, group = np.unique(keys, axis=0, return_inverse=True)
+    group = group.ravel()
+    fwd = np.bincount(group, weights=forward, minlength=group.max(initial=-1) + 1)
+    bwd = np.bincount(group, weights=~forward, minlength=fwd.shape[0])
+    return np.asarray(forward == (fwd >= bwd)[group])
+
+
 def network_summary(graph: RoadGraph) -> dict[str, Any]:
     """Nodes, edges, km of road by class (each two-way road counted once), bbox, components."""
     weak_n, weak = connected_components(graph.time_matrix, directed=True, connection="weak")
     strong_n, strong = connected_components(graph.time_matrix, directed=True, connection="strong")
-    # A two-way road appears as two edges with the same geometry: count its length once.
-    lo = np.minimum(graph.geom_start, graph.geom_end)
-    _, once = np.unique(np.column_stack((lo, graph.way_id)), axis=0, return_index=True)
+    once = np.flatnonzero(one_way_of_each_road(graph))
     km_by_class = np.bincount(
         graph.highway[once], weights=graph.length_m[once], minlength=len(HIGHWAY_CLASSES)
     )

@@ -181,6 +181,17 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: The hash before the first row of a chain.
+GENESIS = "0" * 64
+
+
+def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    """The chain hash of a stored row (an event or an audit entry): the previous row's hash
+    and every stored field but the hashes."""
+    body = {k: row[k] for k in sorted(row) if k not in ("prev_hash", "hash")}
+    return digest(prev_hash.encode() + canonical(body))
+
+
 class EventError(ValueError):
     """An event that does not validate; `problems` are (field path, message) pairs."""
 

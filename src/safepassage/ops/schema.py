@@ -39,14 +39,20 @@ users = sa.Table(
     sa.Column("scope", sa.Text, nullable=False),  # JSON list of checkpoint / convoy ids
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("revoked_at", sa.String(40)),
+    # The service's seal over the row (HMAC with a key derived from the signing key): a user
+    # added or changed straight in the database has none that matches, and is refused.
+    sa.Column("mac", sa.String(64)),
 )
 
+#: The audit trail, hash-chained like the events (its own chain: `seq` given by the store).
 audit = sa.Table(
     "audit",
     metadata,
-    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("at", sa.String(40), nullable=False),
     sa.Column("user", sa.String(64), nullable=False),
     sa.Column("action", sa.String(64), nullable=False),
     sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("hash", sa.String(64)),
 )

@@ -80,7 +80,13 @@ class _Checkpoint:
     )  # (direction, confirmed|unconfirmed) -> sums
     by_minute: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # vehicles out
     last_heard: str = ""
+    # Queue reports by event id (so a retraction takes its report back), and the latest of
+    # them, kept up to date as reports come and go.
+    queue_reports: dict[str, tuple[tuple[str, str], int]] = field(default_factory=dict)
     waiting: tuple[tuple[str, str], int] | None = None  # (key, vehicles waiting)
+
+    def latest_queue(self) -> None:
+        self.waiting = max(self.queue_reports.values(), default=None)
 
 
 @dataclass
@@ -124,8 +130,11 @@ class Projection:
             self._add(contribution, +1)
             self.applied[e.id] = contribution
             cp = self.corridors[e.corridor].checkpoints[e.data["checkpoint"]]
-            if "waiting" in e.data and (cp.waiting is None or _key(e) > cp.waiting[0]):
-                cp.waiting = (_key(e), int(e.data["waiting"]))
+            if "waiting" in e.data:
+                report = (_key(e), int(e.data["waiting"]))
+                cp.queue_reports[e.id] = report
+                if cp.waiting is None or report > cp.waiting:
+                    cp.waiting = report
         elif e.type in ("corridor_announced", "corridor_status", "incident", "waypoint_passage"):
             bucket = {
                 "corridor_announced": c.announced,
@@ -139,17 +148,31 @@ class Projection:
             self.applied[e.id] = e
         else:
             c.other[e.type] += 1
+            self.applied[e.id] = e
 
     def _void(self, target: str) -> None:
+        """Take back everything `target` contributed (if it was applied); a later arrival of
+        it is then skipped, so the result does not depend on the order."""
         self.voided.add(target)
         old = self.applied.pop(target, None)
         if isinstance(old, _Contribution):
             self._add(old, -1)
+            cp = self.corridors[old.corridor].checkpoints[old.checkpoint]
+            if cp.queue_reports.pop(target, None) is not None:
+                cp.latest_queue()
         elif old is not None:
             c = self.corridors[old.corridor]
-            for bucket in (c.announced, c.statuses, c.incidents, c.passages):
-                bucket.pop(target, None)
-            c.passages_version += 1
+            if old.type in (
+                "corridor_announced",
+                "corridor_status",
+                "incident",
+                "waypoint_passage",
+            ):
+                for bucket in (c.announced, c.statuses, c.incidents, c.passages):
+                    bucket.pop(target, None)
+                c.passages_version += 1
+            else:
+                c.other[old.type] -= 1
 
     def _add(self, c: _Contribution, sign: int) -> None:
         cp = self.corridors[c.corridor].checkpoints[c.checkpoint]

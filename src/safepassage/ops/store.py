@@ -12,7 +12,9 @@ differs (refused: nothing already acknowledged is ever changed).
 from __future__ import annotations
 
 import json
+import logging
 import secrets
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,10 +28,12 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
 from safepassage.errors import Problem, SafePassageError
-from safepassage.ops.events import EventIn, canonical, digest
+from safepassage.ops.events import GENESIS, EventIn, canonical, digest, row_hash
+from safepassage.ops.integrity import Anchor, Integrity, VerifyResult, user_seal_body
 from safepassage.ops.schema import audit, events, users
 
-GENESIS = "0" * 64
+__all__ = ["GENESIS", "EventStore", "VerifyResult"]
+log = logging.getLogger("safepassage.store")
 ROLES = ("admin", "coordinator", "reporter", "observer")
 _PG_LOCK = 7_301_2022
 
@@ -75,6 +79,29 @@ def engine_for(url: str) -> Engine:
             hint="use a file path, sqlite:///FILE or postgresql://USER@HOST/DB",
         )
     )
+
+
+#: SQLite result codes and PostgreSQL SQLSTATEs of storage that cannot take writes.
+_STORAGE = {
+    sqlite3.SQLITE_FULL: "the database's disk is full",
+    "53100": "the database's disk is full",
+    sqlite3.SQLITE_READONLY: "the database is read-only",
+    "25006": "the database is read-only",
+    sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened (read-only or missing folder?)",
+    sqlite3.SQLITE_IOERR: "the disk under the database reports an I/O error",
+}
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """What is wrong with the database's storage, in words, when `exc` says so; else None."""
+    orig = getattr(exc, "orig", exc)
+    code: int | str | None = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        code &= 0xFF  # the primary result code of an extended one
+    else:
+        code = getattr(orig, "sqlstate", None)
+    what = _STORAGE.get(code) if code is not None else None
+    return f"{what}: nothing can be recorded until that is fixed" if what else None
 
 
 def migrate(engine: Engine) -> None:
@@ -149,20 +176,6 @@ class User:
     scope: list[str]
 
 
-@dataclass(frozen=True)
-class VerifyResult:
-    ok: bool
-    checked: int
-    first_bad_seq: int | None = None
-    reason: str = ""
-
-
-def _row_hash(prev_hash: str, row: dict[str, Any]) -> str:
-    """The chain hash of a row: previous hash + every stored field but the hashes."""
-    body = {k: row[k] for k in sorted(row) if k not in ("prev_hash", "hash")}
-    return digest(prev_hash.encode() + canonical(body))
-
-
 def _token_hash(token: str) -> str:
     return digest(token.encode())
 
@@ -176,22 +189,36 @@ class _Checkpointer:
     def __init__(self, engine: Engine, every_s: float = 1.0, restart_bytes: int = 8 << 20) -> None:
         self.engine, self.every_s, self.restart_bytes = engine, every_s, restart_bytes
         self.wal = Path(str(engine.url.database) + "-wal")
+        self.last_error: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        # Whatever one round raises (disk full, I/O error, a closed database), the thread
+        # lives on: if it died, the write-ahead log would grow without bound.
         while not self._stop.wait(self.every_s):
             try:
-                big = self.wal.exists() and self.wal.stat().st_size > self.restart_bytes
-                conn = self.engine.raw_connection()  # autocommit: no transaction around it
-                try:
-                    mode = "RESTART" if big else "PASSIVE"
-                    conn.cursor().execute(f"PRAGMA wal_checkpoint({mode})")
-                finally:
-                    conn.close()
-            except (sa.exc.DBAPIError, OSError):
-                continue  # busy or closing: try again next time
+                self.run_once()
+            except (sa.exc.DBAPIError, sqlite3.Error, OSError) as exc:
+                message = str(exc).splitlines()[0]
+                if message != self.last_error:
+                    log.error("WAL checkpoint failed (will retry every second): %s", message)
+                self.last_error = message
+            else:
+                self.last_error = None
+
+    def run_once(self) -> None:
+        big = self.wal.exists() and self.wal.stat().st_size > self.restart_bytes
+        conn = self.engine.raw_connection()  # autocommit: no transaction around it
+        try:
+            mode = "RESTART" if big else "PASSIVE"
+            conn.cursor().execute(f"PRAGMA wal_checkpoint({mode})")
+        finally:
+            conn.close()
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def stop(self) -> None:
         self._stop.set()
@@ -206,13 +233,31 @@ class EventStore:
         self.engine = engine_for(url)
         self._write_lock = threading.Lock()  # SQLite has one writer; queue in-process
         migrate(self.engine)
+        self.integrity = Integrity(self.engine, url)
+        self.storage_problem: str | None = None  # why writes fail (disk full, read-only)
+        self._wrote = False
         self._checkpointer = _Checkpointer(self.engine) if self.backend == "sqlite" else None
 
     @property
     def backend(self) -> str:
         return self.engine.dialect.name
 
+    def wal_problem(self) -> str | None:
+        """Why the SQLite write-ahead log is not being copied into the database, if it is not."""
+        c = self._checkpointer
+        if c is None or c.last_error is None:
+            return None
+        return f"the write-ahead log cannot be copied into the database: {c.last_error}"
+
     def close(self) -> None:
+        """Stop; when this process wrote to the log, sign its head first (a checkpoint)."""
+        if self._wrote:
+            try:
+                result, _ = self.integrity.seal()
+                if not result.ok:
+                    log.error("log not signed at close: %s", result.reason)
+            except (SafePassageError, OSError, sa.exc.DBAPIError) as exc:
+                log.error("log not signed at close: %s", exc)
         if self._checkpointer is not None:
             self._checkpointer.stop()
         self.engine.dispose()
@@ -221,12 +266,27 @@ class EventStore:
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
         """A write transaction, serialised in-process and in the database."""
-        with self._write_lock, self.engine.connect() as conn:
-            conn = conn.execution_options(safepassage_write=True)
-            with conn.begin():
-                if self.backend == "postgresql":
-                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
-                yield conn
+        try:
+            with self._write_lock, self.engine.connect() as conn:
+                conn = conn.execution_options(safepassage_write=True)
+                with conn.begin():
+                    if self.backend == "postgresql":
+                        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+                    yield conn
+        except sa.exc.DBAPIError as exc:
+            self._storage_failed(exc)
+            raise
+        self._wrote = True
+        if self.storage_problem is not None:
+            log.warning("writes work again (%s is over)", self.storage_problem)
+            self.storage_problem = None
+
+    def _storage_failed(self, exc: sa.exc.DBAPIError) -> None:
+        """Remember (and log once) that the disk is full or the database read-only."""
+        problem = storage_problem(exc)
+        if problem is not None and problem != self.storage_problem:
+            log.error("writes fail: %s", problem)
+        self.storage_problem = problem or self.storage_problem
 
     def append(
         self, batch: list[EventIn], reporter: str, *, action: str = "append"
@@ -279,7 +339,7 @@ class EventStore:
                         "content_hash": chash,
                         "prev_hash": prev,
                     }
-                    row["hash"] = prev = _row_hash(prev, row)
+                    row["hash"] = prev = row_hash(prev, row)
                     rows.append(row)
                     known[content["id"]] = (chash, seq)
                     results.append(AppendResult(content["id"], "stored", seq))
@@ -298,14 +358,14 @@ class EventStore:
                 out.append(results)
             if rows:
                 conn.execute(events.insert(), rows)
-            conn.execute(audit.insert(), audits)
+            _append_audit(conn, audits)
         return out
 
     def record_audit(self, user: str, action: str, detail: dict[str, Any]) -> None:
         with self._writing() as conn:
-            conn.execute(
-                audit.insert(),
-                {"at": now_utc(), "user": user, "action": action, "detail": json.dumps(detail)},
+            _append_audit(
+                conn,
+                [{"at": now_utc(), "user": user, "action": action, "detail": json.dumps(detail)}],
             )
 
     # -- reading --------------------------------------------------------------------------
@@ -330,48 +390,15 @@ class EventStore:
             rows = conn.execute(sa.select(audit).order_by(audit.c.seq.desc()).limit(limit))
             return [dict(r._mapping) for r in rows]
 
-    def verify(self, page: int = 10_000) -> VerifyResult:
-        """Recompute the chain from the start: any edited, removed or reordered row shows."""
-        prev, checked, expected_seq = GENESIS, 0, 1
-        with self.engine.connect() as conn:
-            after = 0
-            while True:
-                rows = list(
-                    conn.execute(
-                        sa.select(events)
-                        .where(events.c.seq > after)
-                        .order_by(events.c.seq)
-                        .limit(page)
-                    )
-                )
-                if not rows:
-                    return VerifyResult(True, checked)
-                for r in rows:
-                    m = dict(r._mapping)
-                    if m["seq"] != expected_seq:
-                        return VerifyResult(False, checked, expected_seq, "an event is missing")
-                    content = {
-                        "id": m["id"],
-                        "type": m["type"],
-                        "occurred_at": m["occurred_at"],
-                        "corridor": m["corridor"],
-                        "status": m["status"],
-                        "source": m["source"],
-                        "supersedes": m["supersedes"],
-                        "data": json.loads(m["data"]),
-                    }
-                    if digest(canonical(content)) != m["content_hash"]:
-                        return VerifyResult(False, checked, m["seq"], "content changed")
-                    if m["prev_hash"] != prev or _row_hash(prev, m) != m["hash"]:
-                        return VerifyResult(False, checked, m["seq"], "chain broken")
-                    prev = m["hash"]
-                    checked += 1
-                    expected_seq += 1
-                after = rows[-1].seq
+    def verify(self, expect: list[Anchor] | None = None, page: int = 10_000) -> VerifyResult:
+        """Recompute every chain from its start and check it against the signed checkpoints
+        and `expect`: any edited, removed, reordered or inserted row shows."""
+        return self.integrity.verify(expect, full=True, page=page)
 
     # -- users ----------------------------------------------------------------------------
     def add_user(self, name: str, role: str, scope: list[str] | None = None) -> str:
-        """Create a user; returns its token (shown once, stored only as a hash)."""
+        """Create a user; returns its token (shown once, stored only as a hash). The row is
+        sealed with the service's key: one written straight into the database is refused."""
         if role not in ROLES:
             raise SafePassageError(
                 Problem(f"unknown role {role!r}", hint=f"one of {', '.join(ROLES)}")
@@ -384,51 +411,44 @@ class EventStore:
                 )
             )
         token = secrets.token_urlsafe(24)
+        key = self.integrity.key()
+        row: dict[str, Any] = {
+            "name": name,
+            "token_hash": _token_hash(token),
+            "role": role,
+            "scope": json.dumps(sorted(scope or [])),
+            "created_at": now_utc(),
+            "revoked_at": None,
+        }
+        row["mac"] = key.seal(user_seal_body(row))
+        detail = {"name": name, "role": role, "scope": sorted(scope or [])}
         try:
             with self._writing() as conn:
-                conn.execute(
-                    users.insert(),
-                    {
-                        "name": name,
-                        "token_hash": _token_hash(token),
-                        "role": role,
-                        "scope": json.dumps(sorted(scope or [])),
-                        "created_at": now_utc(),
-                    },
-                )
-                conn.execute(
-                    audit.insert(),
-                    {
-                        "at": now_utc(),
-                        "user": "cli",
-                        "action": "users.add",
-                        "detail": json.dumps({"name": name, "role": role}),
-                    },
-                )
+                conn.execute(users.insert(), row)
+                _append_audit(conn, [_cli_audit("users.add", detail)])
         except sa.exc.IntegrityError:
             raise SafePassageError(Problem(f"user {name!r} already exists")) from None
         return token
 
     def revoke_user(self, name: str) -> None:
+        key = self.integrity.key()
         with self._writing() as conn:
-            done = conn.execute(
-                users.update()
-                .where(users.c.name == name, users.c.revoked_at.is_(None))
-                .values(revoked_at=now_utc())
-            ).rowcount
-            if not done:
+            row = conn.execute(
+                sa.select(users).where(users.c.name == name, users.c.revoked_at.is_(None))
+            ).first()
+            if row is None:
                 raise SafePassageError(Problem(f"no active user {name!r}"))
+            revoked = {**row._mapping, "revoked_at": now_utc()}
             conn.execute(
-                audit.insert(),
-                {
-                    "at": now_utc(),
-                    "user": "cli",
-                    "action": "users.revoke",
-                    "detail": json.dumps({"name": name}),
-                },
+                users.update()
+                .where(users.c.name == name)
+                .values(revoked_at=revoked["revoked_at"], mac=key.seal(user_seal_body(revoked)))
             )
+            _append_audit(conn, [_cli_audit("users.revoke", {"name": name})])
 
     def user_for_token(self, token: str) -> User | None:
+        """The active user of `token`; None for an unknown or revoked token, and for a user
+        whose seal does not match (written into the database behind the service's back)."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(users).where(
@@ -437,7 +457,32 @@ class EventStore:
             ).first()
         if row is None:
             return None
+        if not self.integrity.key().seal_ok(user_seal_body(row._mapping), row.mac):
+            log.error("user %r has no valid seal: refused (written outside the service?)", row.name)
+            return None
         return User(row.name, row.role, json.loads(row.scope))
+
+
+def _cli_audit(action: str, detail: dict[str, Any]) -> dict[str, Any]:
+    return {"at": now_utc(), "user": "cli", "action": action, "detail": json.dumps(detail)}
+
+
+def _append_audit(conn: Connection, entries: list[dict[str, Any]]) -> None:
+    """Add entries to the audit trail's own hash chain (inside the caller's write
+    transaction, which holds the writer's lock, so the chain has one order)."""
+    if not entries:
+        return
+    head = conn.execute(
+        sa.select(audit.c.seq, audit.c.hash).order_by(audit.c.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (int(head.seq), str(head.hash)) if head else (0, GENESIS)
+    rows = []
+    for entry in entries:
+        seq += 1
+        row = {"seq": seq, **entry, "prev_hash": prev}
+        row["hash"] = prev = row_hash(prev, row)
+        rows.append(row)
+    conn.execute(audit.insert(), rows)
 
 
 def _stored(m: Any) -> StoredEvent:

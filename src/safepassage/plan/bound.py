@@ -11,9 +11,12 @@ people(not A) + min(people(A), o(A, W) x occupancy). Every subset gives a valid 
 all subsets give the exact value. We enumerate all subsets up to `EXACT_ORIGINS` origins and a
 documented family beyond (all origins, nested sets by distance and by occupancy, the largest
 origins alone). People per vehicle differ between origins: the PCU a subset gets out are
-filled with its fullest vehicles first. Time-varying capacities are relaxed: checkpoint hours
-count only as a cut at corridor checkpoints, partial hazards not at all; reception capacities
-are summed. Every relaxation keeps the bound valid.
+filled with its fullest vehicles first. Fixed destinations: a subset's flow ends only at its
+origins' destinations, and each group of origins with the same destinations has its own
+minimum, summed over the groups. Time-varying capacities are relaxed in the curves (checkpoint
+hours count only as a cut at corridor checkpoints, partial hazards not at all); where small
+enough, the time-expanded LP (`plan/expanded.py`) caps people by the window's end exactly.
+Reception capacities are summed per group. Every relaxation keeps the bound valid.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from safepassage.plan.ssp import FlowCurve, successive_shortest_paths
 from safepassage.plan.steps import floor_steps_array
 
 EXACT_ORIGINS = 10
+#: Beyond this many groups of fixed destinations, a group enters the family only whole.
+MANY_GROUPS = 10
 #: Network capacities are stored as integers (rounded up, which keeps the bound valid).
 SCALE = 1000
 
@@ -188,6 +193,10 @@ class BoundCalculator:
         self.allowed = [frozenset(o.allowed) for o in origins]
         self.groups = _groups(self.allowed)
         self.subsets = self._family()
+        # Per group (the whole set first), the family's subsets inside it, computed once.
+        self._inside = [self._subsets_within(np.arange(len(origins)))] + [
+            self._subsets_within(group) for group in self.groups
+        ]
         self.reception = sum(d.capacity_people for d in problem.destinations)
         self._curves: dict[int, FlowCurve] = {}
         self._fills: dict[
@@ -219,10 +228,12 @@ class BoundCalculator:
         for order in (np.argsort(dist), np.argsort(-dist), np.argsort(self.occupancy)):
             family.extend(np.sort(order[:cut]) for cut in cuts)
         family.extend(np.array([i]) for i in np.argsort(-self.people)[:3])
-        if len(self.groups) > 1:  # each group whole, and its three largest origins alone
+        if len(self.groups) > 1:  # each group whole (and, if few, its three largest alone)
             for group in self.groups:
                 family.append(group)
-                family.extend(np.array([i]) for i in group[np.argsort(-self.people[group])[:3]])
+                if len(self.groups) <= MANY_GROUPS:
+                    top = group[np.argsort(-self.people[group])[:3]]
+                    family.extend(np.array([i]) for i in top)
         unique = {subset.tobytes(): subset for subset in family}
         return list(unique.values())
 
@@ -268,31 +279,35 @@ class BoundCalculator:
                 hi = mid
         return min(total(lo), self.reception)
 
+    def _subsets_within(self, members: NDArray[np.int64]) -> list[int]:
+        inside = np.zeros(len(self.people), dtype=bool)
+        inside[members] = True
+        return [i for i, subset in enumerate(self.subsets) if inside[subset].all()]
+
     def _car_people_by(self, horizon: int, gate: float, cap: float | None = None) -> float:
         """Car people out by `horizon`: the least of the all-origins minimum, the sum of the
         groups' minima (when destinations are fixed) and `cap`."""
-        best = self._min_over(np.arange(len(self.people)), horizon, gate)
+        best = self._min_over(np.arange(len(self.people)), self._inside[0], horizon, gate)
         if len(self.groups) > 1:
             by_group = 0.0
-            for group in self.groups:
+            for group, within in zip(self.groups, self._inside[1:], strict=True):
                 reception = sum(
                     self.problem.destinations[j].capacity_people
                     for j in self.allowed[int(group[0])]
                 )
-                by_group += min(self._min_over(group, horizon, gate), reception)
+                by_group += min(self._min_over(group, within, horizon, gate), reception)
             best = min(best, by_group)
         return best if cap is None else min(best, cap)
 
-    def _min_over(self, members: NDArray[np.int64], horizon: int, gate: float) -> float:
-        """Hoppe-Tardos over the family's subsets of `members`: people of `members` outside
-        the subset plus what the subset gets out."""
-        inside = np.zeros(len(self.people), dtype=bool)
-        inside[members] = True
+    def _min_over(
+        self, members: NDArray[np.int64], within: list[int], horizon: int, gate: float
+    ) -> float:
+        """Hoppe-Tardos over the family's subsets (`within`) of `members`: people of
+        `members` outside the subset plus what the subset gets out."""
         total = float(self.people[members].sum())
         best = total
-        for i, subset in enumerate(self.subsets):
-            if not inside[subset].all():
-                continue
+        for i in within:
+            subset = self.subsets[i]
             rest = total - float(self.people[subset].sum())
             if rest >= best:
                 continue

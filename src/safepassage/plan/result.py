@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from safepassage.plan.accounting import (
+    LEFT_MEANS,
+    OUT_MEANS,
+    OriginAccount,
+    account_origin,
+    unserved_rows,
+)
 from safepassage.plan.bound import Bound
 from safepassage.plan.buses import BusTrip
 from safepassage.plan.ccrp import Booking
@@ -98,78 +104,27 @@ class Plan:
             )
         return out
 
-    def _slots(self, origin: int) -> list[dict[str, Any]]:
-        p = self.problem
-        slot_steps = max(1, floor_steps(p.slot_s, p.step_s))
-        by_slot: dict[tuple[int, int], float] = defaultdict(float)
-        for b in self.bookings:
-            if self._route(b).origin == origin:
-                by_slot[(b.step // slot_steps, b.route)] += b.pcu
-        rows = []
-        carried = 0.0
-        for (slot, route), pcu in sorted(by_slot.items()):
-            # Cumulative rounding: whole cars per slot that add up to the total.
-            cars = round(carried + pcu) - round(carried)
-            carried += pcu
-            if cars <= 0:
-                continue
-            start = slot * slot_steps
-            rows.append(
-                {
-                    "start": p.step_time(start).isoformat(),
-                    "end": p.step_time(start + slot_steps).isoformat(),
-                    "route": route,
-                    "cars": int(cars),
-                    "people": round(pcu * p.origins[origin].occupancy),
-                    "in_window": start < p.window_steps,
-                }
-            )
-        return rows
+    @property
+    def slot_steps(self) -> int:
+        return max(1, floor_steps(self.problem.slot_s, self.problem.step_s))
+
+    def left_city_step(self, route: TimedRoute, depart: int) -> int:
+        """Step from which a vehicle leaving at `depart` has passed its route's first
+        checkpoint (it is on the road beyond); out, on a route without one."""
+        m = self.problem.graph.n_edges
+        at = np.flatnonzero(route.resources >= m)
+        if at.size == 0 or int(at[0]) + 1 >= route.resources.shape[0]:
+            return depart + route.total_steps
+        return depart + int(route.offsets[int(at[0]) + 1])
+
+    def accounts(self) -> list[OriginAccount]:
+        """Each origin's whole-number split (slots, out, late, not booked, waiting)."""
+        return [account_origin(self, i) for i in range(len(self.problem.origins))]
 
     def unserved(self) -> list[dict[str, Any]]:
-        """Who is not out by the window's end, and why."""
-        p = self.problem
-        has_route = {r.origin for r in p.routes}
-        rows: list[dict[str, Any]] = []
-        late: dict[int, float] = defaultdict(float)
-        for b in self.bookings:
-            if b.step + self._route(b).total_steps > p.window_steps:
-                late[self._route(b).origin] += self._car_people(b)
-        for t in self.bus_trips:
-            if t.out_step > p.window_steps:
-                late[t.origin] += t.people
-        for i, o in enumerate(p.origins):
-            if i not in has_route:
-                rows.append(
-                    {
-                        "origin": o.id,
-                        "people": o.people,
-                        "reason": "no route to a destination (network, corridor or hazards)",
-                    }
-                )
-                continue
-            if late[i] > 0.5:
-                rows.append(
-                    {
-                        "origin": o.id,
-                        "people": round(late[i]),
-                        "reason": "window too short: out only after it closes",
-                    }
-                )
-            left = self.remaining_pcu[i] * o.occupancy
-            if left > 0.5:
-                full = any(d.capacity_people < math.inf for d in p.destinations)
-                reason = "reception full" if full else "no capacity within 14 days of the window"
-                rows.append({"origin": o.id, "people": round(left), "reason": reason})
-            if self.waiting_for_bus[i] > 0:
-                rows.append(
-                    {
-                        "origin": o.id,
-                        "people": self.waiting_for_bus[i],
-                        "reason": "needs a bus seat: no bus (or no bus trip) available",
-                    }
-                )
-        return rows
+        """Who is not out by the window's end, and why (whole people; with the people out,
+        they add up to everyone)."""
+        return unserved_rows(self, self.accounts())
 
     def checkpoint_loads(self) -> list[dict[str, Any]]:
         """Expected vehicles through each checkpoint per hour."""
@@ -249,6 +204,7 @@ class Plan:
 
     def as_dict(self) -> dict[str, Any]:
         p = self.problem
+        accounts = self.accounts()
         used_routes = sorted({b.route for b in self.bookings} | {t.route for t in self.bus_trips})
         return {
             "scenario": self.scenario_name,
@@ -259,12 +215,15 @@ class Plan:
                 "end": p.step_time(p.window_steps).isoformat(),
             },
             "people_total": self.people_total,
-            "people_served": round(self.people_served),
-            "people_out_by_window_end": round(self.people_out_by_window_end),
+            "people_served": sum(a.out_by_window_end + a.late for a in accounts),
+            "people_out_by_window_end": sum(a.out_by_window_end for a in accounts),
+            "out_means": OUT_MEANS,
+            "people_left_city_by_window_end": sum(a.left_city_by_window_end for a in accounts),
+            "left_city_means": LEFT_MEANS,
             "egress_time_s": self.egress_time_s,
             "bound": self.bound.as_dict(),
             "gap": self.gap(),
-            "origins": [self._origin_dict(i) for i in range(len(p.origins))],
+            "origins": [self._origin_dict(i, a) for i, a in enumerate(accounts)],
             "routes": [self.route_summary(p.routes[r]) for r in used_routes],
             "checkpoints": self.checkpoint_loads(),
             "bottlenecks": self.bottlenecks(),
@@ -281,30 +240,20 @@ class Plan:
                 for t in self.bus_trips
             ],
             "curve": self.curve(),
-            "unserved": self.unserved(),
+            "unserved": unserved_rows(self, accounts),
             "assumptions": self.assumptions,
         }
 
-    def _origin_dict(self, i: int) -> dict[str, Any]:
+    def _origin_dict(self, i: int, account: OriginAccount) -> dict[str, Any]:
         o = self.problem.origins[i]
-        out = sum(
-            self._car_people(b)
-            for b in self.bookings
-            if self._route(b).origin == i
-            and b.step + self._route(b).total_steps <= self.problem.window_steps
-        )
-        out += sum(
-            t.people
-            for t in self.bus_trips
-            if t.origin == i and t.out_step <= self.problem.window_steps
-        )
         return {
             "id": o.id,
             "people": o.people,
             "car_people": round(o.car_people),
             "cars": round(o.car_pcu),
             "bus_people": o.bus_people,
-            "people_out_by_window_end": round(out),
+            "people_out_by_window_end": account.out_by_window_end,
+            "people_left_city_by_window_end": account.left_city_by_window_end,
             "bus_trips": sum(1 for t in self.bus_trips if t.origin == i),
-            "slots": self._slots(i),
+            "slots": account.slots,
         }

@@ -25,7 +25,13 @@ router = APIRouter()
 
 
 @router.get("/api/v1/health")
-def health(svc: Svc) -> dict[str, Any]:
+def health(svc: Svc, response: Response) -> dict[str, Any]:
+    """Whether the service works; when not (503), why: a broken log, a full disk, a
+    read-only database."""
+    problems = svc.problems()
+    if problems:
+        response.status_code = 503
+        return {"ok": False, "problems": problems}
     return {"ok": True, "backend": svc.store.backend, "events": svc.store.head()}
 
 
