@@ -47,7 +47,17 @@ def _poll(page: Any, expression: str, timeout_s: float = 60.0) -> None:
 
 def test_coordinator_map_of_the_demo_log_offline(tmp_path: Path) -> None:
     db = str(tmp_path / "ops.db")
-    replay = [sys.executable, "-m", "safepassage", "ops", "replay", str(DEMO_LOG), "--db", db]
+    replay = [
+        sys.executable,
+        "-m",
+        "safepassage",
+        "ops",
+        "replay",
+        str(DEMO_LOG),
+        "--db",
+        db,
+        "--create",
+    ]
     assert subprocess.run(replay, capture_output=True).returncode == 0
     store = EventStore(db)
     desk = store.add_user("desk", "coordinator")
@@ -103,7 +113,17 @@ def test_coordinator_map_of_the_demo_log_offline(tmp_path: Path) -> None:
 
 def test_state_stream_sends_the_state_then_each_change(tmp_path: Path) -> None:
     db = str(tmp_path / "ops.db")
-    replay = [sys.executable, "-m", "safepassage", "ops", "replay", str(DEMO_LOG), "--db", db]
+    replay = [
+        sys.executable,
+        "-m",
+        "safepassage",
+        "ops",
+        "replay",
+        str(DEMO_LOG),
+        "--db",
+        db,
+        "--create",
+    ]
     assert subprocess.run(replay, capture_output=True).returncode == 0
     store = EventStore(db)
     desk = store.add_user("desk", "coordinator")

@@ -110,8 +110,8 @@ def serve_cmd(
     signed = f"signed checkpoint #{checkpoint.n}" if checkpoint else "no checkpoint"
     console.print(
         f"log: {result.head.events_seq if result.head else 0:,} events ({signed})\n"
-        f"dashboard:   {base}/dashboard (map: {base}/dashboard/map)\n"
-        f"reporters:   {base}/report/\npublic page: {base}/status\nAPI docs:    {base}/docs",
+        f"dashboard:   {base}/dashboard\npublic page: {base}/status\nAPI docs:    {base}/docs\n"
+        f"map:         {base}/dashboard/map\nreporters:   {base}/report/",
         highlight=False,
         soft_wrap=True,
     )
