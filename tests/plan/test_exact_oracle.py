@@ -59,8 +59,11 @@ def test_exact_equals_oracle_on_random_whole_step_instances(data: dict[str, Any]
 
 
 def test_ccrp_14_node_instance() -> None:
-    """Optimal quickest transshipment 16 time units: everyone out by step 17 in our units
-    (out one step after arrival). Before the steps rule `--exact` said 14."""
+    """The example network of Lu, George and Shekhar, "Capacity Constrained Routing
+    Algorithms for Evacuation Planning: A Summary of Results", SSTD 2005, Fig. 1 (data and
+    sources in data/ccrp-14.yaml). Optimal quickest transshipment 16 time units: everyone out
+    by step 17 in our units (out one step after arrival). Before the steps rule `--exact`
+    said 14."""
     data = yaml.safe_load(CCRP.read_text())
     oracle = Oracle(data)
     assert oracle.least_egress_steps(40) == 17
@@ -77,3 +80,74 @@ def test_ccrp_14_node_instance() -> None:
     value = solve_exact(p).people_out_by_window_end
     assert 0 < value < 30
     assert value == pytest.approx(Oracle(short).people_by_window_end())
+
+
+def test_every_mariupol_link_takes_its_whole_steps() -> None:
+    """The bundled scenario's links, in exact rationals, against the steps the planner, the bound
+    and the exact solver use; plain `//` got some of them a step short."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    from safepassage.plan.bound import _network
+    from safepassage.plan.steps import floor_steps_array
+
+    root = Path(__file__).resolve().parents[2]
+    path = root / "scenarios" / "mariupol-2022.yaml"
+    links = yaml.safe_load(path.read_text())["network"]["links"]
+    problem = build_problem(prepare_scenario(path))
+    g, step = problem.graph, problem.step_s
+    expected = np.array(
+        [
+            int(
+                Fraction(str(links[i]["length_km"]))
+                * 3600
+                / Fraction(str(links[i].get("speed_kmh", 60)))
+                // Fraction(str(step))
+            )
+            for i in g.way_id.tolist()
+        ]
+    )
+    assert (floor_steps_array(g.travel_time_s, step) == expected).all()
+    assert ((g.travel_time_s // step).astype(int) != expected).any()  # why the rule exists
+    net = _network(problem)
+    open_edges = np.flatnonzero(~problem.closed_edges)
+    c = len(problem.checkpoints)
+    assert (net.steps[c : c + open_edges.size] == expected[open_edges]).all()
+
+
+def test_exact_equals_oracle_across_the_clock_change(tmp_path: Path) -> None:
+    """Kyiv, night of 26-27 March 2022: 02:30 to 04:45 local is 75 minutes (03:00-04:00 does
+    not exist), and a checkpoint open 03:00-04:30 is open for 30 of them."""
+    at = {n: [47.0 + 0.01 * i, 37.0] for i, n in enumerate(["home", "cp", "safe"])}
+    data = {
+        "name": "dst",
+        "timezone": "Europe/Kyiv",
+        "network": {
+            "links": [
+                {"from": "home", "to": "cp", "length_km": 2, "capacity_vph": 600},
+                {"from": "cp", "to": "safe", "length_km": 3, "capacity_vph": 600},
+            ]
+        },
+        "origins": [{"id": "home", "at": at["home"], "people": 300, "cars": 150}],
+        "destinations": [{"id": "safe", "at": at["safe"]}],
+        "checkpoints": [
+            {
+                "id": "cp",
+                "at": at["cp"],
+                "controlled_by": "UA",
+                "inspection_s": {"mean": 60},
+                "lanes": 3,
+                "open": "03:00-04:30",
+            }
+        ],
+        "occupancy": {"car": 2},
+        "corridor": {"window": {"start": "2022-03-27T02:30", "end": "2022-03-27T04:45"}},
+    }
+    oracle = Oracle(data)
+    assert oracle.window_steps == 75
+    problem = build_problem(prepare_scenario(write(tmp_path / "s.yaml", data)))
+    assert problem.window_steps == 75
+    best = oracle.people_by_window_end()
+    assert best == pytest.approx(3 * 30 * 2)  # 3 cars a minute for 30 minutes, 2 people each
+    assert solve_exact(problem).people_out_by_window_end == pytest.approx(best)

@@ -157,6 +157,7 @@ def scenario_from_ees(
     network_path = directory / NETWORK_FILE
     pop_path = _population_path(directory, Path(population) if population else None)
     end = window_end(start, window_hours)
+    start = datetime.fromisoformat(start).isoformat(timespec="seconds")
     try:
         zone(timezone)
     except ValueError as exc:

@@ -97,7 +97,8 @@ def check_times(scenario: Scenario, check: _Checker) -> None:
     """Windows and hazard intervals end after they start, once zones are applied; warnings
     for a scenario without a time zone and for a window written at another zone's offset."""
     written = scenario.corridor.window if scenario.corridor else None
-    if "timezone" not in scenario.model_fields_set and (written is None or not written.timezone):
+    zoned = "timezone" in scenario.model_fields_set or bool(written and written.timezone)
+    if not zoned:
         check.add(
             ("name",),
             "the scenario has no `timezone`: its times and opening hours are read as UTC",
@@ -111,7 +112,8 @@ def check_times(scenario: Scenario, check: _Checker) -> None:
                 ("corridor", "window", "end"),
                 f"the window ends ({window.end}) before it starts ({window.start})",
             )
-        _check_offsets(written, zone(written.timezone or scenario.timezone), check)
+        if zoned:  # without a zone, explicit offsets are all there is to go by
+            _check_offsets(written, zone(written.timezone or scenario.timezone), check)
     for i, hz in enumerate(scenario.hazards):
         start, end = _aware(hz.from_, scenario.timezone), _aware(hz.to, scenario.timezone)
         if start and end and end <= start:

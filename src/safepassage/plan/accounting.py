@@ -37,7 +37,7 @@ def largest_remainder(values: Sequence[float], total: int) -> list[int]:
     if total <= 0 or mass <= 0:
         return [0] * len(values)
     quotas = [v * total / mass for v in values]
-    whole = [math.floor(q + 1e-9) for q in quotas]
+    whole = [math.floor(q) for q in quotas]  # at most `total`: short is never negative
     short = total - sum(whole)
     order = sorted(range(len(values)), key=lambda k: (-(quotas[k] - whole[k]), k))
     for k in order[:short]:

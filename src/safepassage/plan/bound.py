@@ -15,7 +15,7 @@ filled with its fullest vehicles first. Fixed destinations: a subset's flow ends
 origins' destinations, and each group of origins with the same destinations has its own
 minimum, summed over the groups. Time-varying capacities are relaxed in the curves (checkpoint
 hours count only as a cut at corridor checkpoints, partial hazards not at all); where small
-enough, the time-expanded LP (`plan/expanded.py`) caps people by the window's end exactly.
+enough, the time-expanded network (`plan/expanded.py`) caps people by the window's end.
 Reception capacities are summed per group. Every relaxation keeps the bound valid.
 """
 
@@ -169,7 +169,7 @@ class BoundCalculator:
     destinations its origins may use, and where origins differ in those, each group of origins
     with the same destinations gets its own Hoppe-Tardos minimum (and its own reception
     capacity), summed over the groups. Where the instance is small enough, the bound on people
-    out by the window's end is also capped by the time-expanded LP (`plan/expanded.py`), which
+    out by the window's end is also capped by the time-expanded network (`plan/expanded.py`), which
     counts opening hours, timed hazards and fixed destinations exactly."""
 
     def __init__(
@@ -258,7 +258,8 @@ class BoundCalculator:
     def people_by(self, horizon: int) -> float:
         """The bound on people out by step `horizon`."""
         gate = self._gate_pcu(horizon)
-        cap = self.window_cars if horizon == self.problem.window_steps else None
+        # Out by an earlier step is at most out by the window's end: the cap holds up to it.
+        cap = self.window_cars if horizon <= self.problem.window_steps else None
         if self.buses is None:
             return min(self._car_people_by(horizon, gate, cap), self.reception)
         b = self.buses
@@ -407,7 +408,7 @@ def _groups(allowed: list[frozenset[int]]) -> list[NDArray[np.int64]]:
 
 def relaxations(problem: PlanningProblem, *, time_expanded: bool = False) -> list[str]:
     """What the bound relaxes for this problem (each keeps it valid). `time_expanded`: the
-    bound on people by the window's end was also capped by the time-expanded LP."""
+    bound on people by the window's end was also capped by the time-expanded network."""
     relaxed = []
     hours = any(c.hours is not None for c in problem.checkpoints)
     where = "egress bound only; " if time_expanded else ""
@@ -445,7 +446,7 @@ def knowledge(problem: PlanningProblem, *, time_expanded: bool = False) -> list[
         knows.append("fixed destinations: only the destinations every origin may use count")
     if time_expanded:
         knows.append(
-            "people by the window's end: also capped by the time-expanded LP (cars only;"
+            "people by the window's end: also capped by the time-expanded network (cars only;"
             " opening hours, timed hazards and fixed destinations exact there)"
         )
     return knows

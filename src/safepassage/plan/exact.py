@@ -25,6 +25,8 @@ from safepassage.plan.problem import PlanningProblem
 
 #: The largest time-expanded network we build (arcs).
 MAX_ARCS = 3_000_000
+#: The largest multi-commodity LP (destinations fixed per origin) we build (variables).
+MAX_LP_VARIABLES = 600_000
 
 
 @dataclass(frozen=True)
@@ -42,14 +44,19 @@ class ExactResult:
 
 
 def _build(
-    problem: PlanningProblem, net: _Network, horizon: int, depart_until: int
+    problem: PlanningProblem,
+    net: _Network,
+    horizon: int,
+    depart_until: int,
+    *,
+    round_up: bool = False,
 ) -> tuple[list[NDArray[np.int64]], ...]:
+    """The time-expanded network as integer arcs (tails, heads, capacity, cost); with
+    `round_up`, capacities, supplies and profits are rounded up (for an upper bound)."""
     size = net.n_nodes
+    whole = np.ceil if round_up else (lambda x: np.floor(np.asarray(x) + 1e-6))
     if (net.tail.shape[0] + size) * (horizon + 1) > MAX_ARCS:
-        raise PlanningError(
-            f"the instance is too large for the exact solver ({size:,} nodes x {horizon:,} steps);"
-            " plan without --exact, or use a longer --step"
-        )
+        raise _too_large(net, horizon)
     caps = _capacities(problem, net, horizon)
     tails, heads, capacity, cost = [], [], [], []
 
@@ -63,9 +70,7 @@ def _build(
         tails.append(node(net.tail[ok], s))
         heads.append(node(net.head[ok], arrive[ok]))
         capacity.append(
-            np.where(np.isinf(caps[ok, s]), big, np.floor(caps[ok, s] * SCALE + 1e-6)).astype(
-                np.int64
-            )
+            np.where(np.isinf(caps[ok, s]), big, whole(caps[ok, s] * SCALE)).astype(np.int64)
         )
         cost.append(np.zeros(int(ok.sum()), dtype=np.int64))
         if s + 1 < horizon:  # waiting
@@ -75,8 +80,9 @@ def _build(
             cost.append(np.zeros(size, dtype=np.int64))
     source, sink = size * horizon, size * horizon + 1
     origin_hub = sink + 1 + np.arange(len(problem.origins))
-    supply = np.array([np.floor(o.car_pcu * SCALE + 1e-6) for o in problem.origins], dtype=np.int64)
-    profit = np.array([round(o.occupancy * 1000) for o in problem.origins], dtype=np.int64)
+    supply = np.array([whole(o.car_pcu * SCALE) for o in problem.origins], dtype=np.int64)
+    occupancy = np.array([o.occupancy * 1000 for o in problem.origins])
+    profit = (np.ceil(occupancy) if round_up else np.round(occupancy)).astype(np.int64)
     tails.append(np.full(len(problem.origins), source))
     heads.append(origin_hub)
     capacity.append(supply)
@@ -150,17 +156,28 @@ def _least_horizon(problem: PlanningProblem, net: _Network) -> int | None:
     return _least(lambda h: _moves_everyone(problem, net, h), max(problem.window_steps, 1))
 
 
+def _too_large(net: _Network, horizon: int, what: str = "") -> PlanningError:
+    return PlanningError(
+        f"the instance is too large for the exact solver{what} ({net.n_nodes:,} nodes x"
+        f" {horizon:,} steps); plan without --exact, or use a longer --step"
+    )
+
+
 def _solve_assigned(problem: PlanningProblem, net: _Network) -> ExactResult:
     """Origins with different allowed destinations: the multi-commodity time-expanded LP."""
     horizon = problem.window_steps
-    if (net.tail.shape[0] + net.n_nodes) * (horizon + 1) > MAX_ARCS:
-        _build(problem, net, horizon, horizon)  # raises the size message
-    people = car_people_lp(problem, horizon, horizon, max_variables=None, guard=False) or 0.0
     total = sum(o.car_people for o in problem.origins)
 
+    def people_by(h: int) -> float:
+        value = car_people_lp(problem, h, h, max_variables=MAX_LP_VARIABLES, guard=False)
+        if value is None:
+            raise _too_large(net, h, " with destinations fixed per origin")
+        return value
+
     def moves_everyone(h: int) -> bool:
-        value = car_people_lp(problem, h, h, max_variables=None, guard=False) or 0.0
-        return value >= total - 1e-6 * (1.0 + total)
+        return people_by(h) >= total - 1e-6 * (1.0 + total)
+
+    people = people_by(horizon)
 
     egress = _least(moves_everyone, max(horizon, 1))
     arcs = (net.tail.shape[0] + net.n_nodes) * horizon
@@ -184,3 +201,17 @@ def _least(moves_everyone: Callable[[int], bool], window: int) -> int | None:
         else:
             lo = mid
     return hi
+
+
+def car_people_flow_bound(problem: PlanningProblem, max_arcs: int) -> float | None:
+    """An upper bound on car people out by the window's end from the time-expanded min-cost
+    flow with every figure rounded up (one group of destinations only); None when the
+    network would exceed `max_arcs` or origins differ in their destinations."""
+    if len({frozenset(o.allowed) for o in problem.origins}) != 1:
+        return None
+    net = _network(problem)
+    horizon = problem.window_steps
+    if (net.tail.shape[0] + net.n_nodes) * horizon > max_arcs:
+        return None
+    parts = _build(problem, net, horizon, horizon, round_up=True)
+    return _max_people(parts, net.n_nodes * horizon, len(problem.origins)) / SCALE / 1000

@@ -1,12 +1,12 @@
-"""The time-expanded LP: most car people out by a horizon, with every origin sent only to the
-destinations it may use.
+"""The time-expanded network for the bound and the exact solver: most car people out by a
+horizon, with every origin sent only to the destinations it may use.
 
 Nodes are (place, step) of the bound's static network (`bound._network`); roads and checkpoints
 are arcs from step s to s + their whole steps with that step's capacity (zero while closed, so
-opening hours and timed hazards are exact); anyone may wait anywhere. One commodity per group
-of origins with the same allowed destinations; groups share every arc's capacity. Solved with
-HiGHS (SciPy). Used by the bound (as a cap on people out by the window's end, where small) and
-by the exact solver when origins have different allowed destinations.
+opening hours and timed hazards are exact); anyone may wait anywhere. The LP has one commodity
+per group of origins with the same allowed destinations; groups share every arc's capacity
+(HiGHS, SciPy). The bound's cap on people out by the window's end uses the min-cost flow of
+`exact.py` (rounded up) with one group, this LP with several, each only where small.
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ from safepassage.errors import PlanningError
 from safepassage.plan.bound import _groups, _Network, _network
 from safepassage.plan.problem import PlanningProblem
 
-#: The largest LP the bound builds on its own (variables; about 5 s with HiGHS on the shared
-#: 2-core test machine, 2026-12-01); beyond, the bound does without it.
-BOUND_MAX_VARIABLES = 100_000
+#: The largest time-expanded problems the bound solves on its own; beyond, it does without.
+#: Measured on the Mariupol scenario at coarse steps on the shared 2-core test machine
+#: (2026-12-01, others' jobs running): the min-cost flow took 4.4 s at 74,000 arcs, the LP
+#: 20-47 s at 75,000 variables.
+BOUND_MAX_ARCS = 50_000
+BOUND_MAX_VARIABLES = 20_000
 #: Solver tolerance guard: the LP value is raised by this fraction (plus as much absolute).
 GUARD = 1e-6
 
@@ -173,6 +176,12 @@ def _shared_rows(
 
 
 def car_people_by_window_end(problem: PlanningProblem) -> float | None:
-    """The LP at the window's end, when small enough for the bound; else None."""
+    """An upper bound on car people out by the window's end from the time-expanded network,
+    when small enough for the bound: the min-cost flow (OR-Tools, rounded up) with one group of
+    destinations, the LP with several; else None."""
+    from safepassage.plan.exact import car_people_flow_bound
+
+    if len({frozenset(o.allowed) for o in problem.origins}) == 1:
+        return car_people_flow_bound(problem, BOUND_MAX_ARCS)
     w = problem.window_steps
     return car_people_lp(problem, w, w, max_variables=BOUND_MAX_VARIABLES)
