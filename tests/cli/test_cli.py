@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +59,11 @@ def test_plan_outputs(tmp_path: Path) -> None:
     for key in ("people_total", "people_out_by_window_end", "egress_time_s", "bound", "gap"):
         assert key in data
     page = html.read_text()
-    assert "<svg" in page and "http" not in page.replace("http-equiv", "")  # offline: no links out
+    # Offline: nothing linked from elsewhere (tests/web/test_map_browser.py opens it with every
+    # request refused); the map library's own code mentions URLs, so look at the markup only.
+    markup = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.S)
+    assert "<svg" in markup and not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", markup)
+    assert "Mariupol corridor, 15 March 2022" in page and "Zaporizhzhia" in page
     kinds = {f["properties"]["kind"] for f in json.loads(geo.read_text())["features"]}
     assert kinds == {"route", "checkpoint", "origin", "destination"}
 

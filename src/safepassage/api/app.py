@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
 from safepassage.api.guard import GuardMiddleware, LogGuard
-from safepassage.api.routes import admin, events, intake, public, reports, state
+from safepassage.api.routes import admin, events, intake, pages, public, reports, state, stream
 from safepassage.api.services import LiveState, RateLimiter, Services, TokenCache
+from safepassage.model.scenario import Scenario
 from safepassage.ops.committer import GroupCommitter
 from safepassage.ops.state import StateSettings
 from safepassage.ops.store import EventStore, storage_problem
@@ -26,6 +28,8 @@ def create_app(
     burst: int = 200,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     token_ttl_s: float = 5.0,
+    scenarios: Sequence[Scenario] = (),
+    basemaps: Mapping[str, Path] | None = None,
     allow_broken_log: bool = False,
     checkpoint_every_s: float = 60.0,
 ) -> FastAPI:
@@ -61,8 +65,11 @@ def create_app(
     )
     app.state.services = svc
     app.add_exception_handler(DBAPIError, _database_unavailable)  # type: ignore[arg-type]
-    for module in (events, state, public, reports, intake, admin):
+    for module in (events, stream, state, public, reports, intake, admin, pages):
         app.include_router(module.router)
+    # Maps: the package's static files, the basemaps, the scenarios' places and names.
+    app.include_router(pages.map_routes(basemaps or {}))
+    app.include_router(pages.places_router(list(scenarios), basemaps or {}))
     app.add_middleware(GuardMiddleware, guard=guard)
     return app
 
@@ -93,7 +100,13 @@ def app_from_environment() -> FastAPI:
     store = EventStore(os.environ.get("SAFEPASSAGE_DB", "safepassage-ops.db"))
     delay = max(0.0, float(os.environ.get("SAFEPASSAGE_PUBLIC_DELAY_MIN", "60")))
     allow = bool(os.environ.get("SAFEPASSAGE_ALLOW_BROKEN_LOG"))
-    app = create_app(store, settings=StateSettings(public_delay_min=delay), allow_broken_log=allow)
+    app = create_app(
+        store,
+        settings=StateSettings(public_delay_min=delay),
+        allow_broken_log=allow,
+        scenarios=pages.scenarios_from_environment(),
+        basemaps=pages.basemaps_from_environment(),
+    )
     # Latency under load (measured, docs/benchmarks.md): the collector's passes over the
     # app's long-lived objects caused most of the p99 tail; freeze them, collect less often.
     gc.collect()

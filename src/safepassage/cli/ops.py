@@ -10,6 +10,7 @@ import typer
 
 from safepassage.cli.common import JsonOption, console, err_console, handles_errors, print_json
 from safepassage.errors import Problem, SafePassageError
+from safepassage.model.load import load_scenario
 
 DEFAULT_DB = os.environ.get("SAFEPASSAGE_DB", "safepassage-ops.db")
 DbOption = typer.Option(
@@ -65,9 +66,16 @@ def serve_cmd(
         "--allow-broken-log",
         help="Serve even when the log fails its integrity check (a warning on every response).",
     ),
+    basemap: list[Path] = typer.Option(
+        [], "--basemap", help="PMTiles basemap(s) from `safepassage map build`, for the maps."
+    ),
+    scenario: list[Path] = typer.Option(
+        [], "--scenario", help="Scenario file(s): where the corridor's places are and their names."
+    ),
 ) -> None:
-    """Run the operations API (docs at /docs, spec at /openapi.json). The log is checked
-    first (from its newest signed checkpoint) and a broken one is not served."""
+    """Run the operations API (docs at /docs, spec at /openapi.json); pages at /status,
+    /dashboard, /dashboard/map and /report/. The log is checked first (from its newest signed
+    checkpoint) and a broken one is not served."""
     import uvicorn
 
     store = _store(db, create=True)  # create or migrate once, with a clear error if it fails
@@ -88,12 +96,22 @@ def serve_cmd(
     os.environ["SAFEPASSAGE_DB"] = db
     os.environ["SAFEPASSAGE_PUBLIC_DELAY_MIN"] = str(public_delay_min)
     os.environ["SAFEPASSAGE_ALLOW_BROKEN_LOG"] = "1" if allow_broken_log else ""
+    for path in basemap:
+        if not path.is_file():
+            raise SafePassageError(
+                f"--basemap {path}: no such file (make one with `safepassage map build`)"
+            )
+    os.environ["SAFEPASSAGE_BASEMAPS"] = os.pathsep.join(str(p.resolve()) for p in basemap)
+    for path in scenario:
+        load_scenario(path)  # every problem reported now, with its line, not in a server log
+    os.environ["SAFEPASSAGE_SCENARIOS"] = os.pathsep.join(str(p.resolve()) for p in scenario)
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     base = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
     signed = f"signed checkpoint #{checkpoint.n}" if checkpoint else "no checkpoint"
     console.print(
         f"log: {result.head.events_seq if result.head else 0:,} events ({signed})\n"
-        f"dashboard:   {base}/dashboard\npublic page: {base}/status\nAPI docs:    {base}/docs",
+        f"dashboard:   {base}/dashboard\npublic page: {base}/status\nAPI docs:    {base}/docs\n"
+        f"map:         {base}/dashboard/map\nreporters:   {base}/report/",
         highlight=False,
         soft_wrap=True,
     )

@@ -81,6 +81,9 @@ def plan_cmd(
     html_out: Path | None = typer.Option(
         None, "--html", help="Write a self-contained offline HTML report."
     ),
+    lang: str = typer.Option(
+        "en", "--lang", help="Language of place names in the HTML report (uk, en, ru, ...)."
+    ),
     exact: bool = typer.Option(
         False, "--exact", help="Also solve exactly on the time-expanded network (small instances)."
     ),
@@ -115,7 +118,7 @@ def plan_cmd(
     if geojson:
         write_output(geojson, json.dumps(plan_geojson(plan)))
     if html_out:
-        write_output(html_out, plan_html(plan))
+        write_output(html_out, plan_html(plan, prepared.scenario, lang))
     if as_json:
         print_json(data)
         return

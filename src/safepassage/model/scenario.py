@@ -12,11 +12,27 @@ from datetime import datetime, time, tzinfo
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from safepassage.model.instants import elapsed_s
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", max_length=64)]
+_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+def _check_names(names: dict[str, str]) -> dict[str, str]:
+    for lang, name in names.items():
+        if not _LANG.match(lang):
+            raise ValueError(
+                f"{lang!r} is not a language code: key names by a short code such as uk, en, ru"
+            )
+        if not name.strip():
+            raise ValueError(f"the {lang} name is empty: write the name or leave the language out")
+    return names
+
+
+#: Display names by language code (uk, en, ru, pt-BR ...), e.g. {uk: Маріуполь, en: Mariupol}.
+Names = Annotated[dict[str, Annotated[str, Field(max_length=200)]], AfterValidator(_check_names)]
 NonNegative = Annotated[int, Field(ge=0)]
 Mode = Literal["car", "bus", "foot"]
 
@@ -37,10 +53,12 @@ class Strict(BaseModel):
 
 
 class Place(Strict):
-    """Something with an id and a position ([lat, lon])."""
+    """Something with an id and a position ([lat, lon]); `names` are what people read
+    (`safepassage.model.names.display_name`), the id is for files and logs."""
 
     id: Id
     at: tuple[float, float]
+    names: Names = Field(default_factory=dict)
 
     _latlon = field_validator("at")(_check_latlon)
 
@@ -76,9 +94,11 @@ class Destination(Place):
 
 
 class Waypoint(Place):
-    """A named place on the corridor; `overnight_stop` where convoys may stay the night."""
+    """A named place on the corridor; `overnight_stop` where convoys may stay the night;
+    `public` for a main town that the public route lists (the rest stay off public pages)."""
 
     overnight_stop: bool = False
+    public: bool = False
     note: str | None = None
 
 
@@ -109,12 +129,14 @@ def parse_hours(text: str) -> tuple[time, time] | None:
 
 
 class Checkpoint(Place):
-    """A checkpoint inspecting vehicles one by one on each open lane."""
+    """A checkpoint inspecting vehicles one by one on each open lane; `public` only where the
+    public route should name it (publishing every checkpoint helps no civilian)."""
 
     controlled_by: str
     lanes: Annotated[int, Field(ge=1)] = 1
     inspection_s: Spread
     open: str = "always"
+    public: bool = False
     note: str | None = None
 
     @field_validator("open")
@@ -373,6 +395,7 @@ class Scenario(Strict):
     """A whole evacuation scenario as written in a scenario file."""
 
     name: str
+    names: Names = Field(default_factory=dict)
     timezone: str = "UTC"
     network: NetworkSpec
     origins: list[Origin] = Field(min_length=1)
