@@ -415,7 +415,7 @@ def generate(
     bus_pcu: NDArray[np.float64],
     buses: dict[tuple[int, int], float],
     horizon: int,
-    max_routes: int = 3,
+    max_routes: int = 4,
     max_rounds: int = 60,
     time_limit_s: float = 60.0,
 ) -> ColgenResult:
@@ -442,13 +442,14 @@ def generate(
             break
         duals = master.solve()
     lp_out = _people_by_window(master, duals)
-    # Enforceable: each origin keeps its `max_routes` most used routes.
+    # Enforceable: each origin keeps its `max_routes` most used routes to each destination
+    # (as many as the greedy's candidate routes: `--routes`).
     flow = np.zeros(len(master.routes))
     np.add.at(flow, duals.col_r, duals.x)
     restricted = False
-    by_origin: dict[int, list[int]] = {}
+    by_origin: dict[tuple[int, int], list[int]] = {}
     for r, route in enumerate(master.routes):
-        by_origin.setdefault(route.origin, []).append(r)
+        by_origin.setdefault((route.origin, route.destination), []).append(r)
     for mine in by_origin.values():
         used = sorted((r for r in mine if flow[r] > EPS), key=lambda r: -flow[r])
         if len(used) > max_routes:
@@ -485,7 +486,7 @@ def generate(
         "lp_people_out_by_window_end": round(float(lp_out), 1),
         "enforceable_people_out_by_window_end": round(float(final_out), 1),
         "rounding_loss_people": round(float(max(lp_out - final_out, 0.0)), 1),
-        "max_routes_per_origin": max_routes,
+        "max_routes_per_origin_and_destination": max_routes,
         "seconds": round(time.perf_counter() - started, 2),
     }
     return ColgenResult(replace(problem, routes=master.routes), bookings, supply - sent, report)
