@@ -198,6 +198,18 @@ class _Master:
             self.active_res = np.concatenate((self.active_res, self.tracked[over // self.width]))
             self.active_step = np.concatenate((self.active_step, over % self.width))
 
+    def seed_rows(self, bookings: list[Booking]) -> None:
+        """Rows for the cells the greedy filled: they are the likely bottlenecks, and giving
+        them rows at once saves the first solves of the row generation."""
+        load = np.zeros(self.cap.size)
+        for b in bookings:
+            rows, offs = self.cells[b.route]
+            keys = rows * self.width + offs + b.step
+            np.add.at(load, keys[keys < load.size], b.pcu)
+        full = np.flatnonzero((load > EPS) & (load >= self.cap.ravel() - 1e-6))
+        self.active_res = np.concatenate((self.active_res, self.tracked[full // self.width]))
+        self.active_step = np.concatenate((self.active_step, full % self.width))
+
     def _active_keys(self) -> NDArray[np.int64]:
         rows = self.row_of[self.active_res]
         keep = rows >= 0
@@ -428,6 +440,7 @@ def generate(
             and b.step not in master.steps[b.route]
         ):
             master.steps[b.route].append(b.step)
+    master.seed_rows(greedy)
     net = pricing_network(problem)
     if net is not None and not fits(net, horizon):
         net = None
