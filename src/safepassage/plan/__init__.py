@@ -58,7 +58,7 @@ def make_plan(
         quality = "best" if net is not None and fits(net, 2 * problem.window_steps) else "fast"
     quality_report: dict[str, object] = {"mode": quality, "asked": asked}
     if quality == "best":
-        improved, report = _improve(problem, bookings, remaining, trips, bus_pcu)
+        improved, report = _improve(problem, bookings, remaining, trips, bus_pcu, routes_per_origin)
         quality_report.update(report)
         if improved is not None:
             problem, bookings, remaining, ledger = improved
@@ -106,6 +106,7 @@ def _improve(
     remaining: list[float],
     trips: list[BusTrip],
     bus_pcu: np.ndarray,
+    routes_per_origin: int,
 ) -> tuple[
     tuple[PlanningProblem, list[Booking], list[float], CapacityLedger] | None, dict[str, object]
 ]:
@@ -117,7 +118,15 @@ def _improve(
     egress = max((b.step + problem.routes[b.route].total_steps for b in greedy), default=0)
     horizon = max(problem.window_steps, egress)
     loads = bus_loads(problem, trips)
-    result = generate(problem, greedy, supply, bus_pcu=bus_pcu, buses=loads, horizon=horizon)
+    result = generate(
+        problem,
+        greedy,
+        supply,
+        bus_pcu=bus_pcu,
+        buses=loads,
+        horizon=horizon,
+        max_routes=routes_per_origin,
+    )
     report = dict(result.report)
     rules = any(o.priority != 1.0 for o in problem.origins) or problem.fairness_steps is not None
     if rules:
@@ -126,7 +135,15 @@ def _improve(
             origins=[replace(o, priority=1.0) for o in problem.origins],
             fairness_steps=None,
         )
-        free = generate(plain, greedy, supply, bus_pcu=bus_pcu, buses=loads, horizon=horizon)
+        free = generate(
+            plain,
+            greedy,
+            supply,
+            bus_pcu=bus_pcu,
+            buses=loads,
+            horizon=horizon,
+            max_routes=routes_per_origin,
+        )
         without = float(free.report["lp_people_out_by_window_end"])
         with_rules = float(report["lp_people_out_by_window_end"])
         report["priorities_cost"] = {

@@ -198,6 +198,18 @@ class _Master:
             self.active_res = np.concatenate((self.active_res, self.tracked[over // self.width]))
             self.active_step = np.concatenate((self.active_step, over % self.width))
 
+    def seed_rows(self, bookings: list[Booking]) -> None:
+        """Rows for the cells the greedy filled: they are the likely bottlenecks, and giving
+        them rows at once saves the first solves of the row generation."""
+        load = np.zeros(self.cap.size)
+        for b in bookings:
+            rows, offs = self.cells[b.route]
+            keys = rows * self.width + offs + b.step
+            np.add.at(load, keys[keys < load.size], b.pcu)
+        full = np.flatnonzero((load > EPS) & (load >= self.cap.ravel() - 1e-6))
+        self.active_res = np.concatenate((self.active_res, self.tracked[full // self.width]))
+        self.active_step = np.concatenate((self.active_step, full % self.width))
+
     def _active_keys(self) -> NDArray[np.int64]:
         rows = self.row_of[self.active_res]
         keep = rows >= 0
@@ -415,7 +427,7 @@ def generate(
     bus_pcu: NDArray[np.float64],
     buses: dict[tuple[int, int], float],
     horizon: int,
-    max_routes: int = 3,
+    max_routes: int = 4,
     max_rounds: int = 60,
     time_limit_s: float = 60.0,
 ) -> ColgenResult:
@@ -428,6 +440,7 @@ def generate(
             and b.step not in master.steps[b.route]
         ):
             master.steps[b.route].append(b.step)
+    master.seed_rows(greedy)
     net = pricing_network(problem)
     if net is not None and not fits(net, horizon):
         net = None
@@ -442,13 +455,14 @@ def generate(
             break
         duals = master.solve()
     lp_out = _people_by_window(master, duals)
-    # Enforceable: each origin keeps its `max_routes` most used routes.
+    # Enforceable: each origin keeps its `max_routes` most used routes to each destination
+    # (as many as the greedy's candidate routes: `--routes`).
     flow = np.zeros(len(master.routes))
     np.add.at(flow, duals.col_r, duals.x)
     restricted = False
-    by_origin: dict[int, list[int]] = {}
+    by_origin: dict[tuple[int, int], list[int]] = {}
     for r, route in enumerate(master.routes):
-        by_origin.setdefault(route.origin, []).append(r)
+        by_origin.setdefault((route.origin, route.destination), []).append(r)
     for mine in by_origin.values():
         used = sorted((r for r in mine if flow[r] > EPS), key=lambda r: -flow[r])
         if len(used) > max_routes:
@@ -485,7 +499,7 @@ def generate(
         "lp_people_out_by_window_end": round(float(lp_out), 1),
         "enforceable_people_out_by_window_end": round(float(final_out), 1),
         "rounding_loss_people": round(float(max(lp_out - final_out, 0.0)), 1),
-        "max_routes_per_origin": max_routes,
+        "max_routes_per_origin_and_destination": max_routes,
         "seconds": round(time.perf_counter() - started, 2),
     }
     return ColgenResult(replace(problem, routes=master.routes), bookings, supply - sent, report)
