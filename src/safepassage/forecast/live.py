@@ -108,7 +108,9 @@ def latest_estimates(
         start=opened,
     )
     journeys = fc.journeys()
-    today = fc.date((now - fc.day0).days)
+    # Today's local date on the corridor's clock (a real-time difference from local midnight is
+    # off by a day near midnight after a clock change).
+    today = now.astimezone(fc.day0.tzinfo).date().isoformat()
     return {
         "kind": MARK,
         "at": now.isoformat(timespec="minutes"),
