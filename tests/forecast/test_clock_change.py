@@ -140,8 +140,19 @@ def test_one_lane_passes_800_every_local_day_across_the_change(
     """Open 08:00-18:00 local with 45 s inspections and a queue that never empties: 10 h x
     3600 / 45 = 800 vehicles each local date, the change day included."""
     system, vehicles = _one_lane(start, 3)
-    raw = run_monte_carlo(system, 2, seed=1, vehicles=vehicles)
+    raw = run_monte_carlo(system, 2, seed=1, vehicles=vehicles, trace=True)
     assert raw.day_vehicles.shape[2] == 3
+    # Each passage read on Kyiv's clock here: per local date 800, from 08:00:45 to 18:00.
+    assert raw.trace_s is not None
+    passed = raw.trace_s[0, 0][np.isfinite(raw.trace_s[0, 0])]
+    local = [
+        (start.astimezone(UTC) + timedelta(seconds=float(t))).astimezone(KYIV)
+        for t in passed[passed <= (system.horizon_s or 0.0)]
+    ]
+    for i in range(3):
+        day = [x for x in local if x.date() == start.date() + timedelta(days=i)]
+        assert len(day) == 800
+        assert min(day).time() == time(8, 0, 45) and max(day).time() == time(18, 0)
     assert (raw.day_vehicles[:, 0, :] == 800).all()
     assert (raw.day_vehicles[:, 1, :] == 800).all()
     fc = Forecast(system, raw, 2, 1, mode="demand", zone="Europe/Kyiv")
