@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from safepassage.errors import Problem, SafePassageError
+from safepassage.model.instants import elapsed_s
 
 #: Equally weighted posterior draws kept in a calibration.
 DRAWS = 4000
@@ -52,10 +53,10 @@ def open_seconds(start: datetime, end: datetime, hours: tuple[time, time] | None
     if end <= start:
         return 0.0
     if hours is None:
-        return (end - start).total_seconds()
+        return elapsed_s(start, end)
     total = 0.0
     for lo, hi in _open_spans(start, end, hours):
-        total += (hi - lo).total_seconds()
+        total += elapsed_s(lo, hi)  # as time passes: 10 h open on a day the clocks change
     return total
 
 
@@ -104,7 +105,7 @@ def _grid(
     if hours is not None:
         moments |= {hi for _, hi in _open_spans(opened, last, hours)}
     ordered = sorted(m for m in moments if m <= last)
-    s = np.array([(m - opened).total_seconds() for m in ordered])
+    s = np.array([elapsed_s(opened, m) for m in ordered])
     o = np.array([open_seconds(opened, m, hours) for m in ordered])
     return _Grid(s, o, [ordered.index(ob.at) for ob in observations])
 

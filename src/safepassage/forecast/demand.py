@@ -18,11 +18,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from safepassage.errors import PlanningError
+from safepassage.forecast.clock import local_midnight, wall_time
 from safepassage.forecast.engine import VehicleRows
 from safepassage.forecast.kernel import DAY
 from safepassage.forecast.system import CorridorSystem, corridor_of_plan
+from safepassage.model.instants import elapsed_s
 from safepassage.model.prepare import PreparedScenario
-from safepassage.model.scenario import Amount, Lateness
+from safepassage.model.scenario import Amount, Lateness, Window
 from safepassage.plan.result import Plan
 
 
@@ -116,6 +118,14 @@ class DemandCorridor:
     occupancy: float
 
 
+def _bus_day(start: datetime, window: Window | None, day: int) -> float:
+    """Seconds from `start` to the buses of day `day`: each day at the window's local opening
+    time (the first at or after `start`), or at `start` itself without a window."""
+    opens = (window.start.astimezone(start.tzinfo) if window else start).time()
+    first = 0 if wall_time(start, start.date(), opens) >= start else 1
+    return elapsed_s(start, wall_time(start, start.date() + timedelta(days=first + day), opens))
+
+
 def demand_corridor(
     plan: Plan, prepared: PreparedScenario, start: datetime, days: int
 ) -> DemandCorridor:
@@ -133,28 +143,31 @@ def demand_corridor(
     if not ids:
         raise PlanningError("no origin reaches the corridor's first station: nothing to forecast")
     # The horizon ends at local midnight after `days` calendar days (the first one partial).
-    day0 = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    horizon = (day0 + timedelta(days=days) - start).total_seconds()
+    # On instants: a clock change makes one of those days 23 or 25 hours.
+    horizon = elapsed_s(start, local_midnight(start, days))
     window = s.window()
-    offset = ((window.start - start).total_seconds() % DAY) if window else 0.0
     bus_depart, bus_access, bus_people = [], [], []
     need = {i: float(by_id[i].need_bus) for i in ids}
     seats = [b.seats for b in s.fleet.buses]
     day = 0
-    while seats and any(v > 0 for v in need.values()) and day * DAY + offset < horizon:
+    while (
+        seats
+        and any(v > 0 for v in need.values())
+        and (at := _bus_day(start, window, day)) < horizon
+    ):
         for cap in seats:
             origin = next((i for i in ids if need[i] > 0), None)
             if origin is None:
                 break
             take = min(cap, need[origin])
             need[origin] -= take
-            bus_depart.append(day * DAY + offset)
+            bus_depart.append(at)
             bus_access.append(access[_origin_index(problem, origin)])
             bus_people.append(take)
         day += 1
     template_cars = sum(by_id[i].cars for i in ids)
     spec = s.forecast.model_copy(update={"departure_lateness": Lateness(mean_min=0, sd_min=0)})
-    window_end = (window.end - start).total_seconds() if window else horizon
+    window_end = elapsed_s(start, window.end) if window else horizon
     system = CorridorSystem(
         name=s.name,
         start=start,

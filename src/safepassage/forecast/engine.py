@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from safepassage.forecast import kernel
+from safepassage.forecast.clock import day_table, n_local_days
 from safepassage.forecast.system import CorridorSystem, Station
 from safepassage.model.scenario import Spread, parse_hours
 
@@ -184,6 +185,7 @@ class KernelInputs:
     overnight: NDArray[np.bool_]
     ahead_s: NDArray[np.float64]
     fparams: NDArray[np.float64]
+    clock: NDArray[np.float64]  # the local days on elapsed seconds (forecast.clock)
     sample_t: NDArray[np.float64]
     cp_row: NDArray[np.int64]
     j_row: NDArray[np.int64]
@@ -209,6 +211,8 @@ def kernel_inputs(system: CorridorSystem) -> KernelInputs:
     drive_from, drive_to = _hours_s(drive) if drive else (-1.0, -1.0)
     start = system.start
     horizon = horizon_s(system)
+    # The start's local second of day, for information only: every wall-clock rule in the
+    # kernel reads `clock`, which knows the days of 23 and 25 hours.
     day_offset = start.hour * 3600.0 + start.minute * 60.0 + start.second
     fparams = np.array(
         [
@@ -257,6 +261,7 @@ def kernel_inputs(system: CorridorSystem) -> KernelInputs:
         overnight=np.array([s.overnight_stop for s in st], dtype=np.bool_),
         ahead_s=_ahead(st),
         fparams=fparams,
+        clock=day_table(start, horizon),
         sample_t=np.linspace(0.0, horizon, QUEUE_SAMPLES),
         cp_row=cp_row,
         j_row=j_row,
@@ -264,7 +269,7 @@ def kernel_inputs(system: CorridorSystem) -> KernelInputs:
         held_mean_s=held_mean_s,
         lost_p=lost_p,
         out_stage=system.out_index,
-        n_days=math.ceil((horizon + day_offset) / kernel.DAY),
+        n_days=n_local_days(start, horizon),
     )
 
 
@@ -375,6 +380,7 @@ def run_monte_carlo(
             inp.held_mean_s,
             inp.lost_p,
             inp.fparams,
+            inp.clock,
             inp.sample_t,
             inp.cp_row,
             inp.j_row,

@@ -9,7 +9,9 @@ can start earliest: exact for FIFO multi-lane queues, including overtaking betwe
 generator (splitmix64 seeded from the run's seed and the replication's index, its state kept
 in a register), so results depend on the seed only: not on threads, chunking or the machine.
 
-Time is in seconds from the window's start. Suspensions of the ceasefire freeze all travel and
+Time is in real seconds from the window's start; rules of the local day (opening hours,
+driving hours, daily counts) read the table of local days (`forecast.clock`), so a clock change
+keeps them on the local clock. Suspensions of the ceasefire freeze all travel and
 inspection; opening hours, lane closures and the no-driving-after-dark rule delay starts.
 """
 
@@ -32,6 +34,7 @@ from safepassage.forecast.kernel_parts import (
     _advance,
     _clear_until,
     _day_counts,
+    _drive_on,
     _earliest_start,
     _exponential,
     _from_table,
@@ -84,6 +87,7 @@ def _one_replication_py(
     held_mean: Any,  # (2, K) mean seconds held
     lost_p: Any,  # (2, K) probability a car / bus is turned back or seized
     fparams: Any,  # float parameters, see `FLOAT_PARAMS`
+    clock: Any,  # (D', 3) the local days on elapsed seconds (see `forecast.clock`)
     sample_t: Any,  # (T,) times at which queues are counted
     cp_row: Any,  # (K,) row of each checkpoint station in `queue`, -1 otherwise
     j_row: Any,  # (K,) row of each station in `journey`, -1 for none
@@ -112,7 +116,6 @@ def _one_replication_py(
     width = _id_bits(depart.shape[0])
     n_stages = leg_s.shape[0]
     state = rep_seed
-    day_offset = fparams[0]
     window_end = fparams[1]
     driver_sigma = fparams[2]
     road_sigma = fparams[3]
@@ -234,7 +237,7 @@ def _one_replication_py(
                     s = a if a > free else free
                     if s >= clear or s < open_from:
                         s, state, open_from, open_to = _earliest_start(
-                            s, 0, state, open_from, open_to, opens, closes, day_offset,
+                            s, 0, state, open_from, open_to, opens, closes, clock,
                             s_start, s_end, n_susp, lane_susp, closed_from, closed_to,
                             closure_every, closure_mean,
                         )  # fmt: skip
@@ -259,7 +262,7 @@ def _one_replication_py(
                         for j in range(c):
                             sj = a if a > lane_free[j] else lane_free[j]
                             sj, state, open_from, open_to = _earliest_start(
-                                sj, j, state, open_from, open_to, opens, closes, day_offset,
+                                sj, j, state, open_from, open_to, opens, closes, clock,
                                 s_start, s_end, n_susp, lane_susp, closed_from, closed_to,
                                 closure_every, closure_mean,
                             )  # fmt: skip
@@ -310,13 +313,8 @@ def _one_replication_py(
                 # be reached in daylight at free-flow pace. Keeps the order.
                 stayed = 0
                 for i in range(n):
-                    t = cur[i]
-                    tod = (t + day_offset) % DAY
-                    if tod < drive_from:
-                        t += drive_from - tod
-                        stayed += 1
-                    elif tod + ahead_s[k] > drive_to:
-                        t += DAY - tod + drive_from
+                    t = _drive_on(cur[i], ahead_s[k], drive_from, drive_to, clock)
+                    if t > cur[i]:
                         stayed += 1
                     nxt[i] = t
                 night[k] = stayed / n if n > 0 else 0.0
@@ -330,7 +328,7 @@ def _one_replication_py(
             median[k] = math.nan
             last[k] = math.nan
         passed = _day_counts(
-            through, n, vid, people, day_offset, horizon, day_veh[k], day_people[k], day_lo
+            through, n, vid, people, clock, horizon, day_veh[k], day_people[k], day_lo
         )
         if k == out_stage:
             for i in range(n):
@@ -411,6 +409,7 @@ def _run_py(
     held_mean: Any,
     lost_p: Any,
     fparams: Any,
+    clock: Any,
     sample_t: Any,
     cp_row: Any,
     j_row: Any,
@@ -464,6 +463,7 @@ def _run_py(
                 held_mean,
                 lost_p,
                 fparams,
+                clock,
                 sample_t,
                 cp_row,
                 j_row,

@@ -87,39 +87,117 @@ def _gap_py(state: Any, log_q: float) -> tuple[int, Any]:
 _gap = _jit_inline(_gap_py)
 
 
-def _next_open_py(t: float, opens: float, closes: float, day_offset: float) -> float:
+# Local time: `clock` is the table of local days from `forecast.clock` (per local date: the
+# seconds from the start to its midnight, from that midnight to the day's clock change, and the
+# change's jump). Wall-clock rules read it instead of `t % DAY`, so a 23- or 25-hour day keeps
+# its hours on the local clock.
+def _midnight_py(d: int, clock: Any) -> float:
+    """Seconds from the start to the first instant of local day d (24-hour days past the table)."""
+    n = clock.shape[0]
+    if d < 0:
+        return float(clock[0, 0] + d * DAY)
+    if d < n:
+        return float(clock[d, 0])
+    return float(clock[n - 1, 0] + (d - n + 1) * DAY - clock[n - 1, 2])
+
+
+_midnight = _jit_inline(_midnight_py)
+
+
+def _day_of_py(t: float, clock: Any) -> int:
+    """The local day that contains t."""
+    n = clock.shape[0]
+    if t < clock[0, 0]:
+        return int((t - clock[0, 0]) // DAY)
+    end = _midnight(n, clock)
+    if t >= end:
+        return int(n + (t - end) // DAY)
+    lo, hi = 0, n - 1
+    while lo < hi:  # the last day whose midnight is <= t
+        mid = (lo + hi + 1) // 2
+        if clock[mid, 0] <= t:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+_day_of = _jit_inline(_day_of_py)
+
+
+def _at_wall_py(d: int, wall: float, clock: Any) -> float:
+    """When the local clock of day d reads `wall` seconds (the first time, if it reads it twice;
+    a time skipped in spring reads with the offset before the change)."""
+    m = _midnight(d, clock)
+    if 0 <= d < clock.shape[0]:
+        change, jump = clock[d, 1], clock[d, 2]
+        if wall >= change + (jump if jump > 0.0 else 0.0):
+            return float(m + wall - jump)
+    return float(m + wall)
+
+
+_at_wall = _jit_inline(_at_wall_py)
+
+
+def _wall_of_py(t: float, d: int, clock: Any) -> float:
+    """What the local clock reads at t (inside local day d), in seconds of the day."""
+    e = t - _midnight(d, clock)
+    if 0 <= d < clock.shape[0] and e >= clock[d, 1]:
+        return float(e + clock[d, 2])
+    return float(e)
+
+
+_wall_of = _jit_inline(_wall_of_py)
+
+
+def _next_open_py(t: float, opens: float, closes: float, clock: Any) -> float:
     """The first moment >= t inside daily hours [opens, closes) (seconds of the local day);
     `opens` < 0 means always open. Hours may pass midnight (opens > closes)."""
     if opens < 0.0:
         return t
-    tod = (t + day_offset) % DAY
-    midnight = t - tod
+    d = _day_of(t, clock)
     if opens < closes:
-        if tod < opens:
-            return midnight + opens
-        if tod < closes:
+        a = _at_wall(d, opens, clock)
+        if t < a:
+            return float(a)
+        if t < _at_wall(d, closes, clock):
             return t
-        return midnight + DAY + opens
-    if tod >= opens or tod < closes:
+        return float(_at_wall(d + 1, opens, clock))
+    if t < _at_wall(d, closes, clock):
         return t
-    return midnight + opens
+    a = _at_wall(d, opens, clock)
+    return float(a) if t < a else t
 
 
 _next_open = _jit_inline(_next_open_py)
 
 
-def _closing_time_py(t: float, opens: float, closes: float, day_offset: float) -> float:
+def _closing_time_py(t: float, opens: float, closes: float, clock: Any) -> float:
     """When the daily hours that contain t end (t inside them); infinity for always open."""
     if opens < 0.0:
         return math.inf
-    tod = (t + day_offset) % DAY
-    midnight = t - tod
-    if opens < closes or tod < closes:
-        return midnight + closes
-    return midnight + DAY + closes
+    d = _day_of(t, clock)
+    b = _at_wall(d, closes, clock)
+    if opens < closes or t < b:
+        return float(b)
+    return float(_at_wall(d + 1, closes, clock))
 
 
 _closing_time = _jit_inline(_closing_time_py)
+
+
+def _drive_on_py(t: float, ahead: float, drive_from: float, drive_to: float, clock: Any) -> float:
+    """When a vehicle at an overnight stop at t drives on: now if the next stop can be reached
+    by `drive_to` (local), else at `drive_from` (local) that day or the next."""
+    d = _day_of(t, clock)
+    if _wall_of(t, d, clock) < drive_from:
+        return float(_at_wall(d, drive_from, clock))
+    if t + ahead > _at_wall(d, drive_to, clock):
+        return float(_at_wall(d + 1, drive_from, clock))
+    return t
+
+
+_drive_on = _jit_inline(_drive_on_py)
 
 
 def _advance_py(t: float, duration: float, s_start: Any, s_end: Any, n_susp: int) -> float:
@@ -272,7 +350,7 @@ def _earliest_start_py(
     open_to: float,
     opens: float,
     closes: float,
-    day_offset: float,
+    clock: Any,
     s_start: Any,
     s_end: Any,
     n_susp: int,
@@ -291,8 +369,8 @@ def _earliest_start_py(
     while True:
         before = s
         if opens >= 0.0 and not open_from <= s < open_to:
-            s = _next_open(s, opens, closes, day_offset)
-            open_to = _closing_time(s, opens, closes, day_offset)
+            s = _next_open(s, opens, closes, clock)
+            open_to = _closing_time(s, opens, closes, clock)
             open_from = s
         m = lane_susp[lane]
         while m < n_susp and s_end[m] <= s:
@@ -334,7 +412,7 @@ def _day_counts_py(
     m: int,
     vid: Any,
     people: Any,
-    day_offset: float,
+    clock: Any,
     horizon: float,
     day_veh: Any,
     day_people: Any,
@@ -345,7 +423,7 @@ def _day_counts_py(
     pass by the horizon."""
     n_days = day_veh.shape[0]
     day = 0
-    bound = DAY - day_offset  # the end of local day 0
+    bound = _midnight(1, clock)  # the end of local day 0
     day_lo[0] = 0
     # Counts accumulate in registers and are stored when the day changes: a store per vehicle
     # made each addition wait for the previous one (a fifth of the kernel's time).
@@ -365,7 +443,7 @@ def _day_counts_py(
             ppl = 0.0
             while t >= bound and day < n_days:
                 day += 1
-                bound += DAY
+                bound = _midnight(day + 1, clock)
                 if day < n_days:
                     day_lo[day] = i
             if day >= n_days:

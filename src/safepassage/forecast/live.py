@@ -9,13 +9,14 @@ where reported); nothing here reads the operations log itself.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
 
 import numpy as np
 
 from safepassage.errors import Problem, SafePassageError
 from safepassage.forecast.calibrate import Observation, calibrate
+from safepassage.model.instants import after, elapsed_s
 from safepassage.model.prepare import PreparedScenario
 from safepassage.model.scenario import parse_hours
 
@@ -84,7 +85,7 @@ def latest_estimates(
         queue_source = "the last reported queue"
     elif "pool_cars" in draws:
         # The fitted demand's queue now: arrived minus the most that could have passed.
-        hours = (now - opened).total_seconds() / 3600
+        hours = elapsed_s(opened, now) / 3600
         arrived = draws["pool_cars"] + draws["arrivals_cars_per_day"] * hours / 24
         out = max((o.vehicles for o in counts if o.what == "out" and o.at <= now), default=0.0)
         queue = np.maximum(arrived - out, 0.0)
@@ -107,11 +108,13 @@ def latest_estimates(
         start=opened,
     )
     journeys = fc.journeys()
-    today = fc.date((now - fc.day0).days)
+    # Today's local date on the corridor's clock (a real-time difference from local midnight is
+    # off by a day near midnight after a clock change).
+    today = now.astimezone(fc.day0.tzinfo).date().isoformat()
     return {
         "kind": MARK,
         "at": now.isoformat(timespec="minutes"),
-        "valid_until": (now + timedelta(hours=1)).isoformat(timespec="minutes"),
+        "valid_until": after(now, 3600).isoformat(timespec="minutes"),
         "checkpoint": checkpoint,
         "wait_h": wait,
         "wait_from": queue_source,

@@ -12,8 +12,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from safepassage.forecast.clock import local_midnight
 from safepassage.forecast.engine import RawResults
 from safepassage.forecast.system import CorridorSystem
+from safepassage.model.instants import after, elapsed_s
 
 PERCENTILES = (10, 50, 90)
 FATES = ("arrived", "waiting", "held", "lost")
@@ -47,7 +49,8 @@ class Forecast:
     demand: dict[str, Any] | None = None  # what the demand mode drew (summaries)
 
     def when(self, seconds: float) -> str:
-        return (self.system.start + timedelta(seconds=float(seconds))).isoformat(timespec="minutes")
+        """The local time `seconds` after the start (on instants: a clock change moves it)."""
+        return after(self.system.start, float(seconds)).isoformat(timespec="minutes")
 
     def _q(self, values: NDArray[np.float64]) -> dict[str, str | None]:
         finite = values[np.isfinite(values)]
@@ -80,19 +83,18 @@ class Forecast:
 
     @property
     def day0(self) -> datetime:
-        return self.system.start.replace(hour=0, minute=0, second=0, microsecond=0)
+        return local_midnight(self.system.start, 0)
 
     def date(self, d: int) -> str:
-        return (self.day0 + timedelta(days=d)).date().isoformat()
+        return (self.system.start.date() + timedelta(days=d)).isoformat()
 
     def hours_covered(self, d: int) -> float:
-        """Hours of local day d inside the forecast (start to horizon)."""
-        lo = max(self.day0 + timedelta(days=d), self.system.start)
-        hi = min(
-            self.day0 + timedelta(days=d + 1),
-            self.system.start + timedelta(seconds=self.raw.horizon_s),
-        )
-        return round(max((hi - lo).total_seconds(), 0.0) / 3600, 2)
+        """Hours of local day d inside the forecast (start to horizon); a local day of a clock
+        change has 23 or 25."""
+        start = self.system.start
+        lo = max(elapsed_s(start, local_midnight(start, d)), 0.0)
+        hi = min(elapsed_s(start, local_midnight(start, d + 1)), self.raw.horizon_s)
+        return round(max(hi - lo, 0.0) / 3600, 2)
 
     def daily(self) -> list[dict[str, Any]]:
         """Vehicles and people passing each station per local day up to the horizon (P10 /
