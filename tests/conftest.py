@@ -39,3 +39,11 @@ def monaco_pbf() -> Path:
 @pytest.fixture(scope="session")
 def mount_alexander_dir() -> Path:
     return shared_file("matsim/mount-alexander/network.xml.gz").parent
+
+
+@pytest.fixture(scope="session")
+def monaco_pmtiles(monaco_pbf: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Monaco extract as a basemap, built once per run with `map build`."""
+    from safepassage.maps.build import build_pmtiles
+
+    return build_pmtiles(monaco_pbf, tmp_path_factory.mktemp("basemap") / "monaco.pmtiles").path

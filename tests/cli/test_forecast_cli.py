@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.cli.test_cli import cli
 
 MARIUPOL = Path(__file__).resolve().parents[2] / "scenarios" / "mariupol-2022.yaml"
@@ -14,35 +12,48 @@ MARIUPOL = Path(__file__).resolve().parents[2] / "scenarios" / "mariupol-2022.ya
 
 def test_forecast_json_and_html_reproducible(tmp_path: Path) -> None:
     html = tmp_path / "forecast.html"
-    first = cli(
-        "forecast", str(MARIUPOL), "--runs", "60", "--seed", "5", "--json", "--html", str(html)
-    )
+    base = ["forecast", str(MARIUPOL), "--runs", "60", "--days", "3"]
+    first = cli(*base, "--seed", "5", "--json", "--html", str(html))
     assert first.returncode == 0, first.stderr
     data = json.loads(first.stdout)
-    again = json.loads(
-        cli("forecast", str(MARIUPOL), "--runs", "60", "--seed", "5", "--json").stdout
-    )
-    assert data["stations"] == again["stations"] and data["queues"] == again["queues"]
-    other = json.loads(
-        cli("forecast", str(MARIUPOL), "--runs", "60", "--seed", "6", "--json").stdout
-    )
-    assert other["stations"] != data["stations"]
+    assert data["mode"] == "demand"  # the default for a scenario with a corridor
+    again = json.loads(cli(*base, "--seed", "5", "--json").stdout)
+    assert data["daily"] == again["daily"] and data["queues"] == again["queues"]
+    other = json.loads(cli(*base, "--seed", "6", "--json").stdout)
+    assert other["daily"] != data["daily"]
     ids = [s["id"] for s in data["stations"]]
     assert ids[0] == "cp01-mariupol-exit" and ids[-1] == "zaporizhzhia"
     assert {"berdyansk", "tokmak", "vasylivka"} <= set(ids)
-    assert data["out_at"] == "cp18-ua-kamianske"
-    assert 0.0 <= data["p_window_suffices"] <= 1.0
-    for s in data["stations"]:
-        for which in ("first", "median", "last"):
-            q = s[which]
+    # One row per local date and station, dates in the corridor's zone, bands in order.
+    assert data["zone"] == "Europe/Kyiv" and data["start"].endswith("+02:00")
+    dates = sorted({r["date"] for r in data["daily"]})
+    assert dates == ["2022-03-15", "2022-03-16", "2022-03-17"]
+    assert len(data["daily"]) == len(dates) * len(ids)
+    for r in data["daily"]:
+        for what in ("vehicles", "people"):
+            q = r[what]
             assert q["p10"] <= q["p50"] <= q["p90"]
-    # People are conserved: what passes the exit per day adds up to everyone simulated.
-    assert sum(d["mean"] for d in data["exit_people_per_day"]["days"]) == pytest.approx(
-        data["people"], rel=0.01
-    )
+    f = data["fate_at_horizon"]
+    assert f["lost"]["vehicles"]["p90"] > 0  # the scenario's buses and cars can be lost
+    assert [j["to"] for j in data["journeys_h"]][-1] == "zaporizhzhia"
+    assert {o["stop"] for o in data["overnight"]} == {"berdyansk", "tokmak"}
+    assert "The first cars reach zaporizhzhia at 2022-03-15T" in data["headline"]["sentence"]
     page = html.read_text(encoding="utf-8")
-    assert "<svg" in page and "cp01-mariupol-exit" in page
+    assert "<svg" in page and "cp01-mariupol-exit" in page and "Europe/Kyiv" in page
+    assert "vehicles per day (P50, whisker P10-P90)" in page and "Assumptions" in page
     assert "http://" not in page and "https://" not in page and "<script" not in page
+
+
+def test_plan_mode_keeps_the_plan_and_conserves_people() -> None:
+    result = cli("forecast", str(MARIUPOL), "--from", "plan", "--runs", "30", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["mode"] == "plan" and 0.0 <= data["p_window_suffices"] <= 1.0
+    f = data["fate_at_horizon"]
+    assert f["demand"]["vehicles"]["p50"] == data["vehicles"]
+    exits = [r for r in data["daily"] if r["station"] == "cp01-mariupol-exit"]
+    # The plan's cars all pass the exit (a few buses may be lost there).
+    assert sum(r["vehicles"]["p50"] for r in exits) >= data["vehicles"] - 10
 
 
 def test_forecast_calibrate_then_use(tmp_path: Path) -> None:
@@ -53,7 +64,7 @@ def test_forecast_calibrate_then_use(tmp_path: Path) -> None:
         "--from", "2022-03-14T13:00",
         "--count", "2022-03-14T15:00=160",
         "--count", "2022-03-15T14:00=2000",
-        "--hours", "always",
+        "--waiting", "2022-03-15T14:00=2000",
         "--out", str(out), "--json",
     ]  # fmt: skip
     result = cli(*args)
@@ -61,10 +72,16 @@ def test_forecast_calibrate_then_use(tmp_path: Path) -> None:
     cal = json.loads(result.stdout)
     t = cal["throughput_vph"]
     assert t["p5"] < 80 < t["p95"] and 70 < t["mean"] < 90  # 160/2 h and 2000/25 h
-    assert cal["consistent"]
-    used = cli("forecast", str(MARIUPOL), "--runs", "40", "--calibration", str(out), "--json")
+    assert cal["consistent"] and cal["hours"] == "always" and cal["demand"] is not None
+    used = cli(
+        "forecast", str(MARIUPOL), "--runs", "40", "--days", "2", "--calibration", str(out), "--json"
+    )  # fmt: skip
     assert used.returncode == 0, used.stderr
-    assert json.loads(used.stdout)["calibration"]["checkpoint"] == "cp01-mariupol-exit"
+    data = json.loads(used.stdout)
+    assert data["calibration"]["checkpoint"] == "cp01-mariupol-exit"
+    assert data["calibration"]["file"] == str(out) and "draws" not in data["calibration"]
+    assert data["start"] == "2022-03-14T13:00+02:00"  # where the calibrated demand starts
+    assert data["demand"]["source"].startswith("the calibration")
     # Under 08:00-18:00 hours the same counts need two different rates: flagged, not hidden.
     strict = json.loads(cli(*args[:-5], "--hours", "08:00-18:00", "--json").stdout)
     assert not strict["consistent"]

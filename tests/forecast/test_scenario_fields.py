@@ -42,3 +42,21 @@ def test_open_seconds_counts_only_opening_hours() -> None:
     assert open_seconds(start, end, None) == 25 * 3600
     assert open_seconds(start, end, (time(8), time(18))) == 11 * 3600  # 13-18 and 08-14
     assert open_seconds(start, end, (time(22), time(6))) == 8 * 3600  # overnight hours
+
+
+def test_held_or_lost_rules_are_checked(tmp_path: Path) -> None:
+    from safepassage.forecast import forecast_prepared
+
+    bad = "held_p: 0.05, held_mean_h: 6, lost_p: 0.02}"
+    path = _variant(tmp_path, bad, "held_p: 0.5, held_mean_h: 6, lost_p: 0.6}")
+    with pytest.raises(SafePassageError) as err:
+        prepare_scenario(path)
+    assert "held_or_lost" in str(err.value.problems[0]) and "at most 1" in str(err.value)
+    path = _variant(
+        tmp_path,
+        "{vehicle: bus, controlled_by: RU,",
+        "{vehicle: bus, checkpoints: [cp99-nowhere],",
+    )
+    with pytest.raises(SafePassageError) as err:
+        forecast_prepared(prepare_scenario(path), runs=2, seed=1, mode="demand")
+    assert "cp99-nowhere" in str(err.value) and "held_or_lost[0]" in str(err.value)

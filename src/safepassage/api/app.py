@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,9 +14,20 @@ from sqlalchemy.exc import DBAPIError
 
 from safepassage.api.guard import Guard
 from safepassage.api.log_guard import GuardMiddleware, LogGuard
-from safepassage.api.routes import admin, claims, events, intake, public, reports, state
+from safepassage.api.routes import (
+    admin,
+    claims,
+    events,
+    intake,
+    pages,
+    public,
+    reports,
+    state,
+    stream,
+)
 from safepassage.api.routes.events import MAX_BULK
 from safepassage.api.services import LiveState, RateLimiter, Services, TokenCache
+from safepassage.model.scenario import Scenario
 from safepassage.ops.committer import GroupCommitter
 from safepassage.ops.state import StateSettings
 from safepassage.ops.store import EventStore, storage_problem
@@ -29,6 +41,8 @@ def create_app(
     burst: int = 200,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     token_ttl_s: float = 5.0,
+    scenarios: Sequence[Scenario] = (),
+    basemaps: Mapping[str, Path] | None = None,
     allow_broken_log: bool = False,
     checkpoint_every_s: float = 60.0,
     event_rate: float = 50.0,
@@ -83,8 +97,11 @@ def create_app(
     app.state.services = svc
     app.add_exception_handler(DBAPIError, _database_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
-    for module in (events, state, public, reports, intake, admin, claims):
+    for module in (events, stream, state, public, reports, intake, admin, claims, pages):
         app.include_router(module.router)
+    # Maps: the package's static files, the basemaps, the scenarios' places and names.
+    app.include_router(pages.map_routes(basemaps or {}))
+    app.include_router(pages.places_router(list(scenarios), basemaps or {}))
     # The last added runs first. The log guard is outermost: a broken log is refused (503)
     # before any token is looked up in a database that may have been tampered with, and its
     # warning reaches every answer, the gate's 401/413/429 included; it puts the security
@@ -138,6 +155,8 @@ def app_from_environment() -> FastAPI:
         settings=settings,
         allow_broken_log=allow,
         base_url=os.environ.get("SAFEPASSAGE_BASE_URL") or None,
+        scenarios=pages.scenarios_from_environment(),
+        basemaps=pages.basemaps_from_environment(),
     )
     # Latency under load (measured, docs/benchmarks.md): the collector's passes over the
     # app's long-lived objects caused most of the p99 tail; freeze them, collect less often.

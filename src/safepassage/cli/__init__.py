@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from safepassage import __version__
-from safepassage.cli import claims, forecast, network, ops, report, scenario
+from safepassage.cli import claims, forecast, maps, network, ops, report, scenario
 from safepassage.cli.common import DEMO_SCENARIO, JsonOption, console, handles_errors, print_json
 from safepassage.cli.plan import plan_cmd, print_plan
 from safepassage.model.prepare import prepare_scenario
@@ -30,6 +30,7 @@ app.add_typer(ops.ops_app, name="ops")
 app.add_typer(ops.log_app, name="log")
 app.add_typer(report.app, name="report")
 app.add_typer(claims.app, name="claims")
+app.add_typer(maps.app, name="map")
 
 
 @app.command("demo")

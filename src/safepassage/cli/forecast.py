@@ -73,21 +73,48 @@ def forecast_cmd(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
     runs: int = typer.Option(1000, "--runs", min=1, help="Monte Carlo replications."),
     seed: int = typer.Option(1, "--seed", min=0, help="Random seed (same seed, same forecast)."),
+    source: str | None = typer.Option(
+        None,
+        "--from",
+        help="demand (people queue; the corridor's capacity decides the flow; default with a "
+        "corridor) or plan (the plan's departure slots).",
+    ),
+    days: int = typer.Option(7, "--days", min=1, max=60, help="Days the demand mode looks ahead."),
+    start: str | None = typer.Option(
+        None,
+        "--start",
+        help="When the demand mode starts (default: the calibration's start when it fitted the "
+        "demand, else the window's start).",
+    ),
     as_json: bool = JsonOption,
     html_out: Path | None = typer.Option(None, "--html", help="Write an offline HTML report."),
     calibration: Path | None = typer.Option(
         None, "--calibration", help="A `forecast calibrate --out` file to use."
     ),
 ) -> None:
-    """Forecast the scenario's plan: arrival times per station, people per day, the chance
-    that the window suffices, queues over time."""
+    """Forecast the corridor: vehicles and people per day and station, journey times,
+    vehicles held or lost, arrival times per station, queues over time."""
     from safepassage.forecast import forecast_prepared
     from safepassage.forecast.html import forecast_html
 
     prepared = prepare_scenario(scenario, cut_off="warning")
     for warning in prepared.warnings:
         err_console.print(f"[yellow]{warning}[/]", highlight=False)
+    mode = source or ("demand" if prepared.scenario.corridor is not None else "plan")
+    if mode not in ("demand", "plan"):
+        raise SafePassageError(
+            Problem(f"--from {source!r}: expected demand or plan", hint="for example --from plan")
+        )
     calib = _load_json(calibration, "calibration file") if calibration else None
+    if calib is not None and not isinstance(calib.get("draws"), dict):
+        raise SafePassageError(
+            Problem(
+                "the calibration has no posterior draws (written by an older version?)",
+                file=str(calibration),
+                hint="run `safepassage forecast calibrate ... --out FILE` again",
+            )
+        )
+    begin = _parse_time(start, prepared.scenario.timezone, "--start") if start else None
     with _progress(runs, "Forecasting", as_json) as bar:
         task = bar.add_task("runs", total=runs)
         fc = forecast_prepared(
@@ -96,8 +123,13 @@ def forecast_cmd(
             seed=seed,
             progress=lambda n: bar.advance(task, n),
             calibration=calib,
+            mode=mode,
+            days=days,
+            start=begin,
         )
     data = fc.as_dict()
+    if calib is not None and calibration is not None:
+        data["calibration"]["file"] = str(calibration)
     if html_out:
         write_output(html_out, forecast_html(data))
     if as_json:
@@ -106,44 +138,61 @@ def forecast_cmd(
     print_forecast(data)
 
 
+def _band(q: dict[str, Any]) -> str:
+    return f"{q['p50']:,} ({q['p10']:,}-{q['p90']:,})"
+
+
 def print_forecast(d: dict[str, Any]) -> None:
-    out = d["people_out_by_window_end"]
     console.print(
-        f"[bold]{d['scenario']}[/]: {d['runs']:,} runs, seed {d['seed']}, {d['vehicles']:,} vehicles"
+        f"[bold]{d['scenario']}[/]: {d['mode']} mode, {d['runs']:,} runs, seed {d['seed']}, "
+        f"{d['start']} to {d['horizon_end']} ({d['zone']})"
     )
+    cal = d["calibration"]
     console.print(
-        f"chance everyone is through {d['out_at']} by the window's end ({d['window']['end']}): "
-        f"[bold]{d['p_window_suffices']:.0%}[/]"
+        "calibration: "
+        + (
+            f"{cal.get('file', cal['checkpoint'])} ({cal['checkpoint']}, counts from {cal['opened']})"
+            if cal
+            else "none (the scenario's assumptions)"
+        )
     )
-    console.print(
-        f"people through by the window's end: P50 {out['p50']:,} (P10 {out['p10']:,}, P90 {out['p90']:,}); "
-        f"the plan says {d['plan_people_out_by_window_end']}"
-    )
-    table = Table(title="Arrival times: P10 / P50 / P90")
-    for col in ("station", "first vehicle", "median vehicle", "last vehicle"):
+    console.print(d["headline"]["sentence"])
+    if d["mode"] == "plan":
+        out = d["people_out_by_window_end"]
+        console.print(
+            f"chance everyone is through {d['out_at']} by the window's end ({d['window']['end']}): "
+            f"[bold]{d['p_window_suffices']:.0%}[/]; people through by then: {_band(out)}; "
+            f"the plan says {d['plan_people_out_by_window_end']}"
+        )
+    first, last = d["stations"][0]["id"], d["stations"][-1]["id"]
+    table = Table(title="Per day: P50 (P10-P90)")
+    for col in (
+        "date",
+        f"vehicles {first}",
+        f"people {first}",
+        f"vehicles {last}",
+        f"people {last}",
+    ):
         table.add_column(col)
-    for s in d["stations"]:
-        if s["kind"] == "checkpoint" and s is not d["stations"][0]:
-            continue
+    by = {(r["date"], r["station"]): r for r in d["daily"]}
+    for date in sorted({r["date"] for r in d["daily"]}):
+        a, b = by[(date, first)], by[(date, last)]
         table.add_row(
-            s["id"],
-            *(
-                f"{s[w]['p10'][5:16]} / {s[w]['p50'][5:16]} / {s[w]['p90'][5:16]}"
-                for w in ("first", "median", "last")
-            ),
+            date, _band(a["vehicles"]), _band(a["people"]), _band(b["vehicles"]), _band(b["people"])
         )
     console.print(table)
-    days = Table(title=f"People arriving per day at {d['people_per_day']['station']}")
-    for col in ("date", "mean", "P10", "P90"):
-        days.add_column(col)
-    for row in d["people_per_day"]["days"]:
-        days.add_row(row["date"], f"{row['mean']:,}", f"{row['p10']:,}", f"{row['p90']:,}")
-    console.print(days)
-    worst = sorted(d["queues"], key=lambda q: -q["max_p90"])[:3]
+    f = d["fate_at_horizon"]
     console.print(
-        "longest queues (P90 of the peak): "
-        + ", ".join(f"{q['id']} {q['max_p90']} vehicles" for q in worst)
+        f"at {f['at']}: of {_band(f['demand']['people'])} people, arrived {_band(f['arrived']['people'])}, "
+        f"waiting {_band(f['waiting']['people'])}, held {_band(f['held']['people'])}, "
+        f"lost {_band(f['lost']['people'])}"
     )
+    for j in d["journeys_h"][-1:]:
+        a = j["all"]
+        console.print(
+            f"hours from {first} to {j['to']}: first vehicle {a['first']['p50']}, "
+            f"median {a['median']['p50']}, last {a['last']['p50']} (P50)"
+        )
     for note in d["not_simulated"]:
         console.print(f"[yellow]not simulated:[/] {note}")
 
@@ -161,6 +210,28 @@ def _parse_time(text: str, tz_name: str, option: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=zone(tz_name))
 
 
+def _counts(texts: list[str], option: str, what: str, tz_name: str) -> list[Any]:
+    from safepassage.forecast.calibrate import Observation
+
+    out = []
+    for text in texts:
+        when, sep, number = text.partition("=")
+        try:
+            value = float(number.replace(",", ""))
+        except ValueError:
+            value = -1.0
+        if not sep or value < 0:
+            raise SafePassageError(
+                Problem(
+                    f"{option} {text!r}: expected TIME=VEHICLES"
+                    + (" (people)" if what == "people" else ""),
+                    hint=f"for example {option} 2022-03-14T15:00=160",
+                )
+            )
+        out.append(Observation(_parse_time(when, tz_name, option), value, what=what))
+    return out
+
+
 @app.command("calibrate")
 @handles_errors
 def calibrate_cmd(
@@ -168,19 +239,30 @@ def calibrate_cmd(
     checkpoint: str = typer.Option(..., "--checkpoint", help="Checkpoint id the counts are for."),
     opened: str = typer.Option(..., "--from", help="When counting started (it opened)."),
     counts: list[str] = typer.Option(
-        ..., "--count", help="TIME=VEHICLES, cumulative since --from; repeat the option."
+        ..., "--count", help="TIME=VEHICLES through, cumulative since --from; repeat the option."
     ),
-    hours: str | None = typer.Option(
-        None, "--hours", help="Opening hours (HH:MM-HH:MM or always); default: the scenario's."
+    waiting: list[str] = typer.Option(
+        [], "--waiting", help="TIME=VEHICLES queued at that moment (fits the demand)."
+    ),
+    people: list[str] = typer.Option(
+        [], "--people", help="TIME=PEOPLE through, cumulative since --from (fits people per car)."
+    ),
+    hours: str = typer.Option(
+        "auto",
+        "--hours",
+        help="Opening hours (HH:MM-HH:MM or always), or auto: the scenario's, always and "
+        "common daytime spans, weighed by the counts.",
     ),
     reporting_error: float = typer.Option(
         0.1, "--error", min=0.0, max=1.0, help="Relative error of reported counts."
     ),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed of the sampler."),
     out: Path | None = typer.Option(None, "--out", help="Write the calibration as JSON."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Fit a checkpoint's throughput (and inspection time per number of lanes) from counts."""
-    from safepassage.forecast.calibrate import Observation, calibrate_throughput
+    """Fit a checkpoint's throughput and hours (and, from queue and people counts, the demand
+    and people per car) from counts, with their uncertainty."""
+    from safepassage.forecast.calibrate import calibrate
 
     prepared = prepare_scenario(scenario, cut_off="warning")
     s = prepared.scenario
@@ -194,60 +276,77 @@ def calibrate_cmd(
         )
     cp = by_id[checkpoint]
     try:
-        opening = parse_hours(hours if hours is not None else cp.open)
+        if hours.strip().lower() == "auto":
+            candidates = []
+            for text in (cp.open, "always", *AUTO_HOURS):
+                h = parse_hours(text)
+                if h not in candidates:
+                    candidates.append(h)
+        else:
+            candidates = [parse_hours(hours)]
     except ValueError as exc:
         raise SafePassageError(Problem(f"--hours: {exc}")) from None
-    observations = []
-    for text in counts:
-        when, sep, number = text.partition("=")
-        try:
-            vehicles = float(number.replace(",", ""))
-        except ValueError:
-            vehicles = -1.0
-        if not sep or vehicles < 0:
-            raise SafePassageError(
-                Problem(
-                    f"--count {text!r}: expected TIME=VEHICLES",
-                    hint="for example --count 2022-03-14T15:00=160",
-                )
-            )
-        observations.append(Observation(_parse_time(when, s.timezone, "--count"), vehicles))
-    cv = cp.inspection_s.sd / cp.inspection_s.mean
-    cal = calibrate_throughput(
+    observations = (
+        _counts(counts, "--count", "out", s.timezone)
+        + _counts(waiting, "--waiting", "waiting", s.timezone)
+        + _counts(people, "--people", "people", s.timezone)
+    )
+    cal = calibrate(
         checkpoint,
         _parse_time(opened, s.timezone, "--from"),
         sorted(observations, key=lambda o: o.at),
-        opening,
-        cv=cv,
+        candidates,
+        cv=cp.inspection_s.sd / cp.inspection_s.mean,
+        lanes=cp.lanes,
         reporting_error=reporting_error,
+        seed=seed,
     )
     data = cal.as_dict()
-    data["scenario_lanes"] = cp.lanes
     if out:
-        write_output(out, json.dumps(data, indent=2))
+        write_output(out, json.dumps(data, indent=1))
     if as_json:
-        print_json(data)
+        print_json({k: v for k, v in data.items() if k != "draws"})
         return
+    print_calibration(data)
+
+
+#: Hours `--hours auto` weighs besides the scenario's and "always".
+AUTO_HOURS = ("06:00-22:00", "07:00-19:00", "08:00-18:00", "09:00-18:00")
+
+
+def print_calibration(data: dict[str, Any]) -> None:
     t = data["throughput_vph"]
     console.print(
-        f"[bold]{checkpoint}[/] (hours {data['hours']}): {t['mean']} vehicles per open hour "
-        f"(90%: {t['p5']}-{t['p95']})"
+        f"[bold]{data['checkpoint']}[/] (counts from {data['opened']}): {t['mean']} vehicles per "
+        f"open hour (90%: {t['p5']}-{t['p95']})"
     )
-    per = data["inspection_mean_s_by_lanes"][str(cp.lanes)]
     console.print(
-        f"with the scenario's {cp.lanes} lane(s): mean inspection {per['mean']} s (90%: {per['p5']}-{per['p95']} s)"
+        "hours: "
+        + ", ".join(f"{h} {p:.0%}" for h, p in data["hours_posterior"].items())
+        + f" (most probable: {data['hours']})"
     )
+    lanes = data["scenario_lanes"]
+    per = data["inspection_mean_s_by_lanes"][str(lanes)]
+    console.print(
+        f"with the scenario's {lanes} lane(s): mean inspection {per['mean']} s "
+        f"(90%: {per['p5']}-{per['p95']} s)"
+    )
+    if data["demand"]:
+        pool, rate = data["demand"]["pool_cars"], data["demand"]["arrivals_cars_per_day"]
+        console.print(
+            f"demand: {pool['mean']:,.0f} cars waiting at the start (90%: {pool['p5']:,.0f}-"
+            f"{pool['p95']:,.0f}), {rate['mean']:,.0f} arriving a day (90%: {rate['p5']:,.0f}-"
+            f"{rate['p95']:,.0f})"
+        )
+    if data["occupancy"]:
+        o = data["occupancy"]
+        console.print(f"people per car: {o['mean']} (90%: {o['p5']}-{o['p95']})")
     table = Table(title="Observations against the fit")
-    for col in ("time", "observed", "open hours", "expected", "z", "implied veh/h"):
+    for col in ("time", "counted", "observed", "expected", "z"):
         table.add_column(col)
     for r in data["observations"]:
         table.add_row(
-            r["at"],
-            f"{r['observed']:,.0f}",
-            str(r["open_hours"]),
-            f"{r['expected']:,}",
-            str(r["z"]),
-            str(r["implied_vph"]),
+            r["at"], r["what"], f"{r['observed']:,.0f}", f"{r['expected']:,}", str(r["z"])
         )
     console.print(table)
     console.print(("[green]" if data["consistent"] else "[yellow]") + data["verdict"] + "[/]")

@@ -10,6 +10,7 @@ import typer
 
 from safepassage.cli.common import JsonOption, console, err_console, handles_errors, print_json
 from safepassage.errors import Problem, SafePassageError
+from safepassage.model.load import load_scenario
 
 DEFAULT_DB = os.environ.get("SAFEPASSAGE_DB", "safepassage-ops.db")
 DbOption = typer.Option(
@@ -77,9 +78,16 @@ def serve_cmd(
         envvar="SAFEPASSAGE_BASE_URL",
         help="Public address of the service, for links in feeds (default http://HOST:PORT).",
     ),
+    basemap: list[Path] = typer.Option(
+        [], "--basemap", help="PMTiles basemap(s) from `safepassage map build`, for the maps."
+    ),
+    scenario: list[Path] = typer.Option(
+        [], "--scenario", help="Scenario file(s): where the corridor's places are and their names."
+    ),
 ) -> None:
-    """Run the operations API (spec at /openapi.json). The log is checked first (from its
-    newest signed checkpoint) and a broken one is not served."""
+    """Run the operations API (spec at /openapi.json); pages at /status, /dashboard,
+    /dashboard/map and /report/. The log is checked first (from its newest signed checkpoint)
+    and a broken one is not served."""
     import uvicorn
 
     store = _store(db, create=True)  # create or migrate once, with a clear error if it fails
@@ -101,6 +109,15 @@ def serve_cmd(
     os.environ["SAFEPASSAGE_PUBLIC_DELAY_MIN"] = str(public_delay_min)
     os.environ["SAFEPASSAGE_STATUS_STALE_AFTER_MIN"] = str(stale_after_min)
     os.environ["SAFEPASSAGE_ALLOW_BROKEN_LOG"] = "1" if allow_broken_log else ""
+    for path in basemap:
+        if not path.is_file():
+            raise SafePassageError(
+                f"--basemap {path}: no such file (make one with `safepassage map build`)"
+            )
+    os.environ["SAFEPASSAGE_BASEMAPS"] = os.pathsep.join(str(p.resolve()) for p in basemap)
+    for path in scenario:
+        load_scenario(path)  # every problem reported now, with its line, not in a server log
+    os.environ["SAFEPASSAGE_SCENARIOS"] = os.pathsep.join(str(p.resolve()) for p in scenario)
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     base = base_url.rstrip("/") or f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
     os.environ["SAFEPASSAGE_BASE_URL"] = base
@@ -108,7 +125,8 @@ def serve_cmd(
     console.print(
         f"log: {result.head.events_seq if result.head else 0:,} events ({signed})\n"
         f"dashboard:   {base}/dashboard\npublic page: {base}/status\n"
-        f"API spec:    {base}/openapi.json",
+        f"API spec:    {base}/openapi.json\n"
+        f"map:         {base}/dashboard/map\nreporters:   {base}/report/",
         highlight=False,
         soft_wrap=True,
     )

@@ -18,7 +18,7 @@ from safepassage.cli.common import (
     write_output,
 )
 from safepassage.model.prepare import prepare_scenario
-from safepassage.plan import Plan, make_plan
+from safepassage.plan import QUALITIES, Plan, make_plan
 from safepassage.plan.exact import solve_exact
 from safepassage.plan.geojson import plan_geojson
 from safepassage.plan.html import plan_html
@@ -43,6 +43,21 @@ def print_plan(plan: Plan, data: dict[str, Any]) -> None:
     )
     table.add_row("left the city by then", f"{data['people_left_city_by_window_end']:,}")
     table.add_row("served by the plan", f"{data['people_served']:,}")
+    q = data["quality"]
+    if q.get("mode") == "best":
+        table.add_row(
+            "planner",
+            f"{q['used']}; LP {q['lp_people_out_by_window_end']:,.0f} out by the window's end,"
+            f" enforceable {q['enforceable_people_out_by_window_end']:,.0f} (rounding loss"
+            f" {q['rounding_loss_people']:,.0f}); greedy {q['greedy_people_out_by_window_end']:,.0f}",
+        )
+    if "priorities_cost" in q:
+        cost = q["priorities_cost"]
+        table.add_row(
+            "cost of priorities",
+            f"{cost['cost_people']:,.0f} fewer out by the window's end"
+            f" ({cost['people_out_by_window_end_without_priorities']:,.0f} without)",
+        )
     for neck in data["bottlenecks"][:3]:
         table.add_row("bottleneck", f"{neck['resource']} (full {neck['full_minutes']} min)")
     console.print(table)
@@ -66,6 +81,9 @@ def plan_cmd(
     html_out: Path | None = typer.Option(
         None, "--html", help="Write a self-contained offline HTML report."
     ),
+    lang: str = typer.Option(
+        "en", "--lang", help="Language of place names in the HTML report (uk, en, ru, ...)."
+    ),
     exact: bool = typer.Option(
         False, "--exact", help="Also solve exactly on the time-expanded network (small instances)."
     ),
@@ -74,20 +92,33 @@ def plan_cmd(
     routes: int = typer.Option(
         4, "--routes", min=1, max=6, help="Candidate routes per origin and destination."
     ),
+    quality: str = typer.Option(
+        "auto",
+        "--quality",
+        help="fast: the greedy alone; best: the greedy, then path generation (an LP) where it"
+        " does better; auto: best on instances small enough for it to take seconds, else fast.",
+    ),
 ) -> None:
     """Plan who leaves from where, when and by which route; state the gap to the best possible."""
+    if quality not in QUALITIES:
+        raise typer.BadParameter(
+            f"--quality must be one of {', '.join(QUALITIES)}, not {quality!r}",
+            param_hint="--quality",
+        )
     prepared = prepare_scenario(scenario, cut_off="warning")
     for warning in prepared.warnings:
         err_console.print(f"[yellow]{warning}[/]", highlight=False)
     with console.status("Planning…"):
-        plan = make_plan(prepared, step_s=step_s, slot_s=slot_s, routes_per_origin=routes)
+        plan = make_plan(
+            prepared, step_s=step_s, slot_s=slot_s, routes_per_origin=routes, quality=quality
+        )
         data = plan.as_dict()
         if exact:
             data["exact"] = solve_exact(plan.problem).as_dict()
     if geojson:
         write_output(geojson, json.dumps(plan_geojson(plan)))
     if html_out:
-        write_output(html_out, plan_html(plan))
+        write_output(html_out, plan_html(plan, prepared.scenario, lang))
     if as_json:
         print_json(data)
         return

@@ -8,6 +8,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
+from typing import Protocol
 
 import numba
 import numpy as np
@@ -15,6 +16,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from safepassage.forecast import kernel
+from safepassage.forecast.clock import day_table, n_local_days
 from safepassage.forecast.system import CorridorSystem, Station
 from safepassage.model.scenario import Spread, parse_hours
 
@@ -82,7 +84,10 @@ def _ahead(stations: list[Station]) -> NDArray[np.float64]:
 
 
 def horizon_s(system: CorridorSystem) -> float:
-    """How far the queue and per-day counts look: the plan's egress plus two days (2-14 days)."""
+    """How far the queue and per-day counts look: the system's own horizon (demand mode), else
+    the plan's egress plus two days (2-14 days)."""
+    if system.horizon_s is not None:
+        return system.horizon_s
     base = max(system.window_end_s, system.plan_egress_s or 0.0, float(system.depart_s.max()))
     return float(min(max(base + 2 * kernel.DAY, 2 * kernel.DAY), 14 * kernel.DAY))
 
@@ -95,10 +100,75 @@ class RawResults:
     median_s: NDArray[np.float64]
     last_s: NDArray[np.float64]
     queue: NDArray[np.int32]  # (R, C, T)
-    per_day: NDArray[np.float64]  # (R, K, D)
+    day_vehicles: NDArray[np.float64]  # (R, K, D) vehicles passing per local day
+    day_people: NDArray[np.float64]  # (R, K, D)
+    held: NDArray[np.float64]  # (R, K, 2) vehicles, people held by the horizon
+    lost: NDArray[np.float64]  # (R, K, 2) vehicles, people turned back or seized
+    night: NDArray[np.float64]  # (R, K) share staying the night at each overnight stop
+    fate: NDArray[np.float64]  # (R, 4, 2) arrived, waiting, held, lost at the horizon
+    journey_s: NDArray[np.float64]  # (R, J, D + 1, 3) first/median/last to leave, per day
+    journey_stations: list[int]
     out_people: NDArray[np.float64]  # (R,)
     sample_t_s: NDArray[np.float64]
     checkpoint_stations: list[int]
+    horizon_s: float
+    trace_s: NDArray[np.float64] | None = None  # (R, K, N) when traced; NaN: not passed
+
+    @property
+    def per_day(self) -> NDArray[np.float64]:
+        """People passing per local day (the name of earlier versions)."""
+        return self.day_people
+
+
+@dataclass
+class ReplicationParams:
+    """What differs between replications besides the draws inside the kernel (a calibration's
+    parameter uncertainty): inspection multipliers and opening hours per station."""
+
+    scale: NDArray[np.float64]  # (R, K)
+    open_s: NDArray[np.float64]  # (R, K)
+    close_s: NDArray[np.float64]  # (R, K)
+
+
+@dataclass
+class VehicleRows:
+    """Vehicles for replications [lo, hi): counts, and arrays of one shared row or one row each."""
+
+    n: NDArray[np.int64]  # (hi - lo,)
+    depart: NDArray[np.float64]  # (1 or hi - lo, N)
+    access: NDArray[np.float64]
+    people: NDArray[np.float64]
+    kind: NDArray[np.int8]
+
+
+class VehicleSource(Protocol):
+    """Where a forecast's vehicles come from (the plan's, or a demand drawn per replication)."""
+
+    @property
+    def width(self) -> int: ...
+
+    def rows(self, lo: int, hi: int) -> VehicleRows: ...
+
+
+@dataclass
+class PlanVehicles:
+    """The same vehicles in every replication: the plan's."""
+
+    system: CorridorSystem
+
+    @property
+    def width(self) -> int:
+        return self.system.n_vehicles
+
+    def rows(self, lo: int, hi: int) -> VehicleRows:
+        s = self.system
+        return VehicleRows(
+            n=np.full(hi - lo, s.n_vehicles, dtype=np.int64),
+            depart=np.ascontiguousarray(s.depart_s[None, :]),
+            access=np.ascontiguousarray(s.access_s[None, :]),
+            people=np.ascontiguousarray(s.people[None, :]),
+            kind=np.ascontiguousarray(s.kind_array()[None, :]),
+        )
 
 
 @dataclass
@@ -115,8 +185,13 @@ class KernelInputs:
     overnight: NDArray[np.bool_]
     ahead_s: NDArray[np.float64]
     fparams: NDArray[np.float64]
+    clock: NDArray[np.float64]  # the local days on elapsed seconds (forecast.clock)
     sample_t: NDArray[np.float64]
     cp_row: NDArray[np.int64]
+    j_row: NDArray[np.int64]
+    held_p: NDArray[np.float64]  # (2, K) cars, buses
+    held_mean_s: NDArray[np.float64]
+    lost_p: NDArray[np.float64]
     out_stage: int
     n_days: int
 
@@ -136,6 +211,8 @@ def kernel_inputs(system: CorridorSystem) -> KernelInputs:
     drive_from, drive_to = _hours_s(drive) if drive else (-1.0, -1.0)
     start = system.start
     horizon = horizon_s(system)
+    # The start's local second of day, for information only: every wall-clock rule in the
+    # kernel reads `clock`, which knows the days of 23 and 25 hours.
     day_offset = start.hour * 3600.0 + start.minute * 60.0 + start.second
     fparams = np.array(
         [
@@ -159,6 +236,10 @@ def kernel_inputs(system: CorridorSystem) -> KernelInputs:
     cps = [k for k, s in enumerate(st) if s.kind == "checkpoint"]
     cp_row = np.full(len(st), -1, dtype=np.int64)
     cp_row[cps] = np.arange(len(cps))
+    journeys = [k for k, s in enumerate(st) if s.kind != "checkpoint"]
+    j_row = np.full(len(st), -1, dtype=np.int64)
+    j_row[journeys] = np.arange(len(journeys))
+    held_p, held_mean_s, lost_p = held_or_lost_arrays(system)
     return KernelInputs(
         depart=np.ascontiguousarray(system.depart_s),
         access=np.ascontiguousarray(system.access_s),
@@ -180,14 +261,57 @@ def kernel_inputs(system: CorridorSystem) -> KernelInputs:
         overnight=np.array([s.overnight_stop for s in st], dtype=np.bool_),
         ahead_s=_ahead(st),
         fparams=fparams,
+        clock=day_table(start, horizon),
         sample_t=np.linspace(0.0, horizon, QUEUE_SAMPLES),
         cp_row=cp_row,
+        j_row=j_row,
+        held_p=held_p,
+        held_mean_s=held_mean_s,
+        lost_p=lost_p,
         out_stage=system.out_index,
-        n_days=math.ceil((horizon + day_offset) / kernel.DAY) + 1,
+        n_days=n_local_days(start, horizon),
     )
 
 
-ScaleSampler = Callable[[np.random.Generator, int], NDArray[np.float64]]
+def held_or_lost_arrays(
+    system: CorridorSystem,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """(2, K) probabilities of being held, mean seconds held and probabilities of being lost,
+    for cars (row 0) and buses (row 1); a later rule for the same checkpoint replaces an
+    earlier one."""
+    k = len(system.stations)
+    held_p, held_mean, lost_p = np.zeros((2, k)), np.full((2, k), 3600.0), np.zeros((2, k))
+    for rule in system.spec.held_or_lost:
+        rows = {"car": [0], "bus": [1], "any": [0, 1]}[rule.vehicle]
+        for j, s in enumerate(system.stations):
+            if s.kind != "checkpoint":
+                continue
+            if rule.checkpoints is not None and s.id not in rule.checkpoints:
+                continue
+            if rule.controlled_by is not None and s.controlled_by != rule.controlled_by:
+                continue
+            for r in rows:
+                held_p[r, j] = rule.held_p
+                held_mean[r, j] = rule.held_mean_h * 3600.0
+                lost_p[r, j] = rule.lost_p
+    return held_p, held_mean, lost_p
+
+
+def plain_params(system: CorridorSystem, runs: int) -> ReplicationParams:
+    """Every replication with the system's own inspection times and hours."""
+    inp_hours = [_hours_s(s.hours) for s in system.stations]
+    opens = np.array([h[0] for h in inp_hours])
+    closes = np.array([h[1] for h in inp_hours])
+    k = len(system.stations)
+    return ReplicationParams(
+        scale=np.ones((runs, k)),
+        open_s=np.tile(opens, (runs, 1)),
+        close_s=np.tile(closes, (runs, 1)),
+    )
+
+
+#: Vehicle slots held in memory at once (replications x vehicles) in demand mode.
+_CHUNK_SLOTS = 4_000_000
 
 
 def run_monte_carlo(
@@ -197,56 +321,84 @@ def run_monte_carlo(
     *,
     chunks: int = 20,
     progress: Callable[[int], None] | None = None,
-    inspection_scale: ScaleSampler | None = None,
+    params: ReplicationParams | None = None,
+    vehicles: VehicleSource | None = None,
+    trace: bool = False,
 ) -> RawResults:
     """`runs` replications; the same seed gives the same results whatever the chunking.
 
-    `inspection_scale(rng, runs)` may return a (runs, stations) array of multipliers of the
-    inspection times (parameter uncertainty from a calibration)."""
+    `params` may vary inspection times and hours per replication (a calibration); `vehicles`
+    may give each replication its own vehicles (demand mode); by default the system's.
+    `trace` keeps every vehicle's passage at every station (for checks; memory R x K x N)."""
     if runs < 1:
         raise ValueError("runs must be at least 1")
     inp = kernel_inputs(system)
+    source = vehicles if vehicles is not None else PlanVehicles(system)
+    prm = params if params is not None else plain_params(system, runs)
     n_st = inp.leg_s.shape[0]
     n_cp = int((inp.cp_row >= 0).sum())
+    n_j = int((inp.j_row >= 0).sum())
+    d = inp.n_days
     first = np.zeros((runs, n_st))
     median = np.zeros((runs, n_st))
     last = np.zeros((runs, n_st))
     queue = np.zeros((runs, max(n_cp, 1), inp.sample_t.shape[0]), dtype=np.int32)
-    per_day = np.zeros((runs, n_st, inp.n_days))
+    day_veh = np.zeros((runs, n_st, d))
+    day_people = np.zeros((runs, n_st, d))
+    held = np.zeros((runs, n_st, 2))
+    lost = np.zeros((runs, n_st, 2))
+    night = np.zeros((runs, n_st))
+    fate = np.zeros((runs, 4, 2))
+    journey = np.full((runs, max(n_j, 1), d + 1, 3), np.nan)
     out_people = np.zeros((runs, 1))
-    if inspection_scale is None:
-        scale = np.ones((runs, n_st))
-    else:
-        scale = np.ascontiguousarray(inspection_scale(np.random.default_rng(seed), runs))
+    traced = np.full((runs, n_st, source.width) if trace else (1, 1, 1), np.nan)
     size = max(1, math.ceil(runs / max(1, chunks)))
+    if vehicles is not None:
+        size = max(1, min(size, _CHUNK_SLOTS // max(1, source.width)))
     for lo in range(0, runs, size):
         hi = min(runs, lo + size)
+        rows = source.rows(lo, hi)
         kernel.run_replications(
             seed,
             lo,
             hi - lo,
-            inp.depart,
-            inp.access,
-            inp.people,
+            rows.n,
+            rows.depart,
+            rows.access,
+            rows.people,
+            rows.kind,
             inp.leg_s,
             inp.breakdown_p,
             inp.lanes,
             inp.tables,
-            inp.open_s,
-            inp.close_s,
+            np.ascontiguousarray(prm.open_s[lo:hi]),
+            np.ascontiguousarray(prm.close_s[lo:hi]),
             inp.overnight,
             inp.ahead_s,
-            scale[lo:hi],
+            np.ascontiguousarray(prm.scale[lo:hi]),
+            inp.held_p,
+            inp.held_mean_s,
+            inp.lost_p,
             inp.fparams,
+            inp.clock,
             inp.sample_t,
             inp.cp_row,
+            inp.j_row,
             inp.out_stage,
             first[lo:hi],
             median[lo:hi],
             last[lo:hi],
             queue[lo:hi],
-            per_day[lo:hi],
+            day_veh[lo:hi],
+            day_people[lo:hi],
+            held[lo:hi],
+            lost[lo:hi],
+            night[lo:hi],
+            fate[lo:hi],
+            journey[lo:hi],
             out_people[lo:hi],
+            traced[lo:hi] if trace else traced,
+            trace,
             max(1, min(numba.get_num_threads(), hi - lo)),
         )
         if progress is not None:
@@ -256,8 +408,17 @@ def run_monte_carlo(
         median_s=median,
         last_s=last,
         queue=queue,
-        per_day=per_day,
+        day_vehicles=day_veh,
+        day_people=day_people,
+        held=held,
+        lost=lost,
+        night=night,
+        fate=fate,
+        journey_s=journey,
+        journey_stations=[k for k in range(n_st) if inp.j_row[k] >= 0],
         out_people=out_people[:, 0],
         sample_t_s=inp.sample_t,
         checkpoint_stations=[k for k in range(n_st) if inp.cp_row[k] >= 0],
+        horizon_s=float(inp.fparams[13]),
+        trace_s=traced if trace else None,
     )

@@ -9,7 +9,9 @@ can start earliest: exact for FIFO multi-lane queues, including overtaking betwe
 generator (splitmix64 seeded from the run's seed and the replication's index, its state kept
 in a register), so results depend on the seed only: not on threads, chunking or the machine.
 
-Time is in seconds from the window's start. Suspensions of the ceasefire freeze all travel and
+Time is in real seconds from the window's start; rules of the local day (opening hours,
+driving hours, daily counts) read the table of local days (`forecast.clock`), so a clock change
+keeps them on the local clock. Suspensions of the ceasefire freeze all travel and
 inspection; opening hours, lane closures and the no-driving-after-dark rule delay starts.
 """
 
@@ -22,304 +24,56 @@ from typing import Any, cast
 import numpy as np
 from numba import njit, prange
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_S30 = np.uint64(30)
-_S27 = np.uint64(27)
-_S31 = np.uint64(31)
-_S11 = np.uint64(11)
-_TWO53 = 1.0 / 9007199254740992.0
-DAY = 86400.0
-MAX_SUSPENSIONS = 64
-#: Lane state is kept in fixed arrays of this size.
-MAX_LANES = 8
-NEVER = 1e300
-#: "No breakdown before this many more vehicles" when breakdowns are off.
-_NO_SKIP_END = 1 << 62
+from safepassage.forecast.kernel_parts import (
+    _GOLDEN,
+    _MIX1,
+    DAY,
+    MAX_LANES,
+    MAX_SUSPENSIONS,
+    NEVER,
+    _advance,
+    _clear_until,
+    _day_counts,
+    _drive_on,
+    _earliest_start,
+    _exponential,
+    _from_table,
+    _gap,
+    _held_or_lost,
+    _id_bits,
+    _jit,
+    _mix,
+    _sort_any,
+    _sort_packed,
+    _sort_prefix,
+    _sort_with_ids,
+    _uniform,
+    id_bits,
+)
 
+__all__ = [
+    "DAY",
+    "FLOAT_PARAMS",
+    "MAX_LANES",
+    "MAX_SUSPENSIONS",
+    "NEVER",
+    "_gap",
+    "_sort_packed",
+    "_sort_with_ids",
+    "id_bits",
+    "run_replications",
+]
 
-_jit = cast(Callable[..., Any], njit(cache=True, error_model="numpy"))
-_jit_inline = cast(Callable[..., Any], njit(cache=True, inline="always", error_model="numpy"))
 _jit_parallel = cast(Callable[..., Any], njit(cache=True, parallel=True, error_model="numpy"))
-
-
-def _mix_py(z: Any) -> Any:
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    return z ^ (z >> _S31)
-
-
-_mix = _jit_inline(_mix_py)
-
-
-# The generator's state is passed in and returned (a uint64 in a register) rather than kept in
-# a one-element array: the compiler cannot keep an array element in a register across the
-# stores into the time arrays, and the reload sat on every draw's critical path.
-def _uniform_py(state: Any) -> tuple[float, Any]:
-    """A uniform number in (0, 1) and the next splitmix64 state."""
-    state = state + _GOLDEN
-    z = _mix(state)
-    # Through int64: converting a uint64 to a double is several instructions on x86-64.
-    return (float(np.int64(z >> _S11)) + 0.5) * _TWO53, state
-
-
-_uniform = _jit_inline(_uniform_py)
-
-
-def _exponential_py(state: Any, mean: float) -> tuple[float, Any]:
-    u, state = _uniform(state)
-    return -mean * math.log(u), state
-
-
-_exponential = _jit_inline(_exponential_py)
-
-
-def _from_table_py(state: Any, table: Any, row: int) -> tuple[float, Any]:
-    """Inverse-transform sampling from a row of quantiles at evenly spaced probabilities."""
-    u, state = _uniform(state)
-    x = u * (table.shape[1] - 1)
-    q = int(x)
-    return float(table[row, q] + (x - q) * (table[row, q + 1] - table[row, q])), state
-
-
-_from_table = _jit_inline(_from_table_py)
-
-
-def _gap_py(state: Any, log_q: float) -> tuple[int, Any]:
-    """Vehicles passed over before the next breakdown on a leg (geometric, `log_q` = log(1 - p)):
-    one draw per breakdown instead of one per vehicle, the same Bernoulli process."""
-    if log_q >= 0.0:
-        return _NO_SKIP_END, state
-    u, state = _uniform(state)
-    g = math.log(u) / log_q
-    return (int(g) if g < 4e18 else _NO_SKIP_END), state
-
-
-_gap = _jit_inline(_gap_py)
-
-
-def _next_open_py(t: float, opens: float, closes: float, day_offset: float) -> float:
-    """The first moment >= t inside daily hours [opens, closes) (seconds of the local day);
-    `opens` < 0 means always open. Hours may pass midnight (opens > closes)."""
-    if opens < 0.0:
-        return t
-    tod = (t + day_offset) % DAY
-    midnight = t - tod
-    if opens < closes:
-        if tod < opens:
-            return midnight + opens
-        if tod < closes:
-            return t
-        return midnight + DAY + opens
-    if tod >= opens or tod < closes:
-        return t
-    return midnight + opens
-
-
-_next_open = _jit_inline(_next_open_py)
-
-
-def _closing_time_py(t: float, opens: float, closes: float, day_offset: float) -> float:
-    """When the daily hours that contain t end (t inside them); infinity for always open."""
-    if opens < 0.0:
-        return math.inf
-    tod = (t + day_offset) % DAY
-    midnight = t - tod
-    if opens < closes or tod < closes:
-        return midnight + closes
-    return midnight + DAY + closes
-
-
-_closing_time = _jit_inline(_closing_time_py)
-
-
-def _advance_py(t: float, duration: float, s_start: Any, s_end: Any, n_susp: int) -> float:
-    """When an activity of `duration` active seconds started at t ends, frozen in suspensions
-    (sorted, disjoint intervals)."""
-    if n_susp == 0 or t >= s_end[n_susp - 1] or t + duration <= s_start[0]:
-        return t + duration  # the common case: no suspension in reach
-    remaining = duration
-    for i in range(n_susp):
-        if s_end[i] <= t:
-            continue
-        if s_start[i] > t:
-            run = min(remaining, s_start[i] - t)
-            t += run
-            remaining -= run
-            if remaining <= 0.0:
-                return t
-        t = max(t, s_end[i])
-    return t + remaining
-
-
-_advance = _jit_inline(_advance_py)
-
-
-def _sort_packed_py(keys: Any) -> None:
-    """Sort nearly sorted floats in place, ascending.
-
-    An insertion sort that keeps the last four places in registers and updates them with
-    min/max, so an element that moves back up to three places costs no branch: in the
-    benchmark corridor over half the elements move at every station (drivers overtake), and a
-    mispredicted branch per element was most of the sort's time. An element that moves back
-    four places or more takes the plain insertion."""
-    n = keys.shape[0]
-    for i in range(1, min(n, 4)):
-        x = keys[i]
-        j = i - 1
-        while j >= 0 and keys[j] > x:
-            keys[j + 1] = keys[j]
-            j -= 1
-        keys[j + 1] = x
-    if n <= 4:
-        return
-    # The window: k1..k4 hold places i-1..i-4 (memory there is stale until written back).
-    k1 = keys[3]
-    k2 = keys[2]
-    k3 = keys[1]
-    k4 = keys[0]
-    for i in range(4, n):
-        x = keys[i]
-        if k4 > x:
-            keys[i - 1] = k1
-            keys[i - 2] = k2
-            keys[i - 3] = k3
-            keys[i - 4] = k4
-            j = i - 1
-            while j >= 0 and keys[j] > x:
-                keys[j + 1] = keys[j]
-                j -= 1
-            keys[j + 1] = x
-            k1 = keys[i]
-            k2 = keys[i - 1]
-            k3 = keys[i - 2]
-            k4 = keys[i - 3]
-            continue
-        keys[i - 4] = k4  # leaves the window in place: k4 <= x
-        # x goes in before every window element above it. Written as comparisons that
-        # compile to min/max instructions; all new values are computed before any is
-        # assigned (updating k1 in place let the compiler emit a branch: 20% slower overall).
-        lo1 = k1 if k1 < x else x
-        lo2 = k2 if k2 < x else x
-        n0 = k1 if k1 > x else x
-        n1 = k2 if k2 > lo1 else lo1
-        n2 = k3 if k3 > lo2 else lo2
-        k4 = k3 if k3 < x else x
-        k1 = n0
-        k2 = n1
-        k3 = n2
-    keys[n - 1] = k1
-    keys[n - 2] = k2
-    keys[n - 3] = k3
-    keys[n - 4] = k4
-
-
-_sort_packed = _jit(_sort_packed_py)
-
-
-def id_bits(n: int) -> int:
-    """Low mantissa bits that carry a vehicle index when times are sorted (at least one)."""
-    width = 1
-    while (1 << width) < n:
-        width += 1
-    return width
-
-
-_id_bits = _jit_inline(id_bits)
-
-
-def _sort_with_ids_py(times: Any, ids: Any) -> None:
-    """Sort `times` ascending and permute `ids` (0 <= id < n) with them.
-
-    Each id is written into the low bits of its time's mantissa, so the sort moves one float
-    per element and compares whole values (ties go to the lower id). This moves a time by at
-    most 2**id_bits(n) units in its last place: under 31 microseconds for times below 24 days
-    and n up to 131,072 vehicles, far below anything the model resolves."""
-    n = times.shape[0]
-    bits = times.view(np.int64)
-    mask = np.int64((1 << _id_bits(n)) - 1)
-    keep = ~mask
-    for i in range(n):
-        bits[i] = (bits[i] & keep) | ids[i]
-    _sort_packed(times)
-    for i in range(n):
-        ids[i] = bits[i] & mask
-
-
-_sort_with_ids = _jit(_sort_with_ids_py)
-
-
-def _earliest_start_py(
-    s: float,
-    lane: int,
-    state: Any,
-    open_from: float,
-    open_to: float,
-    opens: float,
-    closes: float,
-    day_offset: float,
-    s_start: Any,
-    s_end: Any,
-    n_susp: int,
-    lane_susp: Any,
-    closed_from: Any,
-    closed_to: Any,
-    closure_every: float,
-    closure_mean: float,
-) -> tuple[float, Any, float, float]:
-    """The first moment >= s when `lane` may start an inspection: inside opening hours,
-    outside suspensions and outside the lane's closures (drawn lazily as its time moves on).
-
-    [open_from, open_to) is an open interval of the station already found; lane_susp[lane]
-    the first suspension not over by the lane's last start. Returns the start, the generator
-    state and the open interval."""
-    while True:
-        before = s
-        if opens >= 0.0 and not open_from <= s < open_to:
-            s = _next_open(s, opens, closes, day_offset)
-            open_to = _closing_time(s, opens, closes, day_offset)
-            open_from = s
-        m = lane_susp[lane]
-        while m < n_susp and s_end[m] <= s:
-            m += 1
-        lane_susp[lane] = m
-        if m < n_susp and s_start[m] <= s:
-            s = s_end[m]
-        while closed_to[lane] <= s:
-            gap, state = _exponential(state, closure_every)
-            length, state = _exponential(state, closure_mean)
-            closed_from[lane] = closed_to[lane] + gap
-            closed_to[lane] = closed_from[lane] + length
-        if closed_from[lane] <= s:
-            s = closed_to[lane]
-        if s == before:
-            return s, state, open_from, open_to
-
-
-_earliest_start = _jit_inline(_earliest_start_py)
-
-
-def _clear_until_py(
-    lane: int, open_to: float, s_start: Any, n_susp: int, lane_susp: Any, closed_from: Any
-) -> float:
-    """Up to when starts on `lane` need no check after `_earliest_start`: the next suspension,
-    closure of the lane or closing time, whichever comes first."""
-    until = closed_from[lane]
-    m = lane_susp[lane]
-    if m < n_susp and s_start[m] < until:
-        until = s_start[m]
-    return until if until < open_to else open_to
-
-
-_clear_until = _jit_inline(_clear_until_py)
 
 
 def _one_replication_py(
     rep_seed: np.uint64,
-    depart: Any,  # (n,) planned departure from the origin
-    access: Any,  # (n,) free-flow seconds from the origin to the first station
-    people: Any,  # (n,)
+    n: int,  # vehicles in this replication (the first n of the arrays below)
+    depart: Any,  # (N,) departure from the origin (planned, or arrival at the assembly point)
+    access: Any,  # (N,) free-flow seconds from the origin to the first station
+    people: Any,  # (N,)
+    kind: Any,  # (N,) 0 car, 1 bus
     leg_s: Any,  # (K,) free-flow seconds from the previous station (leg_s[0] unused)
     leg_breakdown_p: Any,  # (K,) probability of a breakdown on the leg into the station
     lanes: Any,  # (K,) 0 for stations that are not checkpoints
@@ -329,24 +83,39 @@ def _one_replication_py(
     overnight: Any,  # (K,) bool: a designated overnight stop
     ahead_s: Any,  # (K,) nominal seconds from this stop to the next stop or the end
     svc_scale: Any,  # (K,) multiplier of inspection times in this replication (calibration)
+    held_p: Any,  # (2, K) probability a car / bus is held at the checkpoint
+    held_mean: Any,  # (2, K) mean seconds held
+    lost_p: Any,  # (2, K) probability a car / bus is turned back or seized
     fparams: Any,  # float parameters, see `FLOAT_PARAMS`
+    clock: Any,  # (D', 3) the local days on elapsed seconds (see `forecast.clock`)
     sample_t: Any,  # (T,) times at which queues are counted
     cp_row: Any,  # (K,) row of each checkpoint station in `queue`, -1 otherwise
+    j_row: Any,  # (K,) row of each station in `journey`, -1 for none
     out_stage: int,
     # outputs for this replication
     first: Any,  # (K,)
     median: Any,
     last: Any,
     queue: Any,  # (C, T) int32
-    per_day: Any,  # (K, D) people passing per local day (first, out and last station only)
+    day_veh: Any,  # (K, D) vehicles passing per local day
+    day_people: Any,  # (K, D) people passing per local day
+    held: Any,  # (K, 2) vehicles and people held by the horizon
+    lost: Any,  # (K, 2) vehicles and people lost by the horizon
+    night: Any,  # (K,) share of the vehicles passing an overnight stop that stay the night
+    fate: Any,  # (4, 2) at the horizon: arrived, waiting, held, lost (vehicles, people)
+    journey: Any,  # (J, D + 1, 3) seconds from the first station: first/median/last to leave
     out_people: Any,  # (1,) people through `out_stage` by the window's end
-    work: Any,  # (3, n) float scratch space of the calling thread
-    vid: Any,  # (n,) int scratch space: the vehicle at each place of `cur`
+    trace: Any,  # (K, N) each vehicle's passage per station (NaN: lost), when `tracing`
+    tracing: bool,
+    presort_any: bool,  # departures may be far from ordered (a pool): sort them in O(n log n)
+    work: Any,  # (6, N) float scratch space of the calling thread
+    vid: Any,  # (N,) int scratch space: the vehicle at each place of `cur`
+    pos: Any,  # (N,) int scratch space: the place of each vehicle
 ) -> None:
-    n = depart.shape[0]
+    n0 = n
+    width = _id_bits(depart.shape[0])
     n_stages = leg_s.shape[0]
     state = rep_seed
-    day_offset = fparams[0]
     window_end = fparams[1]
     driver_sigma = fparams[2]
     road_sigma = fparams[3]
@@ -359,7 +128,7 @@ def _one_replication_py(
     drive_from = fparams[11]
     drive_to = fparams[12]
     horizon = fparams[13]
-    n_days = per_day.shape[1]
+    n_days = day_veh.shape[1]
 
     # Suspensions of the ceasefire: a Poisson process of intervals over the horizon.
     s_start = np.empty(MAX_SUSPENSIONS)
@@ -378,11 +147,16 @@ def _one_replication_py(
     # Per vehicle (indexed by vehicle): the driver's speed factor. Rows n_stages and
     # n_stages + 1 of the table hold the driver factor and the lateness.
     driver = work[0]
+    exit_t = work[3]  # when each vehicle passed the first station
+    lost_t = work[4]  # when it was turned back or seized (NEVER: it was not)
+    held_h = work[5]  # 1 when held at the horizon
     for v in range(n):
         if driver_sigma > 0.0:
             driver[v], state = _from_table(state, svc_table, n_stages)
         else:
             driver[v] = 1.0
+        lost_t[v] = NEVER
+        held_h[v] = 0.0
     road = np.empty(n_stages)
     for k in range(n_stages):
         u1, state = _uniform(state)
@@ -394,7 +168,7 @@ def _one_replication_py(
     # times being computed (the two swap), `vid` the vehicle at each place.
     cur = work[1]
     nxt = work[2]
-    # Into the first station: planned departure, lateness, the way from the origin.
+    # Into the first station: departure, lateness, the way from the origin.
     for v in range(n):
         t = depart[v]
         if late_sigma >= 0.0:
@@ -402,7 +176,10 @@ def _one_replication_py(
             t += late
         cur[v] = _advance(t, access[v] * driver[v] * road[0], s_start, s_end, n_susp)
         vid[v] = v
-    _sort_with_ids(cur, vid)
+    if presort_any:
+        _sort_any(cur, vid, n, width)
+    else:
+        _sort_prefix(cur, vid, n, width)
 
     lane_free = np.empty(MAX_LANES)
     lane_clear = np.empty(MAX_LANES)  # starts below this need no check (see _clear_until)
@@ -410,6 +187,8 @@ def _one_replication_py(
     closed_from = np.empty(MAX_LANES)
     closed_to = np.empty(MAX_LANES)
     closure_every = 1.0 / closure_rate if closure_rate > 0.0 else 0.0
+    day_lo = np.empty(n_days, dtype=np.int64)
+    pick = np.full((n_days + 1, 3), -1, dtype=np.int64)  # vehicles whose journeys are followed
     for k in range(n_stages):
         if k > 0:
             # Departures from the previous station (ascending) plus this leg.
@@ -426,8 +205,8 @@ def _one_replication_py(
                 else:
                     skip -= 1
                 cur[i] = _advance(t, leg * driver[vid[i]], s_start, s_end, n_susp)
-            _sort_with_ids(cur, vid)
-        # cur: arrivals at station k, ascending.
+            _sort_prefix(cur, vid, n, width)
+        # cur[:n]: arrivals at station k, ascending.
         c = lanes[k]
         swap = False
         if c > 0:
@@ -458,7 +237,7 @@ def _one_replication_py(
                     s = a if a > free else free
                     if s >= clear or s < open_from:
                         s, state, open_from, open_to = _earliest_start(
-                            s, 0, state, open_from, open_to, opens, closes, day_offset,
+                            s, 0, state, open_from, open_to, opens, closes, clock,
                             s_start, s_end, n_susp, lane_susp, closed_from, closed_to,
                             closure_every, closure_mean,
                         )  # fmt: skip
@@ -483,7 +262,7 @@ def _one_replication_py(
                         for j in range(c):
                             sj = a if a > lane_free[j] else lane_free[j]
                             sj, state, open_from, open_to = _earliest_start(
-                                sj, j, state, open_from, open_to, opens, closes, day_offset,
+                                sj, j, state, open_from, open_to, opens, closes, clock,
                                 s_start, s_end, n_susp, lane_susp, closed_from, closed_to,
                                 closure_every, closure_mean,
                             )  # fmt: skip
@@ -505,7 +284,7 @@ def _one_replication_py(
                     lane_free[best_lane] = done
                     nxt[i] = done
                 # Several lanes let vehicles pass one another: passage order.
-                _sort_with_ids(nxt, vid)
+                _sort_prefix(nxt, vid, n, width)
             # One lane passes vehicles in arrival order, so nxt is ascending either way.
             row = cp_row[k]
             a_i = 0
@@ -517,6 +296,14 @@ def _one_replication_py(
                 while b_i < n and nxt[b_i] <= tq:
                     b_i += 1
                 queue[row, q] = a_i - b_i
+            if held_p[0, k] + held_p[1, k] + lost_p[0, k] + lost_p[1, k] > 0.0:
+                state, n_lost, changed = _held_or_lost(
+                    state, k, nxt, n, vid, kind, people, held_p, held_mean, lost_p, horizon,
+                    lost_t, held_h, held, lost,
+                )  # fmt: skip
+                if changed:
+                    _sort_prefix(nxt, vid, n, width)
+                    n -= n_lost
             through = nxt
             swap = True
         else:
@@ -524,29 +311,77 @@ def _one_replication_py(
             if overnight[k] and drive_from >= 0.0:
                 # No driving after dark: stay the night unless the next stop (or the end) can
                 # be reached in daylight at free-flow pace. Keeps the order.
+                stayed = 0
                 for i in range(n):
-                    t = cur[i]
-                    tod = (t + day_offset) % DAY
-                    if tod < drive_from:
-                        t += drive_from - tod
-                    elif tod + ahead_s[k] > drive_to:
-                        t += DAY - tod + drive_from
+                    t = _drive_on(cur[i], ahead_s[k], drive_from, drive_to, clock)
+                    if t > cur[i]:
+                        stayed += 1
                     nxt[i] = t
+                night[k] = stayed / n if n > 0 else 0.0
                 swap = True
-        first[k] = through[0]
-        median[k] = through[n // 2]
-        last[k] = through[n - 1]
-        if k == 0 or k == out_stage or k == n_stages - 1:  # the stations reported per day
+        if n > 0:
+            first[k] = through[0]
+            median[k] = through[n // 2]
+            last[k] = through[n - 1]
+        else:
+            first[k] = math.nan
+            median[k] = math.nan
+            last[k] = math.nan
+        passed = _day_counts(
+            through, n, vid, people, clock, horizon, day_veh[k], day_people[k], day_lo
+        )
+        if k == out_stage:
             for i in range(n):
-                t = through[i]
-                day = math.floor((t + day_offset) * (1.0 / DAY))
-                pp = people[vid[i]]
-                if 0 <= day < n_days:
-                    per_day[k, day] += pp
-                if k == out_stage and t <= window_end:
-                    out_people[0] += pp
+                if through[i] > window_end:
+                    break
+                out_people[0] += people[vid[i]]
+        if k == 0:
+            # Follow the first, median and last vehicle to leave each day, and of all.
+            for i in range(n):
+                exit_t[vid[i]] = through[i]
+            # Only vehicles leaving by the horizon: day_lo ends at `passed`.
+            for d in range(n_days):
+                lo = day_lo[d]
+                hi = day_lo[d + 1] if d + 1 < n_days else passed
+                if hi > lo:
+                    pick[d, 0] = vid[lo]
+                    pick[d, 1] = vid[lo + (hi - 1 - lo) // 2]
+                    pick[d, 2] = vid[hi - 1]
+            if passed > 0:
+                pick[n_days, 0] = vid[0]
+                pick[n_days, 1] = vid[(passed - 1) // 2]
+                pick[n_days, 2] = vid[passed - 1]
+        if tracing:
+            for i in range(n):
+                trace[k, vid[i]] = through[i]
+        jr = j_row[k]
+        if jr >= 0:
+            for i in range(n):
+                pos[vid[i]] = i
+            for d in range(n_days + 1):
+                for w in range(3):
+                    v = pick[d, w]
+                    if v >= 0 and lost_t[v] == NEVER:
+                        journey[jr, d, w] = through[pos[v]] - exit_t[v]
+                    else:
+                        journey[jr, d, w] = math.nan
         if swap:
             cur, nxt = nxt, cur
+
+    # Where every vehicle stands at the horizon. cur[:n]: passages at the last station.
+    for i in range(n):
+        pos[vid[i]] = 1 if cur[i] <= horizon else 0
+    for v in range(n0):
+        if lost_t[v] <= horizon:
+            c = 3
+        elif held_h[v] > 0.0:
+            c = 2
+        elif lost_t[v] == NEVER and pos[v] == 1:
+            c = 0
+        else:
+            c = 1
+        fate[c, 0] += 1.0
+        fate[c, 1] += people[v]
 
 
 _one_replication = _jit(_one_replication_py)
@@ -556,65 +391,101 @@ def _run_py(
     seed: int,
     first_rep: int,
     n_reps: int,
-    depart: Any,
+    n_veh: Any,  # (n_reps,) vehicles in each replication
+    depart: Any,  # (1 or n_reps, N): shared by all replications, or one row each
     access: Any,
     people: Any,
+    kind: Any,
     leg_s: Any,
     leg_breakdown_p: Any,
     lanes: Any,
     svc_table: Any,
-    open_s: Any,
+    open_s: Any,  # (n_reps, K)
     close_s: Any,
     overnight: Any,
     ahead_s: Any,
     svc_scale: Any,  # (n_reps, K)
+    held_p: Any,
+    held_mean: Any,
+    lost_p: Any,
     fparams: Any,
+    clock: Any,
     sample_t: Any,
     cp_row: Any,
+    j_row: Any,
     out_stage: int,
     first: Any,  # (n_reps, K)
     median: Any,
     last: Any,
     queue: Any,  # (n_reps, C, T)
-    per_day: Any,  # (n_reps, K, D)
+    day_veh: Any,  # (n_reps, K, D)
+    day_people: Any,
+    held: Any,  # (n_reps, K, 2)
+    lost: Any,
+    night: Any,  # (n_reps, K)
+    fate: Any,  # (n_reps, 4, 2)
+    journey: Any,  # (n_reps, J, D + 1, 3)
     out_people: Any,  # (n_reps, 1)
+    trace: Any,  # (n_reps, K, N) per-vehicle passages, or (1, 1, 1) when not tracing
+    tracing: bool,
     n_workers: int,
 ) -> None:
     base = _mix(np.uint64(seed) * _GOLDEN + np.uint64(0x5AFE))
-    n = depart.shape[0]
+    n_max = depart.shape[1]
+    shared = depart.shape[0] == 1
     # One worker per thread, each with its own scratch space, taking every n_workers-th
     # replication; a replication's draws depend only on its index, not on its worker.
     for w in prange(n_workers):
-        work = np.empty((3, n))
-        vid = np.empty(n, dtype=np.int64)
+        work = np.empty((6, n_max))
+        vid = np.empty(n_max, dtype=np.int64)
+        pos = np.empty(n_max, dtype=np.int64)
         for r in range(w, n_reps, n_workers):
             rep_seed = _mix(base ^ (np.uint64(first_rep + r) * _MIX1))
+            row = 0 if shared else r
+            t_row = r if tracing else 0
             _one_replication(
                 rep_seed,
-                depart,
-                access,
-                people,
+                n_veh[r],
+                depart[row],
+                access[row],
+                people[row],
+                kind[row],
                 leg_s,
                 leg_breakdown_p,
                 lanes,
                 svc_table,
-                open_s,
-                close_s,
+                open_s[r],
+                close_s[r],
                 overnight,
                 ahead_s,
                 svc_scale[r],
+                held_p,
+                held_mean,
+                lost_p,
                 fparams,
+                clock,
                 sample_t,
                 cp_row,
+                j_row,
                 out_stage,
                 first[r],
                 median[r],
                 last[r],
                 queue[r],
-                per_day[r],
+                day_veh[r],
+                day_people[r],
+                held[r],
+                lost[r],
+                night[r],
+                fate[r],
+                journey[r],
                 out_people[r],
+                trace[t_row],
+                tracing,
+                not shared,
                 work,
                 vid,
+                pos,
             )
 
 

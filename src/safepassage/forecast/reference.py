@@ -19,11 +19,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from safepassage.forecast.engine import kernel_inputs
-from safepassage.forecast.kernel import DAY, MAX_SUSPENSIONS
+from safepassage.forecast.kernel import MAX_SUSPENSIONS
 
 # The time-of-day rules are shared (plain Python here); the queueing and ordering are not.
-from safepassage.forecast.kernel import _closing_time_py as _closing_time
-from safepassage.forecast.kernel import _next_open_py as _next_open
+from safepassage.forecast.kernel_parts import _closing_time_py as _closing_time
+from safepassage.forecast.kernel_parts import _drive_on_py as _drive_on
+from safepassage.forecast.kernel_parts import _next_open_py as _next_open
 from safepassage.forecast.system import CorridorSystem
 
 
@@ -79,7 +80,7 @@ def simulate_once(
 
     inp = kernel_inputs(system)
     f = inp.fparams
-    day_offset, window_end = f[0], f[1]
+    clock, window_end = inp.clock, f[1]
     driver_sigma, road_sigma, late_mu, late_sigma = f[2], f[3], f[4], f[5]
     susp_rate, susp_mean = f[6], f[7]
     breakdown_mean, drive_from, drive_to = f[10], f[11], f[12]
@@ -103,7 +104,7 @@ def simulate_once(
         """The first moment >= t when the lane may start an inspection."""
         while True:
             before = t
-            t = _next_open(t, inp.open_s[k], inp.close_s[k], day_offset)
+            t = _next_open(t, inp.open_s[k], inp.close_s[k], clock)
             for a, b in suspensions:
                 if a <= t < b:
                     t = b
@@ -116,7 +117,7 @@ def simulate_once(
     def next_block(t: float, k: int, closures: _Closures) -> float:
         """The first moment after t (an open moment) when a start would be blocked."""
         until = min(
-            _closing_time(t, inp.open_s[k], inp.close_s[k], day_offset),
+            _closing_time(t, inp.open_s[k], inp.close_s[k], clock),
             closures.next_after(t)[0],
         )
         for a, _ in suspensions:
@@ -166,11 +167,8 @@ def simulate_once(
             else:
                 passage[k, v] = env.now
                 if s.overnight_stop and drive_from >= 0:
-                    tod = (env.now + day_offset) % DAY
-                    if tod < drive_from:
-                        yield env.timeout(drive_from - tod)
-                    elif tod + inp.ahead_s[k] > drive_to:
-                        yield env.timeout(DAY - tod + drive_from)
+                    on = _drive_on(env.now, inp.ahead_s[k], drive_from, drive_to, clock)
+                    yield env.timeout(on - env.now)
 
     for k in queues:
         for _ in range(stations[k].lanes):

@@ -18,11 +18,11 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from safepassage.errors import Problem, SafePassageError
+from safepassage.model.instants import after
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def apply_overrides(scenario: Any, overrides: tuple[tuple[str, float], ...]) -> 
             if scenario.corridor is None:
                 raise SafePassageError("window_h: the scenario has no corridor window to vary")
             w = scenario.corridor.window
-            w.end = w.start + timedelta(hours=value)
+            w.end = after(w.start, value * 3600)
         elif head in checkpoints and rest == "lanes":
             checkpoints[head].lanes = int(value)
         elif head in checkpoints and rest == "inspection_mean":

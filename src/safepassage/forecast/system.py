@@ -35,6 +35,7 @@ class Station:
     inspection: Spread | None = None
     hours: tuple[time, time] | None = None
     overnight_stop: bool = False
+    controlled_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class CorridorSystem:
     out_at: int = -1  # station counted as "out"; the last by default
     left_out: list[str] = field(default_factory=list)
     plan_egress_s: float | None = None
+    kind: NDArray[np.int8] | None = None  # 0 car, 1 bus (all cars when absent)
+    horizon_s: float | None = None  # how far the forecast looks (demand mode); see horizon_s()
 
     def __post_init__(self) -> None:
         if not self.stations:
@@ -71,6 +74,11 @@ class CorridorSystem:
     @property
     def n_vehicles(self) -> int:
         return int(self.depart_s.shape[0])
+
+    def kind_array(self) -> NDArray[np.int8]:
+        if self.kind is None:
+            return np.zeros(self.n_vehicles, dtype=np.int8)
+        return np.asarray(self.kind, dtype=np.int8)
 
 
 def _whole_cars(pcus: list[float]) -> list[int]:
@@ -93,13 +101,31 @@ def _stations_by_node(prepared: PreparedScenario) -> dict[int, Station]:
         out[node_of[w.id]] = Station(w.id, "waypoint", 0.0, 0.0, overnight_stop=w.overnight_stop)
     for c in s.checkpoints:
         out[node_of[c.id]] = Station(
-            c.id, "checkpoint", 0.0, 0.0, c.lanes, c.inspection_s, parse_hours(c.open)
+            c.id,
+            "checkpoint",
+            0.0,
+            0.0,
+            c.lanes,
+            c.inspection_s,
+            parse_hours(c.open),
+            controlled_by=c.controlled_by,
         )
     return out
 
 
-def system_from_plan(plan: Plan, prepared: PreparedScenario) -> CorridorSystem:
-    """The corridor system of a plan of `prepared`, with the scenario's forecast settings."""
+@dataclass(frozen=True)
+class Corridor:
+    """The stations of a plan's main route and how each route of the plan reaches them."""
+
+    stations: list[Station]
+    access_by_route: dict[int, float]  # free-flow seconds to the first station, per route
+    out_at: int
+    load: dict[int, float]  # vehicles per route
+
+
+def corridor_of_plan(plan: Plan, prepared: PreparedScenario) -> Corridor:
+    """The corridor: stations along the route that carries the most vehicles; the routes that
+    pass the same stations from its first one on, with their way to it."""
     problem = plan.problem
     graph = problem.graph
     spec = prepared.scenario.forecast
@@ -122,8 +148,7 @@ def system_from_plan(plan: Plan, prepared: PreparedScenario) -> CorridorSystem:
             if i > 0 and int(node) in node_station
         ]
 
-    trunk_route = max(load, key=lambda r: load[r])
-    trunk = stations_of(trunk_route)
+    trunk = stations_of(max(load, key=lambda r: load[r]))
     if not trunk:
         raise PlanningError("the plan's main route passes no checkpoint, waypoint or destination")
     trunk_ids = [s.id for _, s, _, _ in trunk]
@@ -140,19 +165,37 @@ def system_from_plan(plan: Plan, prepared: PreparedScenario) -> CorridorSystem:
                 inspection=s.inspection,
                 hours=s.hours,
                 overnight_stop=s.overnight_stop,
+                controlled_by=s.controlled_by,
             )
         )
     access: dict[int, float] = {}
-    left_out: dict[str, float] = defaultdict(float)
     for route in load:
         own = stations_of(route)
         ids = [s.id for _, s, _, _ in own]
         if trunk_ids[0] in ids and ids[ids.index(trunk_ids[0]) :] == trunk_ids:
             access[route] = own[ids.index(trunk_ids[0])][2]
+    out_at = -1
+    if spec.out_at is not None:
+        if spec.out_at not in trunk_ids:
+            raise PlanningError(
+                f"forecast.out_at {spec.out_at!r} is not on the plan's corridor ({', '.join(trunk_ids)})"
+            )
+        out_at = trunk_ids.index(spec.out_at)
+    return Corridor(stations, access, out_at, dict(load))
+
+
+def system_from_plan(plan: Plan, prepared: PreparedScenario) -> CorridorSystem:
+    """The corridor system of a plan of `prepared`, with the scenario's forecast settings: the
+    plan's cars (whole cars per departure step) and bus trips."""
+    problem = plan.problem
+    corridor = corridor_of_plan(plan, prepared)
+    access = corridor.access_by_route
+    left_out: dict[str, float] = defaultdict(float)
     step = problem.step_s
     depart: list[float] = []
     acc: list[float] = []
     people: list[float] = []
+    kind: list[int] = []
     by_route: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for b in plan.bookings:
         by_route[b.route].append((b.step, b.pcu))
@@ -167,6 +210,7 @@ def system_from_plan(plan: Plan, prepared: PreparedScenario) -> CorridorSystem:
                 depart.append((booked_step + (i + 0.5) / count) * step)
                 acc.append(access[route])
                 people.append(occupancy)
+                kind.append(0)
     for trip in plan.bus_trips:
         if trip.route not in access:
             left_out[problem.origins[trip.origin].id] += 1
@@ -174,26 +218,21 @@ def system_from_plan(plan: Plan, prepared: PreparedScenario) -> CorridorSystem:
         depart.append(trip.depart_step * step)
         acc.append(access[trip.route])
         people.append(float(trip.people))
+        kind.append(1)
     order = np.argsort(np.asarray(depart) + np.asarray(acc), kind="stable")
-    out_at = -1
-    if spec.out_at is not None:
-        if spec.out_at not in trunk_ids:
-            raise PlanningError(
-                f"forecast.out_at {spec.out_at!r} is not on the plan's corridor ({', '.join(trunk_ids)})"
-            )
-        out_at = trunk_ids.index(spec.out_at)
     return CorridorSystem(
         name=plan.scenario_name,
         start=problem.start,
         window_end_s=problem.window_steps * step,
-        stations=stations,
+        stations=corridor.stations,
         depart_s=np.asarray(depart, dtype=np.float64)[order],
         access_s=np.asarray(acc, dtype=np.float64)[order],
         people=np.asarray(people, dtype=np.float64)[order],
-        spec=spec,
-        out_at=out_at,
+        spec=prepared.scenario.forecast,
+        out_at=corridor.out_at,
         left_out=[
             f"{n:.0f} vehicles from {o} on routes off the corridor" for o, n in left_out.items()
         ],
         plan_egress_s=plan.egress_time_s,
+        kind=np.asarray(kind, dtype=np.int8)[order],
     )

@@ -12,11 +12,27 @@ from datetime import datetime, time, tzinfo
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from safepassage.model.instants import elapsed_s
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", max_length=64)]
+_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+def _check_names(names: dict[str, str]) -> dict[str, str]:
+    for lang, name in names.items():
+        if not _LANG.match(lang):
+            raise ValueError(
+                f"{lang!r} is not a language code: key names by a short code such as uk, en, ru"
+            )
+        if not name.strip():
+            raise ValueError(f"the {lang} name is empty: write the name or leave the language out")
+    return names
+
+
+#: Display names by language code (uk, en, ru, pt-BR ...), e.g. {uk: Маріуполь, en: Mariupol}.
+Names = Annotated[dict[str, Annotated[str, Field(max_length=200)]], AfterValidator(_check_names)]
 NonNegative = Annotated[int, Field(ge=0)]
 Mode = Literal["car", "bus", "foot"]
 
@@ -37,10 +53,12 @@ class Strict(BaseModel):
 
 
 class Place(Strict):
-    """Something with an id and a position ([lat, lon])."""
+    """Something with an id and a position ([lat, lon]); `names` are what people read
+    (`safepassage.model.names.display_name`), the id is for files and logs."""
 
     id: Id
     at: tuple[float, float]
+    names: Names = Field(default_factory=dict)
 
     _latlon = field_validator("at")(_check_latlon)
 
@@ -49,7 +67,8 @@ class Origin(Place):
     """An assembly point or district people leave from.
 
     `car_occupancy` overrides the scenario's for this origin; `to` limits which destinations
-    its people go to (any, when absent).
+    its people go to (any, when absent); `priority` weighs its people in the planner (2: one
+    person here counts as two elsewhere, for the sick and the wounded).
     """
 
     people: NonNegative
@@ -57,6 +76,7 @@ class Origin(Place):
     need_bus: NonNegative = 0
     car_occupancy: Annotated[float, Field(gt=0)] | None = None
     to: list[Id] | None = None
+    priority: Annotated[float, Field(ge=1, le=100)] = 1.0
     note: str | None = None
 
     @model_validator(mode="after")
@@ -74,9 +94,11 @@ class Destination(Place):
 
 
 class Waypoint(Place):
-    """A named place on the corridor; `overnight_stop` where convoys may stay the night."""
+    """A named place on the corridor; `overnight_stop` where convoys may stay the night;
+    `public` for a main town that the public route lists (the rest stay off public pages)."""
 
     overnight_stop: bool = False
+    public: bool = False
     note: str | None = None
 
 
@@ -107,12 +129,14 @@ def parse_hours(text: str) -> tuple[time, time] | None:
 
 
 class Checkpoint(Place):
-    """A checkpoint inspecting vehicles one by one on each open lane."""
+    """A checkpoint inspecting vehicles one by one on each open lane; `public` only where the
+    public route should name it (publishing every checkpoint helps no civilian)."""
 
     controlled_by: str
     lanes: Annotated[int, Field(ge=1)] = 1
     inspection_s: Spread
     open: str = "always"
+    public: bool = False
     note: str | None = None
 
     @field_validator("open")
@@ -217,6 +241,13 @@ class Fleet(Strict):
     buses: list[Bus] = Field(default_factory=list)
 
 
+class Fairness(Strict):
+    """No origin's people wait, on average, more than `max_wait_gap_h` hours longer to leave
+    than another origin's (mean departure time from the window's start)."""
+
+    max_wait_gap_h: Annotated[float, Field(gt=0)]
+
+
 class Occupancy(Strict):
     """People per vehicle."""
 
@@ -296,6 +327,44 @@ class Lateness(Strict):
     sd_min: Annotated[float, Field(ge=0)] = 10.0
 
 
+class HeldOrLost(Strict):
+    """At the checkpoints it names (all of them, or those of `controlled_by`, or `checkpoints`),
+    a vehicle of this kind is held for hours (`held_p`, exponential, mean `held_mean_h`) or
+    turned back or seized (`lost_p`). A later rule for the same checkpoint and vehicle wins."""
+
+    vehicle: Literal["car", "bus", "any"] = "any"
+    checkpoints: list[Id] | None = None
+    controlled_by: str | None = None
+    held_p: Annotated[float, Field(ge=0, le=1)] = 0.0
+    held_mean_h: Annotated[float, Field(gt=0)] = 4.0
+    lost_p: Annotated[float, Field(ge=0, le=1)] = 0.0
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> HeldOrLost:
+        if self.held_p + self.lost_p > 1:
+            raise ValueError(f"held_p + lost_p is {self.held_p + self.lost_p:g}: at most 1")
+        return self
+
+
+class Amount(Strict):
+    """A non-negative amount with its uncertainty (gamma-distributed; sd 0: exact)."""
+
+    mean: Annotated[float, Field(ge=0)]
+    sd: Annotated[float, Field(ge=0)] = 0.0
+
+
+class Demand(Strict):
+    """Who wants to leave (the forecast's `--from demand` mode): a pool of cars waiting at the
+    start (default: the origins' cars) and cars arriving per day afterwards, each drawn once per
+    replication; people per car drawn around the scenario's occupancy with `occupancy_sd`."""
+
+    pool_cars: Amount | None = None
+    arrivals_cars_per_day: Amount = Field(default_factory=lambda: Amount(mean=0.0))
+    occupancy_sd: Annotated[float, Field(ge=0)] = 0.0
+    note: str | None = None
+
+
 class ForecastSpec(Strict):
     """What the Monte Carlo forecast varies; every field has a documented default
     (docs/forecast.md)."""
@@ -308,6 +377,8 @@ class ForecastSpec(Strict):
     breakdowns: Breakdowns = Field(default_factory=Breakdowns)
     drive_hours: str | None = None
     out_at: Id | None = None
+    held_or_lost: list[HeldOrLost] = Field(default_factory=list)
+    demand: Demand = Field(default_factory=Demand)
     note: str | None = None
 
     @field_validator("drive_hours")
@@ -324,6 +395,7 @@ class Scenario(Strict):
     """A whole evacuation scenario as written in a scenario file."""
 
     name: str
+    names: Names = Field(default_factory=dict)
     timezone: str = "UTC"
     network: NetworkSpec
     origins: list[Origin] = Field(min_length=1)
@@ -334,6 +406,7 @@ class Scenario(Strict):
     hazards: list[Hazard] = Field(default_factory=list)
     fleet: Fleet = Field(default_factory=Fleet)
     occupancy: Occupancy = Field(default_factory=Occupancy)
+    fairness: Fairness | None = None
     forecast: ForecastSpec = Field(default_factory=ForecastSpec)
     assumptions: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)

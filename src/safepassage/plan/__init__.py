@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from safepassage.model.prepare import PreparedScenario
 from safepassage.plan.bound import Bound, BoundCalculator, gate_checkpoints
-from safepassage.plan.buses import bus_bound, plan_buses
-from safepassage.plan.ccrp import MAX_EXTRA_DAYS, new_ledger, plan_cars
+from safepassage.plan.buses import BusTrip, bus_bound, bus_need, plan_buses
+from safepassage.plan.ccrp import MAX_EXTRA_DAYS, Booking, new_ledger, plan_cars
+from safepassage.plan.ledger import CapacityLedger
 from safepassage.plan.problem import BUS_PCU, PlanningProblem, build_problem
 from safepassage.plan.result import Plan
 from safepassage.plan.steps import floor_steps
 
-__all__ = ["Plan", "PlanningProblem", "build_problem", "make_plan"]
+__all__ = ["QUALITIES", "Plan", "PlanningProblem", "build_problem", "make_plan"]
+
+#: `fast`: the greedy alone; `best`: the greedy, then path generation where it does better;
+#: `auto`: `best` where the instance is small enough for the exact path pricing (it then
+#: finishes in seconds), else `fast` (docs/benchmarks.md: path generation on Castlemaine and
+#: Porto takes over a minute here).
+QUALITIES = ("auto", "fast", "best")
 
 
 def make_plan(
@@ -22,8 +31,13 @@ def make_plan(
     slot_s: float = 600.0,
     routes_per_origin: int = 4,
     order: str = "fullest-first",
+    quality: str = "fast",
 ) -> Plan:
-    """Plan a prepared scenario: buses first, then cars, then the bound and the gap."""
+    """Plan a prepared scenario: buses first, then cars (greedy; with `quality="best"` then
+    improved by path generation), then the bound and the gap."""
+    if quality not in QUALITIES:
+        raise ValueError(f"quality must be one of {QUALITIES}")
+    asked = quality
     problem = build_problem(
         prepared, step_s=step_s, slot_s=slot_s, routes_per_origin=routes_per_origin
     )
@@ -36,19 +50,32 @@ def make_plan(
     limit = problem.window_steps + int(MAX_EXTRA_DAYS * 86400 / step_s)
     trips, waiting = plan_buses(prepared, problem, ledger, max_steps=limit)
     schedule = plan_cars(problem, order=order, ledger=ledger)
+    bookings, remaining = schedule.bookings, schedule.remaining_pcu
+    if quality == "auto":
+        from safepassage.plan.pricing import fits, pricing_network
+
+        net = pricing_network(problem)
+        quality = "best" if net is not None and fits(net, 2 * problem.window_steps) else "fast"
+    quality_report: dict[str, object] = {"mode": quality, "asked": asked}
+    if quality == "best":
+        improved, report = _improve(problem, bookings, remaining, trips, bus_pcu, routes_per_origin)
+        quality_report.update(report)
+        if improved is not None:
+            problem, bookings, remaining, ledger = improved
     calc = BoundCalculator(problem, buses=bus_bound(prepared, problem, gate_checkpoints(problem)))
     plan = Plan(
         problem=problem,
         scenario_name=prepared.scenario.name,
-        bookings=schedule.bookings,
+        bookings=bookings,
         bus_trips=trips,
-        remaining_pcu=schedule.remaining_pcu,
+        remaining_pcu=remaining,
         waiting_for_bus=waiting,
         ledger=ledger,
         bound=Bound(0.0, None, calc.exact, 0),
         bound_curve=[],
         assumptions=prepared.scenario.assumptions,
     )
+    plan.quality = quality_report
     plan.bound = _bound(calc, problem, plan)
     slot_steps = max(1, floor_steps(slot_s, step_s))
     end = max(plan.egress_steps, problem.window_steps)
@@ -71,3 +98,91 @@ def _bound(calc: BoundCalculator, problem: PlanningProblem, plan: Plan) -> Bound
         relaxed=relaxations(problem, time_expanded=expanded),
         knows=knowledge(problem, time_expanded=expanded),
     )
+
+
+def _improve(
+    problem: PlanningProblem,
+    greedy: list[Booking],
+    remaining: list[float],
+    trips: list[BusTrip],
+    bus_pcu: np.ndarray,
+    routes_per_origin: int,
+) -> tuple[
+    tuple[PlanningProblem, list[Booking], list[float], CapacityLedger] | None, dict[str, object]
+]:
+    """Path generation from the greedy's bookings: the improved plan (None where it does not
+    do better than the greedy) and what it found."""
+    from safepassage.plan.colgen import bus_loads, generate
+
+    supply = np.array([o.car_pcu for o in problem.origins]) - np.array(remaining)
+    egress = max((b.step + problem.routes[b.route].total_steps for b in greedy), default=0)
+    horizon = max(problem.window_steps, egress)
+    loads = bus_loads(problem, trips)
+    result = generate(
+        problem,
+        greedy,
+        supply,
+        bus_pcu=bus_pcu,
+        buses=loads,
+        horizon=horizon,
+        max_routes=routes_per_origin,
+    )
+    report = dict(result.report)
+    rules = any(o.priority != 1.0 for o in problem.origins) or problem.fairness_steps is not None
+    if rules:
+        plain = replace(
+            problem,
+            origins=[replace(o, priority=1.0) for o in problem.origins],
+            fairness_steps=None,
+        )
+        free = generate(
+            plain,
+            greedy,
+            supply,
+            bus_pcu=bus_pcu,
+            buses=loads,
+            horizon=horizon,
+            max_routes=routes_per_origin,
+        )
+        without = float(free.report["lp_people_out_by_window_end"])
+        with_rules = float(report["lp_people_out_by_window_end"])
+        report["priorities_cost"] = {
+            "people_out_by_window_end_without_priorities": round(without, 1),
+            "people_out_by_window_end_with_priorities": round(with_rules, 1),
+            "cost_people": round(max(without - with_rules, 0.0), 1),
+        }
+    new = result.problem
+    ledger = new_ledger(new, bus_pcu=bus_pcu)
+    for t in trips:
+        ledger.reserve_cells(t.route, t.depart_step, bus_need(ledger, new, t.route))
+    room = np.array([d.capacity_people for d in new.destinations])
+    for b in result.bookings:
+        ledger.reserve(b.route, b.step, b.pcu)
+        route = new.routes[b.route]
+        room[route.destination] -= b.pcu * new.origins[route.origin].occupancy
+    left = result.unrouted_pcu + np.array(remaining)
+    rest = plan_cars(new, ledger=ledger, remaining=np.maximum(left, 0.0), room=room)
+    bookings = result.bookings + rest.bookings
+    W = problem.window_steps
+
+    def score(p: PlanningProblem, bs: list[Booking]) -> tuple[float, int]:
+        out = sum(
+            b.pcu * p.origins[p.routes[b.route].origin].occupancy
+            for b in bs
+            if b.step + p.routes[b.route].total_steps <= W
+        )
+        last = max((b.step + p.routes[b.route].total_steps for b in bs), default=0)
+        return out, last
+
+    (lp_out, lp_last), (gr_out, gr_last) = score(new, bookings), score(problem, greedy)
+    report["greedy_people_out_by_window_end"] = round(float(gr_out), 1)
+    report["greedy_egress_time_s"] = gr_last * problem.step_s
+    served_lp = sum(b.pcu for b in bookings)
+    served_gr = sum(b.pcu for b in greedy)
+    worse = served_lp < served_gr - 1e-6 or (lp_out, -lp_last) < (gr_out - 1e-6, -gr_last)
+    # With priorities or fairness the greedy answers another question (or breaks the rule).
+    if worse and not rules:
+        report["used"] = "greedy (path generation did not do better)"
+        return None, report
+    report["used"] = "path generation"
+    return (new, bookings, rest.remaining_pcu, ledger), report

@@ -7,9 +7,10 @@
 - `plain_ccrp`: CCRP as published (Lu, George and Shekhar 2005): repeatedly, an earliest-arrival
   search from a super source over the time-expanded residual network (waiting allowed at
   nodes) finds the path that gets someone out first; as many cars as its bottleneck allows
-  are booked on it. It shares the capacity ledger with our planner, including its exact pruning
-  of roads that can never fill (without it, plain CCRP does not finish on city networks). It
-  searches the whole graph, so it does not follow a corridor's `via` points.
+  are booked on it. It shares the capacity ledger with our planner, which tracks every road and
+  checkpoint whose capacity in a step is less than all the cars (the others can never fill).
+  It searches the whole graph, so it follows neither a corridor's `via` points nor the
+  origins' allowed destinations (`to`): where those bind, its figures are not a valid plan.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from safepassage.plan.ccrp import Booking, Schedule, new_ledger, plan_cars
-from safepassage.plan.ledger import EPS
+from safepassage.plan.ccrp import Booking, Schedule, plan_cars
+from safepassage.plan.ledger import EPS, CapacityLedger
 from safepassage.plan.problem import PlanningProblem
 from safepassage.plan.steps import ceil_steps, floor_steps
 
@@ -58,7 +59,7 @@ class PlainResult:
 
 def plain_ccrp(problem: PlanningProblem, *, budget_s: float = 600.0) -> PlainResult:
     """Plain CCRP on the whole road graph; stops after `budget_s` seconds if not finished."""
-    ledger = new_ledger(problem)
+    ledger = _whole_graph_ledger(problem)
     tracked_row = np.full(problem.n_resources, -1, dtype=np.int64)
     tracked_row[ledger.resources] = np.arange(ledger.resources.shape[0])
     cp_of_node = {c.node: problem.graph.n_edges + i for i, c in enumerate(problem.checkpoints)}
@@ -110,6 +111,25 @@ def plain_ccrp(problem: PlanningProblem, *, budget_s: float = 600.0) -> PlainRes
     result.finished = bool(remaining.sum() <= EPS)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _whole_graph_ledger(problem: PlanningProblem) -> CapacityLedger:
+    """A ledger of every resource that all the cars together could fill in one step (the
+    candidate routes' ledger would leave roads off them unchecked)."""
+    demand = sum(o.car_pcu for o in problem.origins)
+    resources = np.arange(problem.n_resources, dtype=np.int64)
+    capacity = problem.base_capacity(resources)
+    timed = np.zeros(resources.shape[0], dtype=bool)
+    m = problem.graph.n_edges
+    for mask, _, _ in problem.timed_closures:
+        timed[:m] |= mask
+    timed[m:] = [c.hours is not None for c in problem.checkpoints]
+    closed = np.zeros(resources.shape[0], dtype=bool)
+    closed[:m] = problem.closed_edges
+    keep = (timed | (capacity < demand - 1e-9)) & ~closed
+    tracked = resources[keep]
+    pressure = np.where(timed[keep], np.inf, demand / np.maximum(capacity[keep], 1e-12))
+    return CapacityLedger(problem, problem.routes, tracked, pressure, problem.window_steps * 2)
 
 
 def _earliest_arrival(

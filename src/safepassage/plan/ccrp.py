@@ -62,7 +62,12 @@ def new_ledger(
 
 
 def plan_cars(
-    problem: PlanningProblem, *, order: str = "fullest-first", ledger: CapacityLedger | None = None
+    problem: PlanningProblem,
+    *,
+    order: str = "fullest-first",
+    ledger: CapacityLedger | None = None,
+    remaining: NDArray[np.float64] | None = None,
+    room: NDArray[np.float64] | None = None,
 ) -> Schedule:
     """Book every origin's cars onto its candidate routes, earliest arrival first.
 
@@ -70,20 +75,31 @@ def plan_cars(
     (default: more people per unit of scarce capacity), ties in route order; the longest
     route; or the route index (plain CCRP's arbitrary order). The effect of each is measured
     in docs/benchmarks.md (longest-first lost 2.4% on Porto, fullest-first gained 13% on
-    Castlemaine).
+    Castlemaine). Priorities weigh in: fullest first means most weighted people per car.
+    `remaining` (PCU per origin) and `room` (people per destination) replace the origins'
+    cars and the reception capacities, to book what another planner left.
     """
     if order not in ORDERS:
         raise ValueError(f"order must be one of {ORDERS}")
     routes = problem.routes
     ledger = ledger or new_ledger(problem)
-    remaining = np.array([o.car_pcu for o in problem.origins])
-    room = np.array([d.capacity_people for d in problem.destinations])
+    remaining = (
+        np.array([o.car_pcu for o in problem.origins])
+        if remaining is None
+        else np.array(remaining, dtype=np.float64)
+    )
+    room = (
+        np.array([d.capacity_people for d in problem.destinations])
+        if room is None
+        else np.array(room, dtype=np.float64)
+    )
     occupancy = np.array([o.occupancy for o in problem.origins])
+    weighted = occupancy * np.array([o.priority for o in problem.origins])
     total = np.array([r.total_steps for r in routes], dtype=np.int64)
     origin = np.array([r.origin for r in routes], dtype=np.int64)
     dest = np.array([r.destination for r in routes], dtype=np.int64)
     if order == "fullest-first":
-        rank = np.argsort(-occupancy[origin], kind="stable")
+        rank = np.argsort(-weighted[origin], kind="stable")
     elif order == "longest-first":
         rank = np.argsort(-total, kind="stable")
     else:

@@ -105,6 +105,7 @@ class CapacityLedger:
     def reserve_cells(self, route: int, t: int, need: NDArray[np.float64]) -> None:
         rows = self.rows[route]
         if rows.size:
+            self.ensure(t + self.max_offset + 1)
             np.subtract.at(self.residual, (rows, self.offsets[route] + t), need)
 
     def cell_values(self, route: int, t: int) -> NDArray[np.float64]:
@@ -118,6 +119,7 @@ class CapacityLedger:
     def reserve(self, route: int, t: int, amount: float) -> None:
         rows = self.rows[route]
         if rows.size:
+            self.ensure(t + self.max_offset + 1)
             np.subtract.at(self.residual, (rows, self.offsets[route] + t), amount)
 
 

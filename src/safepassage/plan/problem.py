@@ -43,6 +43,7 @@ class OriginDemand:
     occupancy: float  # people per car
     bus_people: int  # people who need a seat on a bus
     allowed: list[int]  # destination indices
+    priority: float = 1.0  # objective weight of one person (scenario `priority`)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ class PlanningProblem:
     via_nodes: list[int]
     closed_edges: NDArray[np.bool_]
     slot_s: float = 600.0
+    #: Fairness: no origin's mean departure more than this many steps after another's.
+    fairness_steps: int | None = None
 
     @cached_property
     def open_time_matrix(self) -> csr_matrix:
@@ -166,6 +169,7 @@ def _demand(prepared: PreparedScenario) -> list[OriginDemand]:
                 occupancy=occupancy,
                 bus_people=o.people - math.ceil(car_people - 1e-9),
                 allowed=allowed,
+                priority=o.priority,
             )
         )
     return out
@@ -277,6 +281,7 @@ def build_problem(
         cp_index[c.node] = i
     service = np.array([c.service_s for c in checkpoints] + [0.0])
     routes = [_timing(i, c, graph, cp_index, service, step_s) for i, c in enumerate(cands)]
+    fair = s.fairness.max_wait_gap_h if s.fairness else None
     return PlanningProblem(
         graph=graph,
         step_s=step_s,
@@ -291,4 +296,14 @@ def build_problem(
         via_nodes=via,
         closed_edges=closed,
         slot_s=slot_s,
+        fairness_steps=None if fair is None else int(fair * 3600 // step_s),
     )
+
+
+def time_route(problem: PlanningProblem, index: int, cand: Candidate) -> TimedRoute:
+    """A new route (from path generation) timed exactly like the candidate routes."""
+    cp_index = np.full(problem.graph.n_nodes, -1, dtype=np.int64)
+    for i, c in enumerate(problem.checkpoints):
+        cp_index[c.node] = i
+    service = np.array([c.service_s for c in problem.checkpoints] + [0.0])
+    return _timing(index, cand, problem.graph, cp_index, service, problem.step_s)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,7 @@ class Plan:
     bound: Bound
     bound_curve: list[tuple[int, float]]
     assumptions: list[str]
+    quality: dict[str, Any] = field(default_factory=dict)
 
     # -- headline figures ---------------------------------------------------------------
     def _route(self, b: Booking) -> TimedRoute:
@@ -223,6 +224,7 @@ class Plan:
             "egress_time_s": self.egress_time_s,
             "bound": self.bound.as_dict(),
             "gap": self.gap(),
+            "quality": self.quality,
             "origins": [self._origin_dict(i, a) for i, a in enumerate(accounts)],
             "routes": [self.route_summary(p.routes[r]) for r in used_routes],
             "checkpoints": self.checkpoint_loads(),

@@ -1,2 +1,3 @@
-"""Web pages served by the operations API: plain HTML, rendered on the server, with no script,
-font, stylesheet or image from anywhere else, so they work offline and on old phones."""
+"""Web pages and their assets, all served from the package (no CDN, font or tile server): the
+public status page (no script), the dashboard, the map component with offline basemaps, the
+field reporters' page and the reports' templates (docs/web.md)."""

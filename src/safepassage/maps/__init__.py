@@ -1,0 +1,1 @@
+"""Offline basemaps: vector tiles built from the user's own OpenStreetMap extract."""

@@ -1,0 +1,62 @@
+"""Display names: what people read instead of ids, in their language.
+
+A scenario, its places and (later) announcements carry `names` by language tag. A page asks for
+one language and falls back, in order, to the tag's base language (`pt` for `pt-BR`), English,
+the first name given, and last to the id made readable, so a page never shows nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from safepassage.model.scenario import Checkpoint, Place, Scenario, Waypoint
+
+FALLBACK = "en"
+
+
+def _names_and_id(obj: Any) -> tuple[Mapping[str, str], str]:
+    if isinstance(obj, Mapping):
+        return obj.get("names") or {}, str(obj.get("id") or obj.get("name") or "")
+    if isinstance(obj, Scenario):
+        return obj.names, obj.name
+    return getattr(obj, "names", None) or {}, str(getattr(obj, "id", ""))
+
+
+def readable_id(ident: str) -> str:
+    """`cp04-manhush` -> `cp04 manhush`: an id as a last resort, not an error."""
+    return ident.replace("-", " ").replace("_", " ")
+
+
+def display_name(obj: Any, lang: str = FALLBACK) -> str:
+    """The name of a scenario, place or dict with `names` (and `id`) in `lang`, with fallbacks."""
+    names, ident = _names_and_id(obj)
+    for tag in (lang, lang.split("-")[0], FALLBACK):
+        if names.get(tag):
+            return names[tag]
+    if names:
+        return next(iter(names.values()))
+    return ident if isinstance(obj, Scenario) else readable_id(ident)
+
+
+def languages(scenario: Scenario) -> list[str]:
+    """Every language a scenario names something in, English first."""
+    seen: dict[str, None] = {FALLBACK: None, **dict.fromkeys(scenario.names)}
+    places: list[Place] = [*scenario.origins, *scenario.destinations]
+    places += [*scenario.checkpoints, *scenario.waypoints]
+    for place in places:
+        seen.update(dict.fromkeys(place.names))
+    return list(seen)
+
+
+def public_route(scenario: Scenario, lang: str = FALLBACK) -> list[str]:
+    """The route as the public sees it: the corridor's places marked `public` in order, then
+    the destinations; every other checkpoint and waypoint stays off public pages."""
+    if scenario.corridor is None:
+        return [display_name(d, lang) for d in scenario.destinations]
+    places: dict[str, Checkpoint | Waypoint] = {p.id: p for p in scenario.checkpoints}
+    places.update({p.id: p for p in scenario.waypoints})
+    shown = [
+        places[ident] for ident in scenario.corridor.via if ident in places and places[ident].public
+    ]
+    return [display_name(p, lang) for p in [*shown, *scenario.destinations]]
