@@ -17,6 +17,9 @@ from safepassage.cli.common import (
     print_json,
     write_output,
 )
+from safepassage.cli.schedule_print import print_bottlenecks, print_schedule
+from safepassage.decide.render import schedule_page_html
+from safepassage.decide.schedule import schedule
 from safepassage.model.prepare import prepare_scenario
 from safepassage.plan import Plan, make_plan
 from safepassage.plan.exact import solve_exact
@@ -43,9 +46,8 @@ def print_plan(plan: Plan, data: dict[str, Any]) -> None:
     )
     table.add_row("left the city by then", f"{data['people_left_city_by_window_end']:,}")
     table.add_row("served by the plan", f"{data['people_served']:,}")
-    for neck in data["bottlenecks"][:3]:
-        table.add_row("bottleneck", f"{neck['resource']} (full {neck['full_minutes']} min)")
     console.print(table)
+    print_bottlenecks(console, data["bottlenecks"][:3])
     console.print(f"[dim]out: {data['out_means']}; left the city: {data['left_city_means']}[/]")
     unserved = Table(title="Not out by the window's end")
     for col in ("origin", "people", "why"):
@@ -74,6 +76,12 @@ def plan_cmd(
     routes: int = typer.Option(
         4, "--routes", min=1, max=6, help="Candidate routes per origin and destination."
     ),
+    show_schedule: bool = typer.Option(
+        False, "--schedule", help="Print the schedule: slots per assembly point, bus timetables."
+    ),
+    schedule_html: Path | None = typer.Option(
+        None, "--schedule-html", help="Write the schedule as a printable HTML page."
+    ),
 ) -> None:
     """Plan who leaves from where, when and by which route; state the gap to the best possible."""
     prepared = prepare_scenario(scenario, cut_off="warning")
@@ -82,16 +90,22 @@ def plan_cmd(
     with console.status("Planning…"):
         plan = make_plan(prepared, step_s=step_s, slot_s=slot_s, routes_per_origin=routes)
         data = plan.as_dict()
+        data["schedule"] = schedule(plan)
         if exact:
             data["exact"] = solve_exact(plan.problem).as_dict()
     if geojson:
         write_output(geojson, json.dumps(plan_geojson(plan)))
     if html_out:
         write_output(html_out, plan_html(plan))
+    if schedule_html:
+        title = f"{data['scenario']}: schedule"
+        write_output(schedule_html, schedule_page_html(data["schedule"], title))
     if as_json:
         print_json(data)
         return
     print_plan(plan, data)
+    if show_schedule:
+        print_schedule(console, data["schedule"])
     if exact:
         console.print(
             f"exact optimum: {data['exact']['people_out_by_window_end']:,.0f} people by the window's end, everyone in {_hours(data['exact']['egress_time_s'])}"

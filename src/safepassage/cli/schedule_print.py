@@ -1,0 +1,68 @@
+"""Terminal tables for the schedule and the bottlenecks of a plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from safepassage.decide.bottlenecks import describe
+from safepassage.decide.render import day_hm as hm
+
+
+def print_bottlenecks(console: Console, necks: list[dict[str, Any]]) -> None:
+    for neck in necks:
+        console.print(f"limit ({neck['kind']}): {describe(neck)}", highlight=False)
+
+
+def _route_line(r: dict[str, Any]) -> str:
+    cps = ", ".join(f"{c['id']} ({c['open']}; +{c['after_min']} min)" for c in r["checkpoints"])
+    text = (
+        f"route {r['id']} to {r['destination']}, ~{r['travel_min']} min: {' - '.join(r['places'])}"
+    )
+    return text + (f"\n  checkpoints: {cps}" if cps else "")
+
+
+def print_schedule(console: Console, s: dict[str, Any]) -> None:
+    """Per assembly point its routes, slots and buses, then each bus's timetable."""
+    for p in s["assembly_points"]:
+        console.rule(
+            f"{p['id']}: {p['people']:,} people ({p['people_in_slots']:,} in cars,"
+            f" {p['people_on_buses']:,} on buses, {p['not_booked']:,} not booked,"
+            f" {p['waiting_for_bus']:,} waiting for a bus)"
+        )
+        for r in p["routes"]:
+            console.print(_route_line(r), highlight=False)
+        table = Table()
+        for col in ("leave", "vehicles", "people", "route", "first checkpoint", "arrive"):
+            table.add_column(col)
+        for r in p["slots"]:
+            cp = r["first_checkpoint"]
+            late = "" if r["out_by_window_end"] else " (after window)"
+            table.add_row(
+                f"{hm(r['start'])}-{hm(r['end'])[-5:]}",
+                f"{r['cars']} cars",
+                str(r["people"]),
+                str(r["route"]),
+                f"{cp['id']} {hm(cp['from'])[-5:]}" if cp else "",
+                f"{hm(r['arrive_to'])} {r['destination']}{late}",
+            )
+        for b in p["buses"]:
+            late = "" if b["out_by_window_end"] else " (after window)"
+            table.add_row(
+                hm(b["depart"]),
+                f"bus {b['bus']}",
+                str(b["people"]),
+                str(b["route"]),
+                "",
+                f"{hm(b['arrive'])} {b['destination']}{late}",
+            )
+        console.print(table)
+    for bus in s["buses"]:
+        legs = "; ".join(
+            f"{t['from']} {hm(t['leave'])} -> {t['load_at']} dep {hm(t['depart'])} ->"
+            f" {t['destination']} {hm(t['arrive'])} ({t['people']} people)"
+            for t in bus["trips"]
+        )
+        console.print(f"bus {bus['bus']}: {legs}", highlight=False)
