@@ -17,9 +17,10 @@ from safepassage.cli.common import (
     print_json,
     write_output,
 )
-from safepassage.cli.schedule_print import print_bottlenecks, print_schedule
+from safepassage.cli.schedule_print import print_bottlenecks, print_schedule, print_sensitivity
 from safepassage.decide.render import schedule_page_html
 from safepassage.decide.schedule import schedule
+from safepassage.decide.sensitivity import PlanSettings, sensitivity
 from safepassage.model.prepare import prepare_scenario
 from safepassage.plan import Plan, make_plan
 from safepassage.plan.exact import solve_exact
@@ -82,6 +83,12 @@ def plan_cmd(
     schedule_html: Path | None = typer.Option(
         None, "--schedule-html", help="Write the schedule as a printable HTML page."
     ),
+    with_sensitivity: bool = typer.Option(
+        False, "--sensitivity", help="Re-plan with each lever (lanes, inspection, window, buses)."
+    ),
+    more_buses: int = typer.Option(
+        10, "--more-buses", min=1, help="Buses the bus lever adds (with --sensitivity)."
+    ),
 ) -> None:
     """Plan who leaves from where, when and by which route; state the gap to the best possible."""
     prepared = prepare_scenario(scenario, cut_off="warning")
@@ -91,6 +98,10 @@ def plan_cmd(
         plan = make_plan(prepared, step_s=step_s, slot_s=slot_s, routes_per_origin=routes)
         data = plan.as_dict()
         data["schedule"] = schedule(plan)
+    if with_sensitivity:
+        settings = PlanSettings(step_s=step_s, slot_s=slot_s, routes_per_origin=routes)
+        with console.status("Re-planning each lever on every core…"):
+            data.update(sensitivity(plan, prepared, settings, more_buses=more_buses))
         if exact:
             data["exact"] = solve_exact(plan.problem).as_dict()
     if geojson:
@@ -106,6 +117,8 @@ def plan_cmd(
     print_plan(plan, data)
     if show_schedule:
         print_schedule(console, data["schedule"])
+    if with_sensitivity:
+        print_sensitivity(console, data)
     if exact:
         console.print(
             f"exact optimum: {data['exact']['people_out_by_window_end']:,.0f} people by the window's end, everyone in {_hours(data['exact']['egress_time_s'])}"

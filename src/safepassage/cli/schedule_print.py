@@ -66,3 +66,41 @@ def print_schedule(console: Console, s: dict[str, Any]) -> None:
             for t in bus["trips"]
         )
         console.print(f"bus {bus['bus']}: {legs}", highlight=False)
+
+
+def _h(seconds: float | None) -> str:
+    return "not within 14 days" if seconds is None else f"{seconds / 3600:,.1f} h"
+
+
+def print_sensitivity(console: Console, data: dict[str, Any]) -> None:
+    """The ranked levers, then the inverse questions."""
+    table = Table(title="What would change the plan (each row a re-plan)")
+    for col in ("lever", "people out gained", "time for everyone saved", "how"):
+        table.add_column(col)
+    for row in data["sensitivity"]:
+        table.add_row(
+            row["lever"],
+            f"{row['people_gained']:+,}",
+            f"{row['egress_saved_s'] / 3600:+,.1f} h",
+            row["how"],
+        )
+    console.print(table)
+    w = data["window_needed_s"]
+    console.print(
+        f"window needed: 50% out {_h(w.get('p50'))}, 90% {_h(w.get('p90'))},"
+        f" everyone {_h(w.get('p100'))}",
+        highlight=False,
+    )
+    lanes = data["lanes_needed"]
+    if lanes["checkpoint"]:
+        need = lanes["lanes_for_everyone_in_window"]
+        text = (
+            f"{need:.0f} lanes"
+            if need is not None
+            else f"more than {lanes['up_to']} lanes would not do it (another limit binds)"
+        )
+        console.print(
+            f"lanes at {lanes['checkpoint']} (now {lanes['lanes_now']}) for everyone to leave"
+            f" inside the window: {text}",
+            highlight=False,
+        )

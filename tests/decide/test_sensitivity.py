@@ -1,0 +1,99 @@
+"""Sensitivity figures equal independent re-plans of the changed scenario, written to a file
+and planned by the real command."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from safepassage.decide.levers import Lever, apply
+from safepassage.decide.sensitivity import PlanSettings, sensitivity, smallest
+from safepassage.model.prepare import PreparedScenario
+from safepassage.model.scenario import Scenario
+from safepassage.plan import Plan
+
+
+@given(st.integers(1, 200), st.integers(1, 200), st.integers(1, 200))
+def test_smallest_finds_the_threshold(threshold: int, guess: int, hi: int) -> None:
+    calls: list[int] = []
+
+    def ok(k: int) -> bool:
+        calls.append(k)
+        return k >= threshold
+
+    found = smallest(ok, guess, 1, hi)
+    expected = next((k for k in range(1, hi + 1) if k >= threshold), None)
+    assert found == expected
+
+
+def _plan_file(scenario: Scenario, tmp: Path, name: str) -> dict[str, Any]:
+    """Write `scenario` as YAML and plan it with `python -m safepassage plan --json`."""
+    path = tmp / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True)))
+    done = subprocess.run(
+        [sys.executable, "-m", "safepassage", "plan", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=True,
+    )
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data
+
+
+def test_levers_equal_independent_re_plans(
+    mariupol_plan: Plan, mariupol_prepared: PreparedScenario, tmp_path: Path
+) -> None:
+    levers = [
+        Lever("lane", "cp01-mariupol-exit"),
+        Lever("lane", "cp18-ua-kamianske"),  # never fills: not re-planned, must still hold
+        Lever("window", amount=3600.0),
+        Lever("remove", "cp01-mariupol-exit"),
+    ]
+    result = sensitivity(
+        mariupol_plan, mariupol_prepared, PlanSettings(), levers=levers, shares={}, lanes=False
+    )
+    base = mariupol_plan.as_dict()
+    rows = {r["lever"]: r for r in result["sensitivity"]}
+    assert len(rows) == len(levers)
+    for k, lever in enumerate(levers):
+        data = _plan_file(apply(mariupol_prepared.scenario, lever), tmp_path, f"lever{k}")
+        row = rows[lever.label]
+        gained = data["people_out_by_window_end"] - base["people_out_by_window_end"]
+        assert row["people_gained"] == gained, lever
+        assert row["egress_saved_s"] == base["egress_time_s"] - data["egress_time_s"], lever
+    # Ranked: people gained, then time saved.
+    keys = [(-r["people_gained"], -r["egress_saved_s"]) for r in result["sensitivity"]]
+    assert keys == sorted(keys)
+    assert rows["1 more inspection lane at cp01-mariupol-exit"]["people_gained"] > 0
+
+
+def test_window_needed_is_the_shortest(
+    mariupol_plan: Plan, mariupol_prepared: PreparedScenario, tmp_path: Path
+) -> None:
+    result = sensitivity(
+        mariupol_plan,
+        mariupol_prepared,
+        PlanSettings(),
+        levers=[],
+        shares={"p50": 0.5},
+        lanes=False,
+    )
+    needed = result["window_needed_s"]["p50"]
+    assert needed is not None and needed % 600 == 0
+    target = math.ceil(0.5 * mariupol_plan.people_total)
+    scenario = mariupol_prepared.scenario
+    at = _plan_file(apply(scenario, Lever("window_length", amount=needed)), tmp_path, "at")
+    below = _plan_file(
+        apply(scenario, Lever("window_length", amount=needed - 600)), tmp_path, "below"
+    )
+    assert at["people_out_by_window_end"] >= target > below["people_out_by_window_end"]
