@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from safepassage.cli.common import JsonOption, console, err_console, handles_errors, print_json
-from safepassage.decide.brief import figures, plan_data, write_brief
+from safepassage.decide.brief import check_out, figures, plan_data, write_brief
 from safepassage.decide.sensitivity import PlanSettings
 from safepassage.model.prepare import prepare_scenario
 
@@ -23,6 +23,7 @@ def brief_cmd(
     more_buses: int = typer.Option(10, "--more-buses", min=1, help="Buses the bus lever adds."),
 ) -> None:
     """Plan, re-plan each lever, and write a one-page brief in plain words for negotiators."""
+    check_out(out)
     prepared = prepare_scenario(scenario, cut_off="warning")
     for warning in prepared.warnings:
         err_console.print(f"[yellow]{warning}[/]", highlight=False)

@@ -83,21 +83,33 @@ def brief_html(fig: dict[str, Any]) -> str:
     return render("brief.html.j2", f=fig, title=f"{fig['scenario']}: negotiation brief")
 
 
+def check_out(out: Path) -> None:
+    """Refuse an output name the brief cannot be written as, before any planning."""
+    if out.suffix.lower() not in (".html", ".htm", ".pdf"):
+        raise SafePassageError(
+            Problem(f"unknown brief format {out.suffix!r}: use .pdf or .html", file=str(out))
+        )
+
+
 def write_brief(fig: dict[str, Any], out: Path) -> None:
     """Write the brief as HTML or PDF (WeasyPrint), by the file's suffix."""
+    check_out(out)
     html = brief_html(fig)
-    suffix = out.suffix.lower()
     try:
-        if suffix in (".html", ".htm"):
-            out.write_text(html, encoding="utf-8")
-        elif suffix == ".pdf":
-            import weasyprint
-
+        if out.suffix.lower() == ".pdf":
+            try:
+                import weasyprint
+            except OSError as exc:  # WeasyPrint loads Pango when imported
+                raise SafePassageError(
+                    Problem(
+                        f"cannot write PDF: WeasyPrint needs the Pango library ({exc})",
+                        file=str(out),
+                        hint="install Debian's libpango-1.0-0 and libpangoft2-1.0-0, or use .html",
+                    )
+                ) from None
             weasyprint.HTML(string=html).write_pdf(str(out))
         else:
-            raise SafePassageError(
-                Problem(f"unknown brief format {suffix!r}: use .pdf or .html", file=str(out))
-            )
+            out.write_text(html, encoding="utf-8")
     except OSError as exc:
         raise SafePassageError(
             Problem(f"cannot write output: {exc.strerror or exc}", file=str(out))
