@@ -54,7 +54,8 @@ class Namer:
             return f"checkpoint {p.checkpoints[resource - g.n_edges].id}"
         u, v = int(g.edge_source[resource]), int(g.edge_target[resource])
         way_names = g.meta.get("way_names")
-        street = way_names.get(int(g.way_id[resource])) if isinstance(way_names, dict) else None
+        key = str(int(g.way_id[resource]))  # JSON keys: the graph's meta is saved as JSON
+        street = way_names.get(key) if isinstance(way_names, dict) else None
         ends = f"{self.node(u)} to {self.node(v)}"
         return f"road {street} ({ends})" if street else f"road from {ends}"
 
