@@ -98,12 +98,12 @@ def plan_cmd(
         plan = make_plan(prepared, step_s=step_s, slot_s=slot_s, routes_per_origin=routes)
         data = plan.as_dict()
         data["schedule"] = schedule(plan)
+        if exact:
+            data["exact"] = solve_exact(plan.problem).as_dict()
     if with_sensitivity:
         settings = PlanSettings(step_s=step_s, slot_s=slot_s, routes_per_origin=routes)
         with console.status("Re-planning each lever on every core…"):
             data.update(sensitivity(plan, prepared, settings, more_buses=more_buses))
-        if exact:
-            data["exact"] = solve_exact(plan.problem).as_dict()
     if geojson:
         write_output(geojson, json.dumps(plan_geojson(plan)))
     if html_out:
