@@ -63,6 +63,7 @@ def test_brief_figures_are_the_plans(plan_json: dict[str, Any], tmp_path: Path) 
     assert d["bottlenecks"][0]["resource"] in fig["limit"]
     assert fig["bus_need_people"] == sum(o["bus_people"] for o in d["origins"])
     assert fig["bus_people"] == sum(b["people"] for b in d["buses"])
+    assert fig["bus_risk"] == d["bus_risk"] and d["bus_risk"]["buses_expected_lost"] > 0
 
     reader = pypdf.PdfReader(str(out))
     assert len(reader.pages) == 1  # one page

@@ -37,6 +37,7 @@ def test_plan_prints_schedule_limits_and_levers(tmp_path: Path) -> None:
     assert "route 0 to safe-town" in out and "exit-gate (08:00-20:00; +" in out
     assert "bus b1:" in out and "3 more buses" in out
     assert "window needed: 50% out" in out
+    assert "bus risk at checkpoints:" in out
     assert "Traceback" not in done.stderr
     html = page.read_text()
     assert "north-school" in html and "Bus timetables" in html

@@ -18,6 +18,7 @@ from safepassage.cli.common import (
     write_output,
 )
 from safepassage.cli.schedule_print import print_bottlenecks, print_schedule, print_sensitivity
+from safepassage.decide.bus_risk import bus_risk
 from safepassage.decide.render import schedule_page_html
 from safepassage.decide.schedule import schedule
 from safepassage.decide.sensitivity import PlanSettings, sensitivity
@@ -98,6 +99,9 @@ def plan_cmd(
         plan = make_plan(prepared, step_s=step_s, slot_s=slot_s, routes_per_origin=routes)
         data = plan.as_dict()
         data["schedule"] = schedule(plan)
+        risk = bus_risk(plan, prepared.scenario)
+        if risk is not None:
+            data["bus_risk"] = risk
         if exact:
             data["exact"] = solve_exact(plan.problem).as_dict()
     if with_sensitivity:
@@ -115,6 +119,14 @@ def plan_cmd(
         print_json(data)
         return
     print_plan(plan, data)
+    if "bus_risk" in data:
+        r = data["bus_risk"]
+        console.print(
+            f"bus risk at checkpoints: {r['bus_people_expected']:,.0f} of {r['bus_people_planned']:,}"
+            f" bus passengers expected out, {r['buses_expected_lost']:.1f} of {r['buses']} buses"
+            f" expected lost ({r['model']})",
+            highlight=False,
+        )
     if show_schedule:
         print_schedule(console, data["schedule"])
     if with_sensitivity:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from safepassage.decide.bottlenecks import describe
+from safepassage.decide.bus_risk import bus_risk
 from safepassage.decide.render import day_hm, render
 from safepassage.decide.schedule import schedule
 from safepassage.decide.sensitivity import PlanSettings, replan, sensitivity
@@ -23,6 +24,9 @@ def plan_data(
     plan = replan(prepared, settings)
     data = plan.as_dict()
     data["schedule"] = schedule(plan)
+    risk = bus_risk(plan, prepared.scenario)
+    if risk is not None:
+        data["bus_risk"] = risk
     data.update(sensitivity(plan, prepared, settings, more_buses=more_buses))
     return data
 
@@ -53,6 +57,7 @@ def figures(data: dict[str, Any], prepared: PreparedScenario | None = None) -> d
         "share_out": out / total if total else 0.0,
         "bound": math.floor(bound + 1e-9),
         "window_needed_h": {k: _hours(v) for k, v in data["window_needed_s"].items()},
+        "has_window": prepared is None or prepared.scenario.corridor is not None,
         "levers": [
             {
                 "lever": r["lever"],
@@ -73,6 +78,7 @@ def figures(data: dict[str, Any], prepared: PreparedScenario | None = None) -> d
             u["people"] for u in data["unserved"] if u["reason"].startswith("needs a bus")
         ),
         "time_for_everyone_h": _hours(data["egress_time_s"]),
+        "bus_risk": data.get("bus_risk"),
         "out_means": data["out_means"],
         "relaxed": data["bound"]["relaxed"],
         "assumptions": data["assumptions"],

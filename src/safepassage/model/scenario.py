@@ -113,6 +113,8 @@ class Checkpoint(Place):
     lanes: Annotated[int, Field(ge=1)] = 1
     inspection_s: Spread
     open: str = "always"
+    #: Chance that a bus is seized each time it passes here (either way); 0 to 1.
+    bus_loss_risk: Annotated[float, Field(ge=0, le=1)] = 0.0
     note: str | None = None
 
     @field_validator("open")
