@@ -50,7 +50,7 @@ def _pdf_reader() -> Any:
 def test_brief_figures_are_the_plans(plan_json: dict[str, Any], tmp_path: Path) -> None:
     pypdf = _pdf_reader()
     out = tmp_path / "brief.pdf"
-    fig = _run("brief", str(SMALL), "--out", str(out), "--json")["brief"]
+    fig = _run("brief", str(SMALL), "--out", str(out), "--json", "--forecast-runs", "200")["brief"]
     d = plan_json
     assert fig["people_out_by_window_end"] == d["people_out_by_window_end"]
     assert fig["people_total"] == d["people_total"]
@@ -64,6 +64,10 @@ def test_brief_figures_are_the_plans(plan_json: dict[str, Any], tmp_path: Path) 
     assert fig["bus_need_people"] == sum(o["bus_people"] for o in d["origins"])
     assert fig["bus_people"] == sum(b["people"] for b in d["buses"])
     assert fig["bus_risk"] == d["bus_risk"] and d["bus_risk"]["buses_expected_lost"] > 0
+    # The forecast figures are what `safepassage forecast` says with the same runs and seed.
+    fc = _run("forecast", str(SMALL), "--runs", "200", "--seed", "0", "--json")
+    assert fig["forecast"]["people_out_by_window_end"] == fc["people_out_by_window_end"]
+    assert fig["forecast"]["last_arrival"] == fc["stations"][-1]["last"]
 
     reader = pypdf.PdfReader(str(out))
     assert len(reader.pages) == 1  # one page
@@ -74,6 +78,8 @@ def test_brief_figures_are_the_plans(plan_json: dict[str, Any], tmp_path: Path) 
     for lever in fig["levers"]:
         assert lever["lever"] in text
     assert "exit-gate" in text
+    band = fig["forecast"]["people_out_by_window_end"]
+    assert f"between {band['p10']:,} and {band['p90']:,} people out" in text
 
 
 def test_brief_html_and_bad_suffix(tmp_path: Path) -> None:

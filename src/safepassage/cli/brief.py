@@ -21,6 +21,10 @@ def brief_cmd(
     slot_s: float = typer.Option(600.0, "--slot", help="Departure slot length in seconds."),
     routes: int = typer.Option(4, "--routes", min=1, max=6, help="Candidate routes."),
     more_buses: int = typer.Option(10, "--more-buses", min=1, help="Buses the bus lever adds."),
+    forecast_runs: int = typer.Option(
+        500, "--forecast-runs", min=0, help="Forecast replications (0: no forecast)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Forecast random seed."),
 ) -> None:
     """Plan, re-plan each lever, and write a one-page brief in plain words for negotiators."""
     check_out(out)
@@ -29,7 +33,9 @@ def brief_cmd(
         err_console.print(f"[yellow]{warning}[/]", highlight=False)
     settings = PlanSettings(step_s=step_s, slot_s=slot_s, routes_per_origin=routes)
     with console.status("Planning and re-planning each lever…"):
-        data = plan_data(prepared, settings, more_buses=more_buses)
+        data = plan_data(
+            prepared, settings, more_buses=more_buses, forecast_runs=forecast_runs, seed=seed
+        )
         fig = figures(data, prepared)
         write_brief(fig, out)
     if as_json:

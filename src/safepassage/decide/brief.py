@@ -15,12 +15,19 @@ from safepassage.decide.schedule import schedule
 from safepassage.decide.sensitivity import PlanSettings, replan, sensitivity
 from safepassage.errors import Problem, SafePassageError
 from safepassage.model.prepare import PreparedScenario
+from safepassage.plan import Plan
 
 
 def plan_data(
-    prepared: PreparedScenario, settings: PlanSettings, *, more_buses: int = 10
+    prepared: PreparedScenario,
+    settings: PlanSettings,
+    *,
+    more_buses: int = 10,
+    forecast_runs: int = 0,
+    seed: int = 0,
 ) -> dict[str, Any]:
-    """What `plan --json --sensitivity` prints."""
+    """What `plan --json --sensitivity` prints; with `forecast_runs`, also `forecast`: what
+    `forecast --runs N --seed S --json` says about people out and arrival times."""
     plan = replan(prepared, settings)
     data = plan.as_dict()
     data["schedule"] = schedule(plan)
@@ -28,7 +35,38 @@ def plan_data(
     if risk is not None:
         data["bus_risk"] = risk
     data.update(sensitivity(plan, prepared, settings, more_buses=more_buses))
+    if forecast_runs > 0:
+        data["forecast"] = _forecast(plan, prepared, forecast_runs, seed)
     return data
+
+
+def _forecast(plan: Plan, prepared: PreparedScenario, runs: int, seed: int) -> dict[str, Any]:
+    """The forecast of this plan (the engine of `safepassage forecast`), in brief."""
+    from safepassage.forecast.engine import run_monte_carlo
+    from safepassage.forecast.result import Forecast
+    from safepassage.forecast.system import system_from_plan
+
+    system = system_from_plan(plan, prepared)
+    raw = run_monte_carlo(system, runs, seed)
+    fc = Forecast(system, raw, runs, seed).as_dict()
+    return {
+        "runs": fc["runs"],
+        "seed": fc["seed"],
+        "people_out_by_window_end": fc["people_out_by_window_end"],
+        "p_window_suffices": fc["p_window_suffices"],
+        "destination": fc["stations"][-1]["id"],
+        "last_arrival": fc["stations"][-1]["last"],
+    }
+
+
+def _forecast_words(fc: dict[str, Any] | None) -> dict[str, Any] | None:
+    if fc is None:
+        return None
+    return {
+        **fc,
+        "last_p50": day_hm(fc["last_arrival"]["p50"]),
+        "last_p90": day_hm(fc["last_arrival"]["p90"]),
+    }
 
 
 def _hours(seconds: float | None) -> str | None:
@@ -79,6 +117,7 @@ def figures(data: dict[str, Any], prepared: PreparedScenario | None = None) -> d
         ),
         "time_for_everyone_h": _hours(data["egress_time_s"]),
         "bus_risk": data.get("bus_risk"),
+        "forecast": _forecast_words(data.get("forecast")),
         "out_means": data["out_means"],
         "relaxed": data["bound"]["relaxed"],
         "assumptions": data["assumptions"],
