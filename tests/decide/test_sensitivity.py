@@ -8,6 +8,7 @@ import math
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from safepassage.decide.levers import Lever, apply
-from safepassage.decide.sensitivity import PlanSettings, sensitivity, smallest
+from safepassage.decide.sensitivity import PlanSettings, levers_for, sensitivity, smallest
 from safepassage.model.prepare import PreparedScenario
 from safepassage.model.scenario import Scenario
 from safepassage.plan import Plan
@@ -58,15 +59,23 @@ def test_levers_equal_independent_re_plans(
         Lever("lane", "cp18-ua-kamianske"),  # never fills: not re-planned, must still hold
         Lever("window", amount=3600.0),
         Lever("remove", "cp01-mariupol-exit"),
+        Lever("route", "nikolske,rozivka,polohy,orikhiv"),  # the 5 March route
     ]
+    # The 5 March route as the corridor's alternative (a copy: the bundled scenario models no
+    # checkpoints on it, so it stays out of the demo's table).
+    scenario = mariupol_prepared.scenario.model_copy(deep=True)
+    assert scenario.corridor is not None
+    scenario.corridor.alternatives = [["nikolske", "rozivka", "polohy", "orikhiv"]]
+    prepared = replace(mariupol_prepared, scenario=scenario)
+    assert levers[-1] in levers_for(mariupol_plan, prepared, 10)
     result = sensitivity(
-        mariupol_plan, mariupol_prepared, PlanSettings(), levers=levers, shares={}, lanes=False
+        mariupol_plan, prepared, PlanSettings(), levers=levers, shares={}, lanes=False
     )
     base = mariupol_plan.as_dict()
     rows = {r["lever"]: r for r in result["sensitivity"]}
     assert len(rows) == len(levers)
     for k, lever in enumerate(levers):
-        data = _plan_file(apply(mariupol_prepared.scenario, lever), tmp_path, f"lever{k}")
+        data = _plan_file(apply(scenario, lever), tmp_path, f"lever{k}")
         row = rows[lever.label]
         gained = data["people_out_by_window_end"] - base["people_out_by_window_end"]
         assert row["people_gained"] == gained, lever

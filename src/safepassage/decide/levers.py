@@ -17,8 +17,9 @@ MIN_INSPECTION_S = 5.0
 
 @dataclass(frozen=True)
 class Lever:
-    """`kind` is one of lane, inspection, window, buses, remove; `target` a checkpoint id
-    (lane, remove) or empty; `amount` lanes, seconds or buses."""
+    """`kind` is one of lane, inspection, window, buses, remove, route; `target` a checkpoint
+    id (lane, remove), the comma-joined `via` ids (route) or empty; `amount` lanes, seconds or
+    buses."""
 
     kind: str
     target: str = ""
@@ -37,6 +38,8 @@ class Lever:
             return f"{int(self.amount)} more buses"
         if self.kind == "remove":
             return f"checkpoint {self.target} removed"
+        if self.kind == "route":
+            return f"route via {self.target.replace(',', ' - ')}"
         return f"window of {self.amount / 3600:.2f} h"  # "window_length"
 
 
@@ -56,6 +59,10 @@ def apply(scenario: Scenario, lever: Lever) -> Scenario:
         _add_buses(s, int(lever.amount))
     elif lever.kind == "remove":
         _remove_checkpoint(s, lever.target)
+    elif lever.kind == "route":
+        if s.corridor is None:
+            raise ValueError("the scenario has no corridor to route")
+        s.corridor.via = lever.target.split(",")
     else:
         raise ValueError(f"unknown lever {lever.kind!r}")
     return s

@@ -175,6 +175,9 @@ def levers_for(plan: Plan, prepared: PreparedScenario, more_buses: int) -> list[
         levers.append(Lever("inspection", amount=INSPECTION_CUT_S))
     if prepared.scenario.corridor is not None:
         levers.append(Lever("window", amount=3600.0))
+    corridor = prepared.scenario.corridor
+    for alternative in corridor.alternatives if corridor is not None else []:
+        levers.append(Lever("route", ",".join(alternative)))
     if more_buses > 0 and any(o.bus_people for o in plan.problem.origins):
         levers.append(Lever("buses", amount=float(more_buses)))
     # Removing a checkpoint that never fills only saves its inspection minutes on each trip;

@@ -178,6 +178,8 @@ class Corridor(Strict):
     """The agreed route: vehicles pass `via` (waypoint or checkpoint ids) in order."""
 
     via: list[Id] = Field(default_factory=list)
+    #: Other `via` lists a negotiator could ask for; `plan --sensitivity` re-plans with each.
+    alternatives: list[list[Id]] = Field(default_factory=list)
     window: Window
     modes: list[Mode] = Field(default_factory=lambda: list[Mode](["car", "bus"]))
     note: str | None = None
