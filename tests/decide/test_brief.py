@@ -63,6 +63,7 @@ def test_brief_figures_are_the_plans(plan_json: dict[str, Any], tmp_path: Path) 
     assert d["bottlenecks"][0]["resource"] in fig["limit"]
     assert fig["bus_need_people"] == sum(o["bus_people"] for o in d["origins"])
     assert fig["bus_people"] == sum(b["people"] for b in d["buses"])
+    assert fig["buses_needed"] == d["buses_needed"]
     assert fig["bus_risk"] == d["bus_risk"] and d["bus_risk"]["buses_expected_lost"] > 0
     # The forecast figures are what `safepassage forecast` says with the same runs and seed.
     fc = _run("forecast", str(SMALL), "--runs", "200", "--seed", "0", "--json")
@@ -78,6 +79,8 @@ def test_brief_figures_are_the_plans(plan_json: dict[str, Any], tmp_path: Path) 
     for lever in fig["levers"]:
         assert lever["lever"] in text
     assert "exit-gate" in text
+    n = d["buses_needed"]["buses_for_all_seats_out_by_window_end"]
+    assert f"out by the window's end: {n} buses (now 2)" in text
     band = fig["forecast"]["people_out_by_window_end"]
     assert f"between {band['p10']:,} and {band['p90']:,} people out" in text
 

@@ -38,6 +38,7 @@ def test_plan_prints_schedule_limits_and_levers(tmp_path: Path) -> None:
     assert "bus b1:" in out and "3 more buses" in out
     assert "window needed: 50% out" in out
     assert "bus risk at checkpoints:" in out
+    assert "buses for all 450 who need a seat" in out
     assert "Traceback" not in done.stderr
     html = page.read_text()
     assert "north-school" in html and "Bus timetables" in html

@@ -106,3 +106,31 @@ def test_window_needed_is_the_shortest(
         apply(scenario, Lever("window_length", amount=needed - 600)), tmp_path, "below"
     )
     assert at["people_out_by_window_end"] >= target > below["people_out_by_window_end"]
+
+
+SMALL = Path(__file__).resolve().parent / "data" / "small-corridor.yaml"
+
+
+def test_buses_needed_is_the_fewest(tmp_path: Path) -> None:
+    from safepassage.model import prepare_scenario
+    from safepassage.plan import make_plan
+
+    prepared = prepare_scenario(SMALL, cut_off="warning")
+    plan = make_plan(prepared)
+    result = sensitivity(plan, prepared, PlanSettings(), levers=[], shares={}, lanes=False)
+    need = result["buses_needed"]
+    # Seats: those who need a bus plus those the cars cannot take (3 people a car).
+    seats = sum(
+        o.people - min(o.people - o.need_bus, o.cars * 3) for o in prepared.scenario.origins
+    )
+    assert need["people_needing_a_seat"] == seats == 450 and need["buses_now"] == 2
+    n = need["buses_for_all_seats_out_by_window_end"]
+    assert n is not None and n > 2
+
+    def seats_out(buses: int) -> int:
+        extra = Lever("buses", amount=float(buses - 2))
+        data = _plan_file(apply(prepared.scenario, extra), tmp_path, f"buses{buses}")
+        end = data["window"]["end"]
+        return sum(b["people"] for b in data["buses"] if b["out"] <= end)
+
+    assert seats_out(n) >= seats > seats_out(n - 1)

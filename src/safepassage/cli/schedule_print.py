@@ -104,3 +104,12 @@ def print_sensitivity(console: Console, data: dict[str, Any]) -> None:
             f" inside the window: {text}",
             highlight=False,
         )
+    buses = data.get("buses_needed")
+    if buses and buses["searched"]:
+        n = buses["buses_for_all_seats_out_by_window_end"]
+        text = f"{n} buses" if n is not None else f"more than {buses['up_to']} would not do it"
+        console.print(
+            f"buses for all {buses['people_needing_a_seat']:,} who need a seat to be out by the"
+            f" window's end (now {buses['buses_now']}): {text}",
+            highlight=False,
+        )

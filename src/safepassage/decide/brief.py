@@ -117,6 +117,7 @@ def figures(data: dict[str, Any], prepared: PreparedScenario | None = None) -> d
         ),
         "time_for_everyone_h": _hours(data["egress_time_s"]),
         "bus_risk": data.get("bus_risk"),
+        "buses_needed": data["buses_needed"],
         "forecast": _forecast_words(data.get("forecast")),
         "out_means": data["out_means"],
         "relaxed": data["bound"]["relaxed"],

@@ -28,6 +28,8 @@ from safepassage.plan.ledger import EPS
 MORE_BUSES = 10
 #: Lanes tried at most at the limiting checkpoint.
 MAX_LANES = 64
+#: Extra buses tried at most for everyone who needs a seat.
+MAX_EXTRA_BUSES = 200
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class Outcome:
     people_out_by_window_end: int
     egress_time_s: float
     people_served: int
+    bus_people_out_by_window_end: int
 
 
 def replan(prepared: PreparedScenario, settings: PlanSettings) -> Plan:
@@ -64,6 +67,9 @@ def outcome(plan: Plan) -> Outcome:
         people_out_by_window_end=sum(a.out_by_window_end for a in accounts),
         egress_time_s=plan.egress_time_s,
         people_served=sum(a.out_by_window_end + a.late for a in accounts),
+        bus_people_out_by_window_end=sum(
+            t.people for t in plan.bus_trips if t.out_step <= plan.problem.window_steps
+        ),
     )
 
 
@@ -102,6 +108,17 @@ def _search_task(job: tuple[str, Any, int, int]) -> float | None:
         limit = math.ceil((14 * 86400 + (window_length_s(prepared.scenario) or 0)) / slot)
         found = smallest(window_ok, start, 1, limit)
         return None if found is None else found * slot
+
+    if kind == "buses":
+
+        def buses_ok(k: int) -> bool:
+            lever = Lever("buses", amount=float(k))
+            return outcome_of(prepared, settings, [lever]).bus_people_out_by_window_end >= target
+
+        if outcome_of(prepared, settings, []).bus_people_out_by_window_end >= target:
+            return 0.0
+        extra = smallest(buses_ok, max(start, 1), 1, MAX_EXTRA_BUSES)
+        return None if extra is None else float(extra)
 
     def lanes_ok(k: int) -> bool:
         lever = Lever("lane", target_id, k - start)
@@ -207,6 +224,7 @@ def sensitivity(
     levers: list[Lever] | None = None,
     shares: dict[str, float] | None = None,
     lanes: bool = True,
+    buses: bool = True,
 ) -> dict[str, Any]:
     """The ranked lever table, the windows needed for 50/90/100% (`shares`) and the lanes
     needed at the limiting checkpoint, every figure from a re-plan."""
@@ -228,14 +246,22 @@ def sensitivity(
     lanes_now = next((c.lanes for c in prepared.scenario.checkpoints if c.id == first), 0)
     if first is not None and lanes:
         searches.append(("lanes", first, total, lanes_now))
+    need = sum(o.bus_people for o in plan.problem.origins)
+    fleet = len(prepared.scenario.fleet.buses)
+    if buses and need:
+        searches.append(("buses", "", need, fleet))
     with _pool(prepared, settings, workers) as pool:
         lever_futures = [pool.submit(_lever_task, lv) for lv in to_run]
         search_futures = [pool.submit(_search_task, job) for job in searches]
         results = {lv: f.result() for lv, f in zip(to_run, lever_futures, strict=True)}
-        found = [f.result() for f in search_futures]
+        done = {
+            job[0] + str(job[1]): f.result()
+            for job, f in zip(searches, search_futures, strict=True)
+        }
     rows = [_row(lv, results.get(lv), base) for lv in levers]
     rows.sort(key=lambda r: (-r["people_gained"], -r["egress_saved_s"], r["lever"]))
-    windows = {k: found[i] for i, k in enumerate(targets)} if has_window else {}
+    windows = {k: done[f"window{k}"] for k in targets} if has_window else {}
+    extra = done.get("buses")
     return {
         "base": {
             "people_out_by_window_end": base.people_out_by_window_end,
@@ -246,8 +272,15 @@ def sensitivity(
         "lanes_needed": {
             "checkpoint": first,
             "lanes_now": lanes_now,
-            "lanes_for_everyone_in_window": found[-1] if first is not None and lanes else None,
+            "lanes_for_everyone_in_window": done.get(f"lanes{first}"),
             "up_to": MAX_LANES,
+        },
+        "buses_needed": {
+            "people_needing_a_seat": need,
+            "buses_now": fleet,
+            "buses_for_all_seats_out_by_window_end": None if extra is None else fleet + int(extra),
+            "up_to": fleet + MAX_EXTRA_BUSES,
+            "searched": bool(buses and need),
         },
         "re_plans": len(to_run),
     }
