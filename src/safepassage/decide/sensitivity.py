@@ -117,6 +117,8 @@ def _search_task(job: tuple[str, Any, int, int]) -> float | None:
 
         if outcome_of(prepared, settings, []).bus_people_out_by_window_end >= target:
             return 0.0
+        if not buses_ok(MAX_EXTRA_BUSES):  # one re-plan settles the hopeless case
+            return None
         extra = smallest(buses_ok, max(start, 1), 1, MAX_EXTRA_BUSES)
         return None if extra is None else float(extra)
 
@@ -126,6 +128,8 @@ def _search_task(job: tuple[str, Any, int, int]) -> float | None:
 
     if outcome_of(prepared, settings, []).people_out_by_window_end >= target:
         return float(start)
+    if not lanes_ok(MAX_LANES):  # one re-plan settles the hopeless case
+        return None
     found = smallest(lanes_ok, start + 1, start + 1, MAX_LANES)
     return None if found is None else float(found)
 
