@@ -67,8 +67,30 @@ def ensure_chromium() -> None:
         print("Chromium could not be installed: browser tests will skip")
 
 
+def ensure_pango() -> None:
+    """The brief's PDF is rendered by WeasyPrint, which needs Debian's Pango: install it when
+    missing and this runs as root with apt. Elsewhere the PDF tests skip and say why."""
+    import ctypes.util
+
+    if ctypes.util.find_library("pango-1.0") and ctypes.util.find_library("pangoft2-1.0"):
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        print("Pango not found and cannot be installed here: PDF brief tests will skip")
+        return
+    print("Installing Pango (Debian packages) for the PDF brief tests", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    apt = ["apt-get", "-qq"]
+    subprocess.run([*apt, "update"], stdout=subprocess.DEVNULL, env=env, check=False)
+    packages = ["libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"]
+    install = [*apt, "install", "-y", "--no-install-recommends", *packages]
+    done = subprocess.run(install, stdout=subprocess.DEVNULL, env=env, check=False)
+    if done.returncode != 0:
+        print("Pango could not be installed: PDF brief tests will skip")
+
+
 def test(args: list[str]) -> None:
     ensure_chromium()
+    ensure_pango()
     run(BIN / "ruff", "check", "src", "tests", "benchmarks", "dev.py")
     run(BIN / "ruff", "format", "--check", "src", "tests", "benchmarks", "dev.py")
     run(BIN / "mypy")

@@ -8,6 +8,7 @@ import typer
 
 from safepassage import __version__
 from safepassage.cli import claims, forecast, maps, network, ops, report, scenario
+from safepassage.cli.brief import brief_cmd
 from safepassage.cli.common import DEMO_SCENARIO, JsonOption, console, handles_errors, print_json
 from safepassage.cli.plan import plan_cmd, print_plan
 from safepassage.model.prepare import prepare_scenario
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.add_typer(network.app, name="network")
 app.add_typer(scenario.app, name="scenario")
 app.command("plan")(plan_cmd)
+app.command("brief")(brief_cmd)
 app.add_typer(forecast.app, name="forecast")
 app.command("serve")(ops.serve_cmd)
 app.add_typer(ops.users_app, name="users")

@@ -17,6 +17,11 @@ from safepassage.cli.common import (
     print_json,
     write_output,
 )
+from safepassage.cli.schedule_print import print_bottlenecks, print_schedule, print_sensitivity
+from safepassage.decide.bus_risk import bus_risk
+from safepassage.decide.render import schedule_page_html
+from safepassage.decide.schedule import schedule
+from safepassage.decide.sensitivity import PlanSettings, sensitivity
 from safepassage.model.prepare import prepare_scenario
 from safepassage.plan import QUALITIES, Plan, make_plan
 from safepassage.plan.exact import solve_exact
@@ -58,9 +63,8 @@ def print_plan(plan: Plan, data: dict[str, Any]) -> None:
             f"{cost['cost_people']:,.0f} fewer out by the window's end"
             f" ({cost['people_out_by_window_end_without_priorities']:,.0f} without)",
         )
-    for neck in data["bottlenecks"][:3]:
-        table.add_row("bottleneck", f"{neck['resource']} (full {neck['full_minutes']} min)")
     console.print(table)
+    print_bottlenecks(console, data["bottlenecks"][:3])
     console.print(f"[dim]out: {data['out_means']}; left the city: {data['left_city_means']}[/]")
     unserved = Table(title="Not out by the window's end")
     for col in ("origin", "people", "why"):
@@ -98,6 +102,18 @@ def plan_cmd(
         help="fast: the greedy alone; best: the greedy, then path generation (an LP) where it"
         " does better; auto: best on instances small enough for it to take seconds, else fast.",
     ),
+    show_schedule: bool = typer.Option(
+        False, "--schedule", help="Print the schedule: slots per assembly point, bus timetables."
+    ),
+    schedule_html: Path | None = typer.Option(
+        None, "--schedule-html", help="Write the schedule as a printable HTML page."
+    ),
+    with_sensitivity: bool = typer.Option(
+        False, "--sensitivity", help="Re-plan with each lever (lanes, inspection, window, buses)."
+    ),
+    more_buses: int = typer.Option(
+        10, "--more-buses", min=1, help="Buses the bus lever adds (with --sensitivity)."
+    ),
 ) -> None:
     """Plan who leaves from where, when and by which route; state the gap to the best possible."""
     if quality not in QUALITIES:
@@ -113,16 +129,41 @@ def plan_cmd(
             prepared, step_s=step_s, slot_s=slot_s, routes_per_origin=routes, quality=quality
         )
         data = plan.as_dict()
+        data["schedule"] = schedule(plan)
+        risk = bus_risk(plan, prepared.scenario)
+        if risk is not None:
+            data["bus_risk"] = risk
         if exact:
             data["exact"] = solve_exact(plan.problem).as_dict()
+    if with_sensitivity:
+        settings = PlanSettings(
+            step_s=step_s, slot_s=slot_s, routes_per_origin=routes, extra={"quality": quality}
+        )
+        with console.status("Re-planning each lever on every core…"):
+            data.update(sensitivity(plan, prepared, settings, more_buses=more_buses))
     if geojson:
         write_output(geojson, json.dumps(plan_geojson(plan)))
     if html_out:
         write_output(html_out, plan_html(plan, prepared.scenario, lang))
+    if schedule_html:
+        title = f"{data['scenario']}: schedule"
+        write_output(schedule_html, schedule_page_html(data["schedule"], title))
     if as_json:
         print_json(data)
         return
     print_plan(plan, data)
+    if "bus_risk" in data:
+        r = data["bus_risk"]
+        console.print(
+            f"bus risk at checkpoints: {r['bus_people_expected']:,.0f} of {r['bus_people_planned']:,}"
+            f" bus passengers expected out, {r['buses_expected_lost']:.1f} of {r['buses']} buses"
+            f" expected lost ({r['model']})",
+            highlight=False,
+        )
+    if show_schedule:
+        print_schedule(console, data["schedule"])
+    if with_sensitivity:
+        print_sensitivity(console, data)
     if exact:
         console.print(
             f"exact optimum: {data['exact']['people_out_by_window_end']:,.0f} people by the window's end, everyone in {_hours(data['exact']['egress_time_s'])}"

@@ -56,6 +56,15 @@ def check_references(data: dict[str, Any], report: Report) -> None:
                 f"{ref!r} is not a checkpoint or waypoint",
                 suggest(ref, corridor_ids, "checkpoints or waypoints"),
             )
+    others = corridor.get("alternatives") if isinstance(corridor, dict) else None
+    for k, alternative in enumerate(others if isinstance(others, list) else []):
+        for i, ref in enumerate(alternative if isinstance(alternative, list) else []):
+            if ref not in corridor_ids:
+                report(
+                    ("corridor", "alternatives", k, i),
+                    f"{ref!r} is not a checkpoint or waypoint",
+                    suggest(ref, corridor_ids, "checkpoints or waypoints"),
+                )
     forecast = data.get("forecast")
     out_at = forecast.get("out_at") if isinstance(forecast, dict) else None
     stations = corridor_ids | ids["destinations"]

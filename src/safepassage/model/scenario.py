@@ -137,6 +137,8 @@ class Checkpoint(Place):
     inspection_s: Spread
     open: str = "always"
     public: bool = False
+    #: Chance that a bus is seized each time it passes here (either way); 0 to 1.
+    bus_loss_risk: Annotated[float, Field(ge=0, le=1)] = 0.0
     note: str | None = None
 
     @field_validator("open")
@@ -200,6 +202,8 @@ class Corridor(Strict):
     """The agreed route: vehicles pass `via` (waypoint or checkpoint ids) in order."""
 
     via: list[Id] = Field(default_factory=list)
+    #: Other `via` lists a negotiator could ask for; `plan --sensitivity` re-plans with each.
+    alternatives: list[list[Id]] = Field(default_factory=list)
     window: Window
     modes: list[Mode] = Field(default_factory=lambda: list[Mode](["car", "bus"]))
     note: str | None = None

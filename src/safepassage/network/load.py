@@ -17,7 +17,7 @@ from safepassage.settings import get_settings
 log = logging.getLogger(__name__)
 
 #: Bump when a reader's output changes, so old cache entries are not reused.
-READER_VERSION = 3
+READER_VERSION = 4  # 4: OSM graphs keep way names (meta["way_names"])
 MATSIM_SUFFIXES = (".xml", ".xml.gz")
 
 

@@ -36,6 +36,8 @@ from safepassage.network.tags import (
 )
 from safepassage.settings import get_settings
 
+#: Tags read for the names people know a road by (kept in the graph's meta, not in the rules).
+NAME_KEYS = ("name", "ref")
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2", ".xml")
 #: Above this size the node-location index lives in a temporary file, not in memory.
 LARGE_FILE_BYTES = 400 * 1024 * 1024
@@ -64,6 +66,7 @@ class _Ways:
     lanes_fwd: list[int] = field(default_factory=list)
     lanes_bwd: list[int] = field(default_factory=list)
     oneway: list[int] = field(default_factory=list)
+    names: dict[int, str] = field(default_factory=dict)  # way id -> name (or ref), named only
     refs: list[int] = field(default_factory=list)
     lon: list[float] = field(default_factory=list)
     lat: list[float] = field(default_factory=list)
@@ -117,6 +120,9 @@ class _Ways:
         oneway = oneway_direction(tags)
         fwd, bwd = lanes_per_direction(tags, highway, oneway)
         self.way_id.append(way_id)
+        name = tags.get("name") or tags.get("ref")
+        if name:
+            self.names[way_id] = name
         self.highway.append(CLASS_INDEX[highway])
         self.speed_kmh.append(speed_kmh(tags, highway))
         self.lanes_fwd.append(fwd)
@@ -142,6 +148,7 @@ class _Ways:
     def extend(self, other: _Ways) -> None:
         """Append the ways read by another reader (its chunks' way indices are shifted)."""
         offset = len(self.way_id)
+        self.names.update(other.names)
         for name in ("way_id", "highway", "speed_kmh", "lanes_fwd", "lanes_bwd", "oneway"):
             getattr(self, name).extend(getattr(other, name))
         for chunk in other.chunks:
@@ -171,7 +178,7 @@ def _relevant_tags(taglist: osmium.osm.TagList) -> dict[str, str]:
     """The tags the network needs. Asking for each key is about twice as fast as iterating
     over all tags in pyosmium, and most keys are absent."""
     get = taglist.get
-    found = {key: get(key) for key in RELEVANT_KEYS}
+    found = {key: get(key) for key in (*RELEVANT_KEYS, *NAME_KEYS)}
     return {k: v for k, v in found.items() if v is not None}
 
 
@@ -309,5 +316,13 @@ def _simplify(ways: _Ways, capacity_overrides: dict[str, float] | None, source: 
         geom_end=np.concatenate((b[fwd], a[bwd])),
         geom_lon=lon,
         geom_lat=lat,
-        meta={"source": source, "format": "osm", "attribution": OSM_ATTRIBUTION},
+        meta={
+            "source": source,
+            "format": "osm",
+            "attribution": OSM_ATTRIBUTION,
+            # Street names for people (JSON keys are strings; only the roads kept).
+            "way_names": {
+                str(w): ways.names[w] for w in np.unique(way_ids).tolist() if w in ways.names
+            },
+        },
     )

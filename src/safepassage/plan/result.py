@@ -18,7 +18,7 @@ from safepassage.plan.accounting import (
 from safepassage.plan.bound import Bound
 from safepassage.plan.buses import BusTrip
 from safepassage.plan.ccrp import Booking
-from safepassage.plan.ledger import EPS, CapacityLedger
+from safepassage.plan.ledger import CapacityLedger
 from safepassage.plan.problem import PlanningProblem, TimedRoute
 from safepassage.plan.steps import floor_steps
 
@@ -161,33 +161,11 @@ class Plan:
         return out
 
     def bottlenecks(self, top: int = 5) -> list[dict[str, Any]]:
-        """The resources full for the most steps inside the window."""
-        p, ledger = self.problem, self.ledger
-        window = ledger.residual[:, : p.window_steps]
-        base = p.capacity_block(ledger.resources, 0, window.shape[1])
-        full = ((window <= EPS) & (base > EPS)).sum(axis=1)
-        order = np.argsort(-full)[:top]
-        out = []
-        for row in order.tolist():
-            if full[row] == 0:
-                break
-            out.append(
-                {
-                    "resource": self._resource_name(int(ledger.resources[row])),
-                    "full_minutes": round(float(full[row]) * p.step_s / 60),
-                }
-            )
-        return out
+        """The resources full for the most steps inside the window, in words
+        (`safepassage.decide.bottlenecks`)."""
+        from safepassage.decide.bottlenecks import named_bottlenecks
 
-    def _resource_name(self, resource: int) -> str:
-        p, g = self.problem, self.problem.graph
-        if resource >= g.n_edges:
-            return f"checkpoint {p.checkpoints[resource - g.n_edges].id}"
-        names = g.meta.get("node_names")
-        u, v = int(g.edge_source[resource]), int(g.edge_target[resource])
-        if names:
-            return f"road {names[u]} -> {names[v]}"
-        return f"road (way {int(g.way_id[resource])}) {int(g.node_id[u])} -> {int(g.node_id[v])}"
+        return named_bottlenecks(self, top)
 
     def route_summary(self, r: TimedRoute) -> dict[str, Any]:
         p, g = self.problem, self.problem.graph

@@ -1,0 +1,38 @@
+"""HTML from Jinja2 templates (`decide/templates`), printable in black and white."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import jinja2
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("safepassage.decide", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def day_hm(iso: str) -> str:
+    """An instant as the day and local clock time ("16 Mar 08:10")."""
+    return datetime.fromisoformat(iso).strftime("%d %b %H:%M")
+
+
+_ENV.filters["hm"] = day_hm
+
+
+def render(template: str, **context: Any) -> str:
+    return _ENV.get_template(template).render(**context)
+
+
+def schedule_section_html(schedule: dict[str, Any]) -> str:
+    """The schedule as an HTML section (no page around it) for the plan's HTML report."""
+    return render("_schedule.html.j2", s=schedule)
+
+
+def schedule_page_html(schedule: dict[str, Any], title: str) -> str:
+    """A whole printable page with the schedule."""
+    return render("schedule.html.j2", s=schedule, title=title)
