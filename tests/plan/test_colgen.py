@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 from safepassage.errors import ScenarioError
 from safepassage.model import prepare_scenario
@@ -71,8 +71,55 @@ def assert_within_capacity(plan: Plan, data: dict[str, Any]) -> None:
         assert amount <= cap[key] + 1e-6, (key, amount, cap[key])
 
 
+def _two_origins_one_checkpoint() -> dict[str, Any]:
+    """Shrunk by hypothesis: two origins joined by a road, both through one checkpoint to one
+    destination. Pricing found a looped route after adding another new route, which re-tracked
+    the rows; the looped route was then priced with the old rows' prices (IndexError)."""
+
+    def two_way(a: str, b: str) -> dict[str, Any]:
+        return {
+            "from": a,
+            "to": b,
+            "length_km": 1,
+            "speed_kmh": 60,
+            "capacity_vph": 60,
+            "oneway": False,
+        }
+
+    return {
+        "name": "random",
+        "timezone": "UTC",
+        "network": {
+            "nodes": [],
+            "links": [
+                two_way("o0", "cp-m0"),
+                two_way("o1", "cp-m0"),
+                two_way("cp-m0", "d0"),
+                two_way("o0", "o1"),
+            ],
+        },
+        "origins": [
+            {"id": "o0", "at": [47.0, 37.0], "people": 4, "cars": 2},
+            {"id": "o1", "at": [47.01, 37.01], "people": 4, "cars": 2},
+        ],
+        "destinations": [{"id": "d0", "at": [47.03, 37.03]}],
+        "checkpoints": [
+            {
+                "id": "cp-m0",
+                "at": [47.02, 37.02],
+                "controlled_by": "X",
+                "lanes": 1,
+                "inspection_s": {"mean": 60},
+            }
+        ],
+        "occupancy": {"car": 2.0},
+        "corridor": {"window": {"start": "2022-03-15T09:00:00", "end": "2022-03-15T09:10:00"}},
+    }
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_scenarios())
+@example(_two_origins_one_checkpoint())
 def test_path_generation_reaches_the_exact_optimum(data: dict[str, Any]) -> None:
     plans = plans_of(data)
     if plans is None:

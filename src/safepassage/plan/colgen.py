@@ -145,10 +145,14 @@ class _Master:
             for r in self.routes
         ]
 
-    def add_route(self, route: TimedRoute) -> None:
-        self.routes.append(route)
-        self.steps.append([])
-        self.enabled = np.append(self.enabled, True)
+    def add_routes(self, routes: list[TimedRoute]) -> None:
+        """Append routes and re-track: rows may be added and renumbered, so prices computed
+        before this call no longer fit `row_of`."""
+        if not routes:
+            return
+        self.routes.extend(routes)
+        self.steps.extend([] for _ in routes)
+        self.enabled = np.append(self.enabled, np.ones(len(routes), dtype=bool))
         self._track()
 
     def value(self, route: TimedRoute, t: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -394,7 +398,9 @@ class _Master:
             if self.supply[i] > EPS:
                 groups.setdefault((self.weight[i], self.occ[i], tuple(o.allowed)), []).append(i)
         known = {(r.origin, r.candidate.edges.tobytes()) for r in self.routes}
-        added = 0
+        # New routes are added only after pricing: adding one re-tracks the rows, and
+        # `prices` (rows of the current tracking) would then be read with the new numbering.
+        new: list[TimedRoute] = []
         self.looped = False
         for (w, occ, allowed), members in list(groups.items())[:8]:
             out = s + 1
@@ -408,15 +414,15 @@ class _Master:
                     self.looped |= looped
                     continue
                 known.add((cand.origin, cand.edges.tobytes()))
-                route = time_route(p, len(self.routes), cand)
+                route = time_route(p, len(self.routes) + len(new), cand)
                 if route.total_steps > self.H:
                     continue
                 if looped and self._best_reduced_cost(route, prices, duals) <= TOL:
                     self.looped = True  # its loop was what made it pay
                     continue
-                self.add_route(route)
-                added += 1
-        return added
+                new.append(route)
+        self.add_routes(new)
+        return len(new)
 
 
 def generate(
