@@ -66,7 +66,7 @@ def test_brief_figures_are_the_plans(plan_json: dict[str, Any], tmp_path: Path) 
     assert fig["buses_needed"] == d["buses_needed"]
     assert fig["bus_risk"] == d["bus_risk"] and d["bus_risk"]["buses_expected_lost"] > 0
     # The forecast figures are what `safepassage forecast` says with the same runs and seed.
-    fc = _run("forecast", str(SMALL), "--runs", "200", "--seed", "0", "--json")
+    fc = _run("forecast", str(SMALL), "--from", "plan", "--runs", "200", "--seed", "0", "--json")
     assert fig["forecast"]["people_out_by_window_end"] == fc["people_out_by_window_end"]
     assert fig["forecast"]["last_arrival"] == fc["stations"][-1]["last"]
 
