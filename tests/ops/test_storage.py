@@ -84,9 +84,11 @@ def test_a_full_disk_is_said_and_survived(
         if again.status_code != 201:
             break
     assert again.status_code == 503 and "disk is full" in again.json()["detail"]
-    health = client.get("/api/v1/health")
+    health = client.get("/api/v1/health", headers=auth)
     assert health.status_code == 503 and not health.json()["ok"]
     assert any("disk is full" in p for p in health.json()["problems"])
+    public = client.get("/api/v1/health").json()
+    assert public["problems"] == ["the database cannot record (disk full, read-only or failing)"]
 
     def logged() -> int:
         return sum(r.getMessage().startswith("writes fail") for r in caplog.records)
@@ -143,6 +145,6 @@ def test_full_or_read_only_database_is_said(
         if r.status_code != 200:
             break
     assert r.status_code == 503 and words in r.json()["detail"], r.text
-    health = client.get("/api/v1/health")
+    health = client.get("/api/v1/health", headers=auth)
     assert health.status_code == 503 and any(words in p for p in health.json()["problems"])
     store.close()

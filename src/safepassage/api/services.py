@@ -140,6 +140,15 @@ class Services:
             out.append(wal)
         return out
 
+    def public_problems(self) -> list[str]:
+        """The problems as anyone may hear them: what kind, never a detail (an event number in
+        an integrity finding would tell how many events the log holds, which the public delay
+        hides). The details are in the server's log, `log verify` and health with a token."""
+        out = ["the log failed its integrity check"] if self.guard and self.guard.problem else []
+        if self.store.storage_problem or self.store.wal_problem():
+            out.append("the database cannot record (disk full, read-only or failing)")
+        return out
+
 
 def etag(*parts: object) -> str:
     """An ASCII entity tag for the given parts (headers are Latin-1 only)."""

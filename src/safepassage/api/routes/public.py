@@ -31,17 +31,19 @@ router = APIRouter()
 async def health(
     svc: Svc, response: Response, authorization: Annotated[str | None, Header()] = None
 ) -> dict[str, Any]:
-    """Whether the service is up; when not (503), why, to anyone (monitors must see it): a
-    broken log, a full disk, a read-only database. Only readers (with their token) hear more:
-    the live event count would tell anyone what the public delay is there to hide."""
-    problems = svc.problems()
-    if problems:
-        response.status_code = 503
-        return {"ok": False, "problems": problems}
+    """Whether the service is up; when not (503), what kind of problem, to anyone (monitors
+    must see it): a broken log, a database that cannot record. Only readers (with their
+    token) hear more: the details, the backend and the live event count (which would tell
+    anyone what the public delay is there to hide)."""
     user = None
     if authorization and authorization.lower().startswith("bearer "):
         user = await svc.users.get(authorization[7:].strip())
-    if user is None or user.role not in READ_ROLES:
+    reader = user is not None and user.role in READ_ROLES
+    problems = svc.problems()
+    if problems:
+        response.status_code = 503
+        return {"ok": False, "problems": problems if reader else svc.public_problems()}
+    if not reader:
         return {"ok": True}
     head = await run_in_threadpool(svc.store.head)
     return {"ok": True, "backend": svc.store.backend, "events": head}
