@@ -237,7 +237,8 @@ def test_public_view_is_delayed_aggregate_and_private(env: dict[str, Any]) -> No
     vehicles = {
         f["status"]["state"]: f["value"] for f in corridor["out"] if f["what"]["unit"] == "vehicles"
     }
-    assert vehicles == {"confirmed": 100, "reported": 50}
+    # The reporter's "claimed" is not its to give: its 50 land unverified, apart from the 100.
+    assert vehicles == {"confirmed": 100, "unverified": 50}
     assert 150 not in [f["value"] for f in corridor["out"]]  # kept apart, never added
     detail = corridor["status_detail"]  # who stated the status, and that it is old now
     assert (detail["said"], detail["said_by"], detail["stale"]) == ("open", "city council", True)
