@@ -139,8 +139,7 @@ def run_case(db: str, base: datetime | None = None) -> dict[str, Any]:
         T(3),
         {"convoy": "convoy-14-march", "waypoint": "berdyansk"},
         "claimed",
-        f"{NEWS}: the convoy passed Berdyansk, 85 km on; time not given, 16:00 is a "
-        "RECONSTRUCTION",
+        f"{NEWS}: the convoy passed Berdyansk, 85 km on; time not given, 16:00 is a RECONSTRUCTION",
     )
     for e in events:
         assert c.post("/api/v1/events", json=e, headers=desk).status_code == 201
