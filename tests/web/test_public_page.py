@@ -199,7 +199,12 @@ def test_exit_wait_is_shown_as_a_lower_bound_in_both_languages(tmp_path: Path) -
             _event(
                 "corridor_announced",
                 now - timedelta(hours=4),
-                {"route": ["cp01", "zaporizhzhia"], "window": window, "timezone": "Europe/Kyiv"},
+                {
+                    "name": "Mariupol - Zaporizhzhia",
+                    "route": ["cp01", "zaporizhzhia"],
+                    "window": window,
+                    "timezone": "Europe/Kyiv",
+                },
             ),
             _event(
                 "checkpoint_count",
