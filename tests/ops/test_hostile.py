@@ -58,6 +58,10 @@ class World:
     """A corridor a coordinator closed after shelling, with two reporters on it."""
 
     def __init__(self, store: EventStore) -> None:
+        # Times from the moment the world is made, not the module's import: the store stamps
+        # `recorded_at` with the real clock, and a suite can import this file minutes earlier.
+        global START
+        START = datetime.now(UTC).replace(second=0, microsecond=0)
         self.store, self.clock = store, Clock()
         self.app = create_app(
             store,

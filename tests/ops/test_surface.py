@@ -25,6 +25,10 @@ NOW = datetime.now(UTC)
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, Any]:
+    # Times from now, not the module's import (the store stamps `recorded_at` with the real
+    # clock, and a suite can import this file minutes before it runs).
+    global NOW
+    NOW = datetime.now(UTC)
     store = EventStore(str(tmp_path / "s.db"))
     app = create_app(
         store,
