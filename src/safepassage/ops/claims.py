@@ -202,6 +202,7 @@ class ClaimsRegister:
     _cache: dict[str | None, tuple[int, list[Figure]]] = field(default_factory=dict)
     _base_cache: dict[str, tuple[str, list[Figure]]] = field(default_factory=dict)
     _pending: dict[str | None, tuple[int, int]] = field(default_factory=dict)
+    _zones: dict[str, str] = field(default_factory=dict)  # cleared when announcements change
 
     def apply(self, e: StoredEvent) -> None:
         # The version moves only when the register changes, so that what is cached on it
@@ -211,6 +212,7 @@ class ClaimsRegister:
             for kept in (self.claims, self.reviews, self.announcements):
                 if kept.pop(e.supersedes, None) is not None:
                     self.version += 1
+                    self._zones.clear()
             self._base_cache.pop(e.supersedes, None)
         if e.id in self.voided or e.type == "retraction":
             return
@@ -225,16 +227,23 @@ class ClaimsRegister:
         if held is not None:
             held[e.id] = e
             self.version += 1
+            if held is self.announcements:
+                self._zones.clear()
 
     # -- reading ------------------------------------------------------------------------
     def zone(self, corridor: str) -> str:
         """The corridor's zone: the `timezone` of its latest announcement, else UTC."""
+        known = self._zones.get(corridor)
+        if known is not None:
+            return known
         latest = max(
             (a for a in self.announcements.values() if a.corridor == corridor),
             key=_key,
             default=None,
         )
-        return str(latest.data.get("timezone", "UTC")) if latest else "UTC"
+        known = str(latest.data.get("timezone", "UTC")) if latest else "UTC"
+        self._zones[corridor] = known
+        return known
 
     def _reviews_of(self) -> dict[str, list[StoredEvent]]:
         out: dict[str, list[StoredEvent]] = defaultdict(list)
