@@ -160,6 +160,8 @@ class PlaceTotals:
         self.keys.setdefault(f.key, _Key()).add(f, insert)
         self.changed.add(f.key)
         self._unreported(f)
+        if f.span.kind != "interval" or f.span.start is None:
+            return  # in no day (`per_day` leaves it apart)
         days, _ = per_day([f])
         for day_key in days:
             if insert:
