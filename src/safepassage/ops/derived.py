@@ -124,9 +124,7 @@ class PlaceIndex:
         self.waiting_ends = [f.as_of for f in self.waiting]
         self.waiting_keys = {f.key for f in self.waiting}
         self.totals: tuple[tuple[int, int], dict[str, Any]] | None = None
-        self.running = PlaceTotals()
-        for f in self.figures:
-            self.running.add(f)
+        self.running = PlaceTotals.of(self.figures)
         self.generation = 0  # moves with every figure added
 
     def add(self, f: Figure) -> None:

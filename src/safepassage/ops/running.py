@@ -79,6 +79,31 @@ class _Sum:
         self.basis = f.basis if first else max(self.basis, f.basis, key=BASIS_ORDER.index)
         self.refs += len(f.refs)
 
+    def fill(self, items: list[Figure]) -> None:
+        """Take `items` (in order) at once, as `add` would one by one after them, but in
+        bulk: the rebuild of a place folds every figure of the log."""
+        self.items = items
+        if any(f.span.start is not None or f.also for f in items):
+            self.exact = False
+            return
+        values = [f.value for f in items]
+        statuses = [f.status for f in items]
+        highs = [v.high for v in values]
+        self.low = sum(v.low or 0 for v in values)
+        self.high = None if None in highs else sum(h or 0 for h in highs)
+        self.all_exact = all(v.qualifier == "exact" for v in values)
+        self.low_missing = any(v.low is None for v in values)
+        self.head = max(reversed(items), key=lambda f: f.as_of)  # the last of the latest
+        self.end = self.head.as_of
+        bys, hows = {s.by for s in statuses}, {s.how for s in statuses}
+        self.by = list(bys) if len(bys) == 1 else []
+        self.how = list(hows) if len(hows) == 1 else []
+        self.denied = {w for s in statuses for w in s.denied_by}
+        self.disputed = {w for s in statuses for w in s.disputed_by}
+        self.unverifiable = any(s.unverifiable for s in statuses)
+        self.basis = max((f.basis for f in items), key=BASIS_ORDER.index)
+        self.refs = sum(len(f.refs) for f in items)
+
     def result(self) -> Figure:
         if not self.exact:
             return bounded_total(self.items)
@@ -132,6 +157,16 @@ class _Key:
         if old is None or (f.as_of, f.refs) > (old.as_of, old.refs):
             self.latest[f.span.kind] = f
 
+    def fill(self, items: list[Figure]) -> None:
+        """Take a key's figures (in order) at once."""
+        intervals = [f for f in items if f.span.kind == "interval"]
+        if intervals:
+            self.sum.fill(intervals)
+        for kind in ("cumulative", "stock"):
+            same = [f for f in items if f.span.kind == kind]
+            if same:
+                self.latest[kind] = max(same, key=lambda f: (f.as_of, f.refs))
+
     def totals(self) -> list[Figure]:
         out = [self.sum.result()] if self.sum.items else []
         return out + [self.latest[k] for k in ("cumulative", "stock") if k in self.latest]
@@ -152,6 +187,21 @@ class PlaceTotals:
     changed_days: set[tuple[SumKey, date]] = field(default_factory=set)
     cache: dict[SumKey, list[Figure]] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, figures: list[Figure]) -> PlaceTotals:
+        """The running totals of `figures` (in order), made in bulk."""
+        out = cls()
+        by_key: dict[SumKey, list[Figure]] = {}
+        for f in figures:
+            if f.kind != "waiting":
+                by_key.setdefault(f.key, []).append(f)
+                out._side(f, insert=False)
+        for key, items in by_key.items():
+            out.keys[key] = _Key()
+            out.keys[key].fill(items)
+            out.changed.add(key)
+        return out
+
     def add(self, f: Figure, insert: bool = False) -> None:
         """Add `f` after the figures added so far, or at its place in the register's order
         (`insert`: a new claim among older ones)."""
@@ -159,6 +209,10 @@ class PlaceTotals:
             return  # levels of the queue: in no total
         self.keys.setdefault(f.key, _Key()).add(f, insert)
         self.changed.add(f.key)
+        self._side(f, insert)
+
+    def _side(self, f: Figure, insert: bool) -> None:
+        """The people-not-reported counts and the per-day buckets of a new figure."""
         self._unreported(f)
         if f.span.kind != "interval" or f.span.start is None:
             return  # in no day (`per_day` leaves it apart)
