@@ -10,10 +10,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from safepassage.figures import totals
+from safepassage.ops import claims
 from safepassage.ops.derived import PlaceIndex
 from safepassage.ops.state import Projection
 from safepassage.ops.store import StoredEvent
@@ -172,3 +174,30 @@ def test_counts_at_one_moment_from_two_channels_total_as_totals_does() -> None:
             t for t in state["checkpoints"]["cp-a"]["totals"] if t["what"]["unit"] == "vehicles"
         ]
         assert [t["value"] for t in vehicles] == [33]
+
+
+def test_a_reader_far_behind_rebuilds_and_one_up_to_date_keeps_adding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The register lists only the latest new claims (here 4): a read after more than that
+    rebuilds, a read after fewer adds; both give what a fresh projection gives."""
+    monkeypatch.setattr(claims, "MAX_ADDED", 4)
+    events = [
+        _event(
+            i + 1,
+            {
+                "id": str(uuid.UUID(int=i + 1)),
+                "type": "checkpoint_count",
+                "occurred_at": (T0 + timedelta(minutes=i)).isoformat(),
+                "data": {"checkpoint": "cp-a", "vehicles": i, "people": 2 * i},
+            },
+        )
+        for i in range(30)
+    ]
+    live = Projection()
+    for i, e in enumerate(events):
+        live.apply(e)
+        if i in (0, 9, 10, 12, 13, 25, 29):  # gaps of 9, 1, 2, 1, 12 and 4 new claims
+            got = live.corridor_state("c", NOW)
+            assert got == _fresh(events[: i + 1], NOW)
+    assert len(live.register._added) <= 4

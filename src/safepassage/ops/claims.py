@@ -31,7 +31,8 @@ PENDING: tuple[State, ...] = ("reported", "unverified", "under_review")
 #: the larger (or by SIMILAR_ABS), and their times overlap or lie within SIMILAR_TIME.
 SIMILAR_SHARE, SIMILAR_ABS, SIMILAR_TIME = 0.10, 5, timedelta(minutes=60)
 FIELD_SOURCE = "field report"
-#: How many new claims readers may add to what they have; further behind, they rebuild.
+#: How many of the latest new claims are listed for readers to add to what they have; a
+#: reader further behind rebuilds.
 MAX_ADDED = 10_000
 
 
@@ -244,10 +245,13 @@ class ClaimsRegister:
                 self._named.update(str(e.data[k]) for k in ("claim", "of") if e.data.get(k))
             if held is not self.claims or known or e.id in self._named:
                 self._changed()
-            elif len(self._added) < MAX_ADDED:
-                self._added.append((self.version, e.id))
             else:
-                self._changed()  # readers that far behind rebuild anyway
+                self._added.append((self.version, e.id))
+                if len(self._added) > MAX_ADDED:
+                    # Forget the older half: a reader that far behind rebuilds anyway.
+                    cut = len(self._added) // 2
+                    self._other_change = self._added[cut - 1][0]
+                    del self._added[:cut]
 
     def _changed(self) -> None:
         self._other_change = self.version
