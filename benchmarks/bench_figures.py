@@ -1,7 +1,9 @@
 """Live state on the register of claims (issue 11): apply N checkpoint counts (two
 checkpoints, one in a hundred with a queue, 3 s apart, no interval stated), then the first
 state (every figure made and indexed, totals computed) and a second one (cached: the last
-hour's pace, queues and waits only), and the peak memory. In-process, no database.
+hour's pace, queues and waits only); then the live case: one more count and a read (the
+running totals take the new figures), and a review and a read (a review rebuilds the
+figures); and the peak memory. In-process, no database.
 
 Run: .venv/bin/python -m benchmarks.bench_figures [--events 100000]
 """
@@ -53,12 +55,24 @@ def main() -> None:
     t2 = time.perf_counter()
     p.corridor_state("c", now + timedelta(seconds=1))
     t3 = time.perf_counter()
+    more = events(n + 1)[-1]  # made before the clock starts again
+    t3b = time.perf_counter()
+    p.apply(more)
+    p.corridor_state("c", now + timedelta(seconds=2))
+    t4 = time.perf_counter()
+    review = {"claim": more.id, "action": "confirm", "by": "desk"}
+    at = (now + timedelta(seconds=3)).isoformat()
+    p.apply(StoredEvent(n + 2, str(uuid.uuid4()), "claim_review", "c", at, at, "d", "confirmed", None, None, review, ""))  # fmt: skip
+    p.corridor_state("c", now + timedelta(seconds=3))
+    t5 = time.perf_counter()
     result = {
         "machine": machine(),
         "events": n,
         "apply_s": round(t1 - t0, 2),
         "first_state_s": round(t2 - t1, 2),
         "second_state_ms": round((t3 - t2) * 1000, 1),
+        "count_then_state_ms": round((t4 - t3b) * 1000, 1),
+        "review_then_state_s": round(t5 - t4, 2),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     print(result)

@@ -13,6 +13,7 @@ the claim it repeats, so that the two are one figure with two sources. Correctio
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -30,6 +31,9 @@ PENDING: tuple[State, ...] = ("reported", "unverified", "under_review")
 #: the larger (or by SIMILAR_ABS), and their times overlap or lie within SIMILAR_TIME.
 SIMILAR_SHARE, SIMILAR_ABS, SIMILAR_TIME = 0.10, 5, timedelta(minutes=60)
 FIELD_SOURCE = "field report"
+#: How many of the latest new claims are listed for readers to add to what they have; a
+#: reader further behind rebuilds.
+MAX_ADDED = 10_000
 
 
 def _key(e: StoredEvent) -> tuple[str, str]:
@@ -202,6 +206,13 @@ class ClaimsRegister:
     _cache: dict[str | None, tuple[int, list[Figure]]] = field(default_factory=dict)
     _base_cache: dict[str, tuple[str, list[Figure]]] = field(default_factory=dict)
     _pending: dict[str | None, tuple[int, int]] = field(default_factory=dict)
+    _zones: dict[str, str] = field(default_factory=dict)  # cleared when announcements change
+    # Claims added since the last change of another kind (a review, a void, an announcement,
+    # a claim that reviews already name), with the version each made: what a reader that is
+    # up to date as of `_other_change` may add to what it has instead of rebuilding.
+    _added: list[tuple[int, str]] = field(default_factory=list)
+    _other_change: int = 0
+    _named: set[str] = field(default_factory=set)  # claims that reviews name
 
     def apply(self, e: StoredEvent) -> None:
         # The version moves only when the register changes, so that what is cached on it
@@ -211,6 +222,8 @@ class ClaimsRegister:
             for kept in (self.claims, self.reviews, self.announcements):
                 if kept.pop(e.supersedes, None) is not None:
                     self.version += 1
+                    self._zones.clear()
+                    self._changed()
             self._base_cache.pop(e.supersedes, None)
         if e.id in self.voided or e.type == "retraction":
             return
@@ -223,18 +236,53 @@ class ClaimsRegister:
             "corridor_announced": self.announcements,
         }.get(e.type)
         if held is not None:
+            known = e.id in held
             held[e.id] = e
             self.version += 1
+            if held is self.announcements:
+                self._zones.clear()
+            if held is self.reviews:
+                self._named.update(str(e.data[k]) for k in ("claim", "of") if e.data.get(k))
+            if held is not self.claims or known or e.id in self._named:
+                self._changed()
+            else:
+                self._added.append((self.version, e.id))
+                if len(self._added) > MAX_ADDED:
+                    # Forget the older half: a reader that far behind rebuilds anyway.
+                    cut = len(self._added) // 2
+                    self._other_change = self._added[cut - 1][0]
+                    del self._added[:cut]
+
+    def _changed(self) -> None:
+        self._other_change = self.version
+        self._added.clear()
+
+    def added_since(self, version: int) -> list[str] | None:
+        """The claims added since `version` if nothing else changed since (a reader then
+        adds their figures to what it has); None: rebuild."""
+        if version < self._other_change:
+            return None
+        at = bisect_right(self._added, version, key=lambda a: a[0])
+        return [cid for _, cid in self._added[at:]]
+
+    def claim_figures(self, cid: str) -> list[Figure]:
+        """The figures of a claim just added (no review names it): as entered."""
+        return self._base(cid)
 
     # -- reading ------------------------------------------------------------------------
     def zone(self, corridor: str) -> str:
         """The corridor's zone: the `timezone` of its latest announcement, else UTC."""
+        known = self._zones.get(corridor)
+        if known is not None:
+            return known
         latest = max(
             (a for a in self.announcements.values() if a.corridor == corridor),
             key=_key,
             default=None,
         )
-        return str(latest.data.get("timezone", "UTC")) if latest else "UTC"
+        known = str(latest.data.get("timezone", "UTC")) if latest else "UTC"
+        self._zones[corridor] = known
+        return known
 
     def _reviews_of(self) -> dict[str, list[StoredEvent]]:
         out: dict[str, list[StoredEvent]] = defaultdict(list)
@@ -285,6 +333,18 @@ class ClaimsRegister:
     def pending(self, corridor: str | None = None) -> int:
         """How many claims await review (not counting linked duplicates)."""
         cached = self._pending.get(corridor)
+        added = None if cached is None else self.added_since(cached[0])
+        if cached is not None and added is not None:
+            new = (self.claims[c] for c in added)
+            count = cached[1] + sum(
+                1
+                for e in new
+                if (corridor is None or e.corridor == corridor)
+                and self._base(e.id)
+                and initial_status(e).state in PENDING
+            )
+            cached = (self.version, count)
+            self._pending[corridor] = cached
         if cached is None or cached[0] != self.version:
             count = len({f.refs[0] for f in self.figures(corridor) if f.status.state in PENDING})
             cached = (self.version, count)

@@ -37,8 +37,7 @@ from safepassage.figures.arithmetic import (
 )
 from safepassage.figures.figure import BASIS_ORDER
 from safepassage.figures.when import stamp, timed
-
-FLOW = ("crossed", "arrived")
+from safepassage.ops.running import FLOW, PlaceTotals, order
 
 
 def _share(f: Figure, start: datetime, end: datetime) -> float | None:
@@ -124,7 +123,22 @@ class PlaceIndex:
         self.waiting = [f for f in self.figures if f.kind == "waiting"]
         self.waiting_ends = [f.as_of for f in self.waiting]
         self.waiting_keys = {f.key for f in self.waiting}
-        self.totals: tuple[int, dict[str, Any]] | None = None
+        self.totals: tuple[tuple[int, int], dict[str, Any]] | None = None
+        self.running = PlaceTotals.of(self.figures)
+        self.generation = 0  # moves with every figure added
+
+    def add(self, f: Figure) -> None:
+        """One more figure (a new claim): kept in order, its keys' totals updated."""
+        at = bisect_right(self.figures, order(f), key=order)
+        self.figures.insert(at, f)
+        self.ends.insert(at, f.as_of)
+        if f.kind == "waiting":
+            at = bisect_right(self.waiting, order(f), key=order)
+            self.waiting.insert(at, f)
+            self.waiting_ends.insert(at, f.as_of)
+            self.waiting_keys.add(f.key)
+        self.running.add(f, insert=True)
+        self.generation += 1
 
     def upto(self, now: datetime) -> int:
         return bisect_right(self.ends, now)
@@ -242,17 +256,8 @@ def checkpoint_figures(
     """What a checkpoint's figures (all of one place) give at `now`."""
     index = figures if isinstance(figures, PlaceIndex) else PlaceIndex(figures)
     n = index.upto(now)
-    if index.totals is None or index.totals[0] != n:
-        current = index.figures[:n]
-        sums = totals(f for f in current if f.kind != "waiting")
-        index.totals = (
-            n,
-            {
-                "totals": [_with_unreported(f, current) for f in sums],
-                "sources_differ": [comparison_json(c) for c in disagreements(sums)],
-                "per_day": _per_day(current),
-            },
-        )
+    if index.totals is None or index.totals[0] != (n, index.generation):
+        index.totals = ((n, index.generation), _totals(index, n))
     recent = in_window(index.after(now - window, now), now - window, now)
     queue = queues(index, now)
     return {
@@ -263,20 +268,51 @@ def checkpoint_figures(
     }
 
 
-def _with_unreported(total: Figure, figures: list[Figure]) -> dict[str, Any]:
-    """A total's JSON; a people total also says for how many vehicles of the same counts
-    (same kind, place, status and source) people were not reported, so that "420 people"
-    beside "2,100 vehicles" is not read as everyone."""
-    out = total.as_json()
-    if total.unit != "people" or total.kind not in FLOW:
-        return out
+def _totals(index: PlaceIndex, n: int) -> dict[str, Any]:
+    """The totals, sources that differ and per-day sums of the first `n` figures: from the
+    running totals when that is all of them (the live case), else computed afresh."""
+    if n == len(index.figures):
+        run = index.running
+        sums = run.totals()
+        days = run.per_day()
+        return {
+            "totals": [_with_unreported(f, run.without_people(f.key)) for f in sums],
+            "sources_differ": [comparison_json(c) for c in disagreements(sums)],
+            "per_day": [
+                {**f.as_json(), "day": day.isoformat()}
+                for (_, day), f in sorted(days.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+            ],
+        }
+    current = index.figures[:n]
+    sums = totals(f for f in current if f.kind != "waiting")
+    return {
+        "totals": [
+            _with_unreported(f, _without_people(f, current) if f.unit == "people" else 0)
+            for f in sums
+        ],
+        "sources_differ": [comparison_json(c) for c in disagreements(sums)],
+        "per_day": _per_day(current),
+    }
+
+
+def _without_people(total: Figure, figures: list[Figure]) -> int:
+    """Vehicles of the counts of a people total's key that stated no people."""
     with_people = {f.refs[0] for f in figures if f.unit == "people" and f.key == total.key}
     key = total.key._replace(unit="vehicles")
-    missing = sum(
+    return sum(
         f.value.high or 0
         for f in figures
         if f.key == key and f.refs[0] not in with_people and f.span.kind == "interval"
     )
+
+
+def _with_unreported(total: Figure, missing: int) -> dict[str, Any]:
+    """A total's JSON; a people total also says for how many vehicles of the same counts
+    (same kind, place, status and source) people were not reported (`missing`), so that
+    "420 people" beside "2,100 vehicles" is not read as everyone."""
+    out = total.as_json()
+    if total.unit != "people" or total.kind not in FLOW:
+        return out
     out["vehicles_without_people"] = missing
     if missing:
         out["text"] += f" (people not reported for {missing:,} vehicles of this source)"

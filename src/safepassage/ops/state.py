@@ -11,6 +11,7 @@ status and source, never added across them.
 from __future__ import annotations
 
 import statistics
+from bisect import insort
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from safepassage.ops.derived import (
     comparison_json,
     disagreements,
 )
+from safepassage.ops.running import order
 from safepassage.ops.status import (
     VIOLENT,
     basis_of,
@@ -161,6 +163,14 @@ class Projection:
         others; rebuilt only when the register changed."""
         version = (self.register.version, len(heard))
         cached = self._place_cache.get(corridor)
+        if (
+            cached is not None
+            and cached[0] != version
+            and cached[0][1] == len(heard)
+            and self._add_new_claims(corridor, heard, cached[0][0], cached[1], cached[2])
+        ):
+            cached = (version, cached[1], cached[2])
+            self._place_cache[corridor] = cached
         if cached is None or cached[0] != version:
             by_place: dict[str, list[Figure]] = defaultdict(list)
             other: list[Figure] = []
@@ -174,6 +184,32 @@ class Projection:
             cached = (version, places, other)
             self._place_cache[corridor] = cached
         return cached[1], cached[2]
+
+    def _add_new_claims(
+        self,
+        corridor: str,
+        heard: set[str],
+        since: int,
+        places: dict[str, PlaceIndex],
+        other: list[Figure],
+    ) -> bool:
+        """Add the figures of the claims added since `since` to the indexes (a read after a
+        new count costs the keys it changed); False: something else changed, rebuild."""
+        added = self.register.added_since(since)
+        if added is None:
+            return False
+        for cid in added:
+            if self.register.claims[cid].corridor != corridor:
+                continue
+            for f in self.register.claim_figures(cid):
+                at_checkpoint = f.place in heard or f.kind in ("crossed", "arrived", "waiting")
+                if f.place and at_checkpoint:
+                    if f.place not in places:
+                        return False  # a place of its own: rebuild, in the order of places
+                    places[f.place].add(f)
+                else:
+                    insort(other, f, key=order)
+        return True
 
     def corridor_ids(self) -> list[str]:
         return sorted(self.corridors)
