@@ -127,7 +127,7 @@ def test_state_stream_sends_the_state_then_each_change(tmp_path: Path) -> None:
     assert subprocess.run(replay, capture_output=True).returncode == 0
     store = EventStore(db)
     desk = store.add_user("desk", "coordinator")
-    rep = store.add_user("manhush-7", "reporter", ["cp01-mariupol-exit"])
+    rep = store.add_user("manhush-7", "reporter", ["cp01-mariupol-exit"], ["mariupol-zaporizhzhia"])
     store.close()
     auth = {"Authorization": f"Bearer {desk}"}
     with served(db) as base:

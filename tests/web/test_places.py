@@ -51,7 +51,9 @@ def test_places_full_for_readers_and_main_towns_only_for_the_public(tmp_path: Pa
     (public_route,) = [f for f in public if f["properties"]["kind"] == "route"]
     assert len(public_route["geometry"]["coordinates"]) == 6  # through the towns alone
 
-    rep = store.add_user("manhush-7", "reporter", ["cp04-manhush", "convoy-3"])
+    rep = store.add_user(
+        "manhush-7", "reporter", ["cp04-manhush", "convoy-3"], ["mariupol-zaporizhzhia"]
+    )
     me = client.get("/api/v1/me?lang=uk", headers={"Authorization": f"Bearer {rep}"}).json()
     assert me["role"] == "reporter" and sorted(me["scope"]) == ["convoy-3", "cp04-manhush"]
     assert me["scope_names"] == {"cp04-manhush": "Мангуш, блокпост"}  # a convoy has no place

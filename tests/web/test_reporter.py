@@ -43,7 +43,7 @@ def test_reporter_submits_online_and_offline_each_report_stored_once(tmp_path: P
     db = str(tmp_path / "ops.db")
     store = EventStore(db)
     _fill(store, datetime.now(UTC) - timedelta(hours=1))
-    reporter = store.add_user("manhush-7", "reporter", ["cp01"])
+    reporter = store.add_user("manhush-7", "reporter", ["cp01"], ["mariupol"])
     desk = store.add_user("desk", "coordinator")
     store.close()
     with served(db) as base, offline_page(base, width=400, height=800) as (page, refused, received):
