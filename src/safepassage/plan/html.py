@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from markupsafe import Markup
-
 from safepassage import __version__
 from safepassage.model.names import display_name
 from safepassage.model.scenario import Scenario
@@ -78,10 +76,6 @@ def plan_html(plan: Plan, scenario: Scenario | None = None, lang: str = "en") ->
     m["inlineGlyphs"] = glyph_subset(labels + m["ends"])
     m["cooperativeGestures"] = True
     title = display_name(scenario, lang) if scenario else d["scenario"]
-    # Imported here: decide reads plans, so plan modules load it only when a page is drawn.
-    from safepassage.decide.render import schedule_section_html
-    from safepassage.decide.schedule import schedule
-
     return render(
         "plan.html.j2",
         lang=lang,
@@ -101,5 +95,4 @@ def plan_html(plan: Plan, scenario: Scenario | None = None, lang: str = "en") ->
         gap=d["gap"],
         attribution=plan.problem.graph.meta.get("attribution") or "",
         hours=lambda s: "n/a" if s is None else f"{s / 3600:.1f} h",
-        schedule_html=Markup(schedule_section_html(schedule(plan))),
     )
