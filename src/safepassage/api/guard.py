@@ -36,6 +36,7 @@ SECURITY_HEADERS = [
 ]
 #: For responses that set no policy of their own (JSON, XML, text): load nothing, no framing.
 DEFAULT_CSP = b"default-src 'none'; frame-ancestors 'none'"
+WORKER_CSP = b"default-src 'self'; frame-ancestors 'none'"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -45,8 +46,16 @@ def with_security_headers(send: Send) -> Send:
             headers = list(message.get("headers", []))
             names = {k.lower() for k, _ in headers}
             headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
+            kind = dict((k.lower(), v) for k, v in headers).get(b"content-type", b"")
             if b"content-security-policy" not in names:
-                headers.append((b"content-security-policy", DEFAULT_CSP))
+                # A script's policy is its worker's (the reporters' service worker fetches
+                # and caches this server's pages): its own server only, never 'none'.
+                headers.append(
+                    (
+                        b"content-security-policy",
+                        WORKER_CSP if b"javascript" in kind else DEFAULT_CSP,
+                    )
+                )
             message["headers"] = headers
         await send(message)
 
