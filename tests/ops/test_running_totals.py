@@ -201,3 +201,34 @@ def test_a_reader_far_behind_rebuilds_and_one_up_to_date_keeps_adding(
             got = live.corridor_state("c", NOW)
             assert got == _fresh(events[: i + 1], NOW)
     assert len(live.register._added) <= 4
+
+
+def test_overlapping_intervals_on_one_day_give_a_range_not_a_crash() -> None:
+    """Two counts of one source whose stated intervals overlap on one local day (a reporter can
+    send that) once made every state read raise MixedFigures; the day's sum is a range now."""
+
+    def count(n: int, start_min: int, vehicles: int) -> StoredEvent:
+        return _event(
+            n,
+            {
+                "id": str(uuid.UUID(int=n)),
+                "type": "checkpoint_count",
+                "occurred_at": (T0 + timedelta(minutes=start_min + 60)).isoformat(),
+                "data": {
+                    "checkpoint": "cp",
+                    "vehicles": vehicles,
+                    "interval_start": (T0 + timedelta(minutes=start_min)).isoformat(),
+                },
+            },
+        )
+
+    for live in (True, False):
+        p = Projection()
+        for e in (count(1, 0, 40), count(2, 30, 50)):
+            p.apply(e)
+            if live:
+                p.corridor_state("c", NOW)
+        days = p.corridor_state("c", NOW)["checkpoints"]["cp"]["per_day"]
+        vehicles = [d for d in days if d["what"]["unit"] == "vehicles"]
+        assert len(vehicles) == 1
+        assert vehicles[0]["text"].startswith("50 to 90 vehicles")

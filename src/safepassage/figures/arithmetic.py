@@ -239,7 +239,7 @@ def per_day(figures: Iterable[Figure]) -> tuple[dict[tuple[SumKey, date], Figure
             apart.append(f)
             continue
         days[(f.key, first.date())].append(f)
-    return {k: total(v) for k, v in days.items()}, apart
+    return {k: bounded_total(v) for k, v in days.items()}, apart
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from safepassage.figures import Figure, SumKey, Value, per_day
-from safepassage.figures.arithmetic import MAX_REFS, bounded_total, total
+from safepassage.figures.arithmetic import MAX_REFS, bounded_total
 from safepassage.figures.figure import BASIS_ORDER, Basis, Span, Verification
 
 FLOW = ("crossed", "arrived")
@@ -252,7 +252,7 @@ class PlaceTotals:
     def per_day(self) -> dict[tuple[SumKey, date], Figure]:
         """What `per_day` gives (its sums) for all the figures added."""
         for day_key in self.changed_days:
-            self.day_totals[day_key] = total(self.days[day_key])
+            self.day_totals[day_key] = bounded_total(self.days[day_key])
         self.changed_days.clear()
         return self.day_totals
 
