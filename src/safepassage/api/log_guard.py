@@ -106,10 +106,15 @@ class GuardMiddleware:
         problem = self.guard.problem
         if problem is None or scope["type"] != "http":
             await self.app(scope, receive, send)
-        elif not self.guard.allow_broken and scope["path"] not in ALWAYS:
-            await _refuse(problem, with_security_headers(send))
+            return
+        # Anyone hears what kind of problem, never its detail: "events 5..6 are missing"
+        # would tell how many events the log holds, which the public delay hides. The detail
+        # is in the server's log, `log verify` and health with a reader's token.
+        shown = problem.split(":", 1)[0]
+        if not self.guard.allow_broken and scope["path"] not in ALWAYS:
+            await _refuse(shown, with_security_headers(send))
         else:
-            await self.app(scope, receive, _warning_sender(problem, send))
+            await self.app(scope, receive, _warning_sender(shown, send))
 
 
 def _header(problem: str) -> tuple[bytes, bytes]:
