@@ -11,7 +11,13 @@ from typing import Any
 
 import typer
 
-from safepassage.cli.common import JsonOption, console, handles_errors, print_json
+from safepassage.cli.common import (
+    JsonOption,
+    aware_time,
+    console,
+    handles_errors,
+    print_json,
+)
 from safepassage.cli.ops import CreateOption, DbOption, _store
 from safepassage.errors import Problem, SafePassageError
 
@@ -23,20 +29,7 @@ ACTIONS = ("assign", "confirm", "dispute", "deny", "unverifiable", "duplicate_of
 
 
 def _time(text: str | None, option: str) -> str:
-    if text is None:
-        return datetime.now(UTC).isoformat()
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        when = None
-    if when is None or when.tzinfo is None:
-        raise SafePassageError(
-            Problem(
-                f"{option} {text!r}: not a time with its offset",
-                hint="write it like 2022-03-14T13:00+02:00",
-            )
-        )
-    return when.isoformat()
+    return (aware_time(text, option) if text is not None else datetime.now(UTC)).isoformat()
 
 
 def _append(db: str, raw: dict[str, Any], create: bool = False) -> str:

@@ -6,6 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -75,3 +76,20 @@ def parse_latlon(text: str, option: str) -> tuple[float, float]:
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise SafePassageError(f"{option}: {text!r} is not a latitude,longitude (latitude first)")
     return lat, lon
+
+
+def aware_time(text: str, option: str) -> datetime:
+    """A time given on the command line, which must carry its offset (a bare time would be
+    read in this machine's zone, which is not the corridor's)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise SafePassageError(
+            Problem(
+                f"{option} {text!r} is not a time with its offset",
+                hint="write it like 2022-03-15T14:00+02:00",
+            )
+        )
+    return value

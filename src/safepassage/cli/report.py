@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import typer
 
-from safepassage.cli.common import console, handles_errors, write_output
+from safepassage.cli.common import aware_time, console, handles_errors, write_output
 from safepassage.cli.ops import DbOption, DelayOption, _store
 from safepassage.errors import Problem, SafePassageError
 
@@ -23,20 +23,7 @@ AtOption = typer.Option(
 
 
 def _at(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        raise SafePassageError(
-            Problem(
-                f"--at {text!r} is not a time with its offset",
-                hint="write it like 2022-03-15T14:00+02:00",
-            )
-        )
-    return value
+    return aware_time(text, "--at") if text is not None else None
 
 
 def _emit(text: str, out: Path | None) -> None:
