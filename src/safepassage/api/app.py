@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from safepassage.api.guard import Guard
 from safepassage.api.log_guard import GuardMiddleware, LogGuard
+from safepassage.api.model_service import ModelEstimates, models_from_environment
 from safepassage.api.routes import (
     admin,
     claims,
@@ -21,6 +22,7 @@ from safepassage.api.routes import (
     intake,
     pages,
     public,
+    refit,
     reports,
     state,
     stream,
@@ -52,6 +54,7 @@ def create_app(
     clock_skew_s: float = 600.0,
     base_url: str | None = None,
     docs: bool = False,
+    models: ModelEstimates | None = None,
 ) -> FastAPI:
     """The API over `store`. `clock` is injectable so that tests control "now"; a revoked
     token stops working within `token_ttl_s` seconds. Per user, `rate` requests and
@@ -61,7 +64,8 @@ def create_app(
     start with `base_url` (relative without it). `docs`: serve the Swagger page at /docs
     (it loads its script from a CDN, so it is off unless asked for). The log is checked at
     once; a broken one is refused (503) unless `allow_broken_log` (then every response carries
-    a warning); its head is signed every `checkpoint_every_s` seconds and at shutdown."""
+    a warning); its head is signed every `checkpoint_every_s` seconds and at shutdown.
+    `models`: the corridors' model estimates (docs/forecast.md, "Live estimates")."""
     settings = settings or StateSettings()
     guard = LogGuard(store, allow_broken=allow_broken_log, every_s=checkpoint_every_s)
     svc = Services(
@@ -77,12 +81,15 @@ def create_app(
         guard=guard,
         clock_skew_s=clock_skew_s,
         base_url=base_url.rstrip("/") if base_url else None,
+        models=models or ModelEstimates(),
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         guard.start()
+        svc.models.start(svc.live, svc.clock)
         yield
+        svc.models.stop()
         svc.committer.close()
         guard.stop()
 
@@ -97,7 +104,7 @@ def create_app(
     app.state.services = svc
     app.add_exception_handler(DBAPIError, _database_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
-    for module in (events, stream, state, public, reports, intake, admin, claims, pages):
+    for module in (events, stream, state, public, reports, intake, admin, claims, pages, refit):
         app.include_router(module.router)
     # Maps: the package's static files, the basemaps, the scenarios' places and names.
     app.include_router(pages.map_routes(basemaps or {}))
@@ -157,6 +164,7 @@ def app_from_environment() -> FastAPI:
         base_url=os.environ.get("SAFEPASSAGE_BASE_URL") or None,
         scenarios=pages.scenarios_from_environment(),
         basemaps=pages.basemaps_from_environment(),
+        models=models_from_environment(),
     )
     # Latency under load (measured, docs/benchmarks.md): the collector's passes over the
     # app's long-lived objects caused most of the p99 tail; freeze them, collect less often.

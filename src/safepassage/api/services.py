@@ -6,12 +6,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi.concurrency import run_in_threadpool
 
+from safepassage.api.model_service import ModelEstimates
 from safepassage.ops.committer import GroupCommitter
 from safepassage.ops.state import Projection, PublicProjection, StateSettings
 from safepassage.ops.store import EventStore, User
@@ -129,6 +130,7 @@ class Services:
     clock_skew_s: float = 600.0  # how far in the future an event may be said to happen
     base_url: str | None = None  # where links in feeds point (never the Host header)
     guard: LogGuard | None = None
+    models: ModelEstimates = field(default_factory=ModelEstimates)  # the corridors' models
 
     def problems(self) -> list[str]:
         """What keeps the service from working as it should, in words (none: healthy)."""

@@ -84,6 +84,18 @@ def serve_cmd(
     scenario: list[Path] = typer.Option(
         [], "--scenario", help="Scenario file(s): where the corridor's places are and their names."
     ),
+    calibration: list[str] = typer.Option(
+        [],
+        "--calibration",
+        help="CORRIDOR=FILE (repeatable): a calibration from `forecast calibrate` for the "
+        "corridor's model estimates (its scenario given with --scenario).",
+    ),
+    refit_minutes: float = typer.Option(
+        0.0,
+        "--refit-minutes",
+        min=0.0,
+        help="Refit the models on confirmed counts every N minutes (0: only on request).",
+    ),
 ) -> None:
     """Run the operations API (spec at /openapi.json); pages at /status, /dashboard,
     /dashboard/map and /report/. The log is checked first (from its newest signed checkpoint)
@@ -118,6 +130,7 @@ def serve_cmd(
     for path in scenario:
         load_scenario(path)  # every problem reported now, with its line, not in a server log
     os.environ["SAFEPASSAGE_SCENARIOS"] = os.pathsep.join(str(p.resolve()) for p in scenario)
+    _models_to_environment(calibration, scenario, refit_minutes)
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     base = base_url.rstrip("/") or f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
     os.environ["SAFEPASSAGE_BASE_URL"] = base
@@ -139,6 +152,27 @@ def serve_cmd(
         log_level="warning",
         access_log=False,
     )
+
+
+def _models_to_environment(specs: list[str], scenarios: list[Path], every_min: float) -> None:
+    """Check the calibrations now (each problem named with its file, not in a server log) and
+    pass them to the server processes."""
+    from safepassage.api.model_service import load_setups
+
+    load_setups(specs, scenarios)
+    resolved = []
+    for spec in specs:
+        corridor, _, name = spec.partition("=")
+        resolved.append(f"{corridor}={Path(name).resolve()}")
+    os.environ["SAFEPASSAGE_MODELS"] = os.pathsep.join(resolved)
+    os.environ["SAFEPASSAGE_REFIT_MIN"] = str(every_min)
+    if every_min and not specs:
+        raise SafePassageError(
+            Problem(
+                "--refit-minutes needs a model: give --calibration CORRIDOR=FILE",
+                hint="see docs/forecast.md, Live estimates",
+            )
+        )
 
 
 @users_app.command("add")

@@ -29,7 +29,7 @@ Qualifier = Literal["exact", "about", "at_least", "as_many_as", "range"]
 State = Literal[
     "reported", "unverified", "under_review", "confirmed", "unverifiable", "disputed", "denied"
 ]
-Basis = Literal["observed", "reported", "claimed", "reconstructed", "assumed"]
+Basis = Literal["observed", "reported", "claimed", "reconstructed", "assumed", "model_estimate"]
 SpanKind = Literal["interval", "cumulative", "stock"]
 
 KINDS: tuple[str, ...] = get_args(Kind)
@@ -37,7 +37,14 @@ UNITS: tuple[str, ...] = get_args(Unit)
 STATES: tuple[str, ...] = get_args(State)
 BASES: tuple[str, ...] = get_args(Basis)
 #: Bases from the strongest to the weakest: a sum is only as good as its weakest part.
-BASIS_ORDER: tuple[str, ...] = ("observed", "reported", "claimed", "reconstructed", "assumed")
+BASIS_ORDER: tuple[str, ...] = (
+    "observed",
+    "reported",
+    "claimed",
+    "reconstructed",
+    "assumed",
+    "model_estimate",  # a calibrated forecast (the service's model estimates), never a count
+)
 
 #: Words people read for each state (the public page and reports use these).
 STATE_WORDS = {
@@ -55,6 +62,7 @@ BASIS_WORDS = {
     "claimed": "claimed by a party to the conflict",
     "reconstructed": "RECONSTRUCTED, not reported",
     "assumed": "ASSUMED, not reported",
+    "model_estimate": "MODEL ESTIMATE, not an observation",
 }
 #: Kinds whose words already end in a preposition ("out through", "waiting at").
 AT_PLACE = {"crossed", "arrived", "waiting"}

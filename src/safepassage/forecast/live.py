@@ -70,18 +70,35 @@ def latest_estimates(
     runs: int = 300,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Refit from `counts` and estimate, at `now`: the wait at `checkpoint` for a car joining
-    its queue (the queue reported at `now`, else the fitted demand's, over the drawn
-    throughput), and the journey hours from the corridor's first station to every waypoint and
-    the destination (a demand-mode forecast from `opened` with the refitted calibration).
-    Bands are P10 / P50 / P90; every figure is marked as a model estimate."""
+    """Refit from `counts`, then `estimates` at `now` with that calibration."""
+    cal = refit(prepared, checkpoint, opened, counts, seed=seed)
+    return estimates(prepared, cal, counts, now, runs=runs, seed=seed)
+
+
+def estimates(
+    prepared: PreparedScenario,
+    cal: dict[str, Any],
+    counts: list[Observation],
+    now: datetime,
+    *,
+    runs: int = 300,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """With calibration `cal` (as `refit` or `forecast calibrate` writes it), estimate at
+    `now`: the wait at its checkpoint for a car joining its queue (the queue reported at `now`
+    in `counts`, else the fitted demand's, over the drawn throughput), and the journey hours
+    from the corridor's first station to every waypoint and the destination (a demand-mode
+    forecast from the calibration's start). Bands are P10 / P50 / P90; every figure is marked
+    as a model estimate."""
     from safepassage.forecast import forecast_prepared
 
-    cal = refit(prepared, checkpoint, opened, counts, seed=seed)
+    checkpoint = cal["checkpoint"]
+    opened = datetime.fromisoformat(cal["opened"])
     draws = {k: np.asarray(v, dtype=np.float64) for k, v in cal["draws"].items()}
     queued = [o for o in counts if o.what == "waiting" and o.at <= now]
-    if queued:
-        queue = np.full(draws["throughput_vph"].shape, max(queued, key=lambda o: o.at).vehicles)
+    last_queue = max(queued, key=lambda o: o.at) if queued else None
+    if last_queue is not None:
+        queue = np.full(draws["throughput_vph"].shape, last_queue.vehicles)
         queue_source = "the last reported queue"
     elif "pool_cars" in draws:
         # The fitted demand's queue now: arrived minus the most that could have passed.
@@ -118,6 +135,12 @@ def latest_estimates(
         "checkpoint": checkpoint,
         "wait_h": wait,
         "wait_from": queue_source,
+        "wait_queue": (
+            None
+            if last_queue is None
+            else {"vehicles": last_queue.vehicles, "at": last_queue.at.isoformat()}
+        ),
+        "journeys_from": fc.system.stations[0].id,
         "journeys_h": [
             {
                 "to": j["to"],

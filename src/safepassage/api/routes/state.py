@@ -33,11 +33,13 @@ def get_state(
     """The live state of one corridor: status, counts, throughput, convoys, ETAs, alerts."""
     now = svc.clock()
     projection = svc.live.refresh()
-    tag = etag(projection.last_seq, int(now.timestamp() // 60), corridor)
+    tag = etag(projection.last_seq, int(now.timestamp() // 60), corridor, svc.models.version)
     if if_none_match == tag:
         return Response(status_code=304, headers={"ETag": tag})
     response.headers["ETag"] = tag
-    return known_state(projection, corridor, now)
+    state = known_state(projection, corridor, now)
+    # Model estimates beside the observed figures, under a key of their own (never mixed).
+    return {**state, "model_estimates": svc.models.view(corridor, state["zone"], now)}
 
 
 @router.get("/api/v1/state")
