@@ -239,6 +239,7 @@ class ModelEstimates:
             "stale": None,
             "waits": [],
             "etas": [],
+            "etas_note": None,
             "refit": {
                 "running": running,
                 "every_min": self.refit_every_min or None,

@@ -168,7 +168,10 @@ def run_job(
         )
     else:
         cal = saved
-    out = estimates(prepared, cal, list(counts.observations), now, runs=runs, seed=seed)
+    # A saved calibration counted from its own start: the live counts' cumulative cars out
+    # are from another, so only their queues are used with it.
+    observed = [o for o in counts.observations if saved is None or o.what == "waiting"]
+    out = estimates(prepared, cal, observed, now, runs=runs, seed=seed, demand_queue=saved is None)
     vph = np.asarray(cal["draws"]["throughput_vph"], dtype=np.float64)
     out["calibration"]["id"] = calibration_id(cal)
     out["calibration"]["throughput_vph_band"] = {
@@ -268,7 +271,11 @@ def figures(est: dict[str, Any], zone: str) -> dict[str, Any]:
     """The state's model figures of one estimate: waits and journey times with ETAs."""
     at = datetime.fromisoformat(est["at"])
     counts = len(est["calibration"].get("observations", []))
-    return {"waits": _wait(est, at, zone, counts), "etas": _etas(est, at, zone, counts)}
+    return {
+        "waits": _wait(est, at, zone, counts),
+        "etas": _etas(est, at, zone, counts),
+        "etas_note": est.get("journeys_note"),
+    }
 
 
 def calibration_view(
