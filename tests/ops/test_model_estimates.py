@@ -173,6 +173,12 @@ def test_refit_on_confirmed_counts_only(service: Any) -> None:
         r = client.post("/api/v1/state/mariupol/refit", headers=_h(tokens, who))
         assert r.status_code == 403, r.text
 
+    # Nothing confirmed yet: nothing to refit on, said to the caller and in the state.
+    r = client.post("/api/v1/state/mariupol/refit", headers=_h(tokens, "coord"))
+    assert r.status_code == 409 and "no confirmed count" in r.json()["detail"]
+    state = client.get("/api/v1/state/mariupol", headers=_h(tokens, "coord")).json()
+    assert state["model_estimates"]["refit"]["last"]["outcome"] == "nothing_to_fit"
+
     # Confirmed counts of 120 cars an hour from 13:00 to 17:00, and 600 cars queued at 17:00.
     for h in (14, 15, 16, 17):
         extra = {"waiting": 600} if h == 17 else {}

@@ -141,6 +141,18 @@ class ModelEstimates:
                     "too_soon", f"refitted {self.min_interval_s:.0f} s ago at most", wait
                 )
         answer = self._submit(corridor, projection, now, "refit", None, by)
+        if answer.outcome == "nothing_to_fit":  # said in the state, not only to the caller
+            origin = (
+                f"refit on request by {by}" if by else f"refit every {self.refit_every_min:g} min"
+            )
+            with self._lock:
+                self._last[corridor] = {
+                    "origin": origin,
+                    "at": now.isoformat(),
+                    "outcome": "nothing_to_fit",
+                    "reason": answer.message,
+                }
+                self.version += 1
         return answer
 
     def _counts(self, corridor: str, projection: Projection, now: datetime) -> Counts:
