@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -100,6 +102,7 @@ def create_app(
         lifespan=lifespan,
         docs_url="/docs" if docs else None,
         redoc_url=None,
+        **_without_telemetry(),
     )
     app.state.services = svc
     app.add_exception_handler(DBAPIError, _database_unavailable)  # type: ignore[arg-type]
@@ -116,6 +119,17 @@ def create_app(
     app.add_middleware(Guard, services=svc)
     app.add_middleware(GuardMiddleware, guard=guard)
     return app
+
+
+def _without_telemetry() -> dict[str, Any]:
+    """FastAPI's OpenTelemetry hooks off, where this FastAPI has them: the service runs
+    offline with no collector, and asking for a tracer provider on every request cost about
+    4 % of a write's CPU (docs/benchmarks.md)."""
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {
+        "telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+    }
 
 
 def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -4,7 +4,6 @@ An item that fails any check is answered on its own and never fails another."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from datetime import timedelta
 from typing import Any
@@ -70,8 +69,7 @@ async def submit(svc: Services, user: User, raw: list[Any], action: str) -> list
     accepted = await _corrections(svc, user, accepted, results)
     if accepted:
         final = [normalised(user, e) for _, e in accepted]
-        future = svc.committer.submit(final, user.name, action)
-        stored = await asyncio.wrap_future(future)
+        stored = await svc.committer.write(final, user.name, action)
         for (i, _), event, r in zip(accepted, final, stored, strict=True):
             results[i] = _answer(user, r.id, r.outcome, r.seq, r.message)
             if r.outcome == "stored" and event.status == "held":

@@ -4,6 +4,8 @@ A submission is acknowledged only after its transaction has committed."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import queue
 import threading
 from concurrent.futures import Future
@@ -32,6 +34,14 @@ class GroupCommitter:
         future: Future[list[AppendResult]] = Future()
         self._queue.put((AppendGroup(events, reporter, action), future))
         return future
+
+    async def write(self, events: list[EventIn], reporter: str, action: str) -> list[AppendResult]:
+        """`submit` for a caller on an event loop: the results of one transaction reach the
+        loop in one wake-up, not one per submission (each wake-up is a write to the loop's
+        pipe, under the lock every Python thread shares; docs/benchmarks.md)."""
+        future = _LoopFuture(asyncio.get_running_loop())
+        self._queue.put((AppendGroup(events, reporter, action), future))
+        return await future.waiter
 
     def close(self) -> None:
         self._queue.put(None)
@@ -64,9 +74,47 @@ class GroupCommitter:
         except Exception as exc:
             if len(pending) == 1:
                 pending[0][1].set_exception(exc)
+                _wake_loops([pending[0][1]])
                 return
             for item in pending:
                 self._write([item])
             return
         for (_, future), result in zip(pending, results, strict=True):
             future.set_result(result)
+        _wake_loops([f for _, f in pending])
+
+
+class _LoopFuture(Future[list[AppendResult]]):
+    """A submission awaited on an event loop: `waiter` is set from the loop's own thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self.loop = loop
+        self.waiter: asyncio.Future[list[AppendResult]] = loop.create_future()
+
+    def settle(self) -> None:
+        """Copy the outcome to `waiter` (on the loop's thread)."""
+        if self.waiter.cancelled():
+            return  # the client went away; the events are stored all the same
+        exc = self.exception()
+        if exc is not None:
+            self.waiter.set_exception(exc)
+        else:
+            self.waiter.set_result(self.result())
+
+
+def _settle_all(futures: list[_LoopFuture]) -> None:
+    for future in futures:
+        future.settle()
+
+
+def _wake_loops(done: list[Future[list[AppendResult]]]) -> None:
+    """One call into each event loop for all of its finished submissions."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_LoopFuture]] = {}
+    for future in done:
+        if isinstance(future, _LoopFuture):
+            by_loop.setdefault(future.loop, []).append(future)
+    for loop, futures in by_loop.items():
+        # A closed loop (the server shutting down) has nobody waiting.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle_all, futures)
