@@ -1,5 +1,5 @@
-"""What needs no token: health, the public status (JSON and page), CAP alerts and their feed,
-and the dashboard page (its data needs a token)."""
+"""What needs no token: health, the public status (JSON and page), CAP alerts and their feed.
+(The dashboard page is served with the map pages, in pages.py.)"""
 
 # No `from __future__ import annotations`: FastAPI reads these signatures at run time.
 
@@ -12,16 +12,11 @@ from fastapi.responses import HTMLResponse
 
 from safepassage.api.deps import ID_PATTERN, READ_ROLES, Svc
 from safepassage.report.cap import alert_xml, alerts_feed, public_alerts
-from safepassage.web.dashboard import DASHBOARD_HTML
 from safepassage.web.public import pick_language, public_page_html
 
 #: The pages load nothing from anywhere: the browser enforces it even if markup got in.
 PUBLIC_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'"
-)
-CSP = (
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-    "connect-src 'self'; form-action 'none'; frame-ancestors 'none'"
 )
 
 router = APIRouter()
@@ -74,14 +69,6 @@ def get_status_page(
             "Content-Language": language,
             "Vary": "Accept-Language",
         },
-    )
-
-
-@router.get("/dashboard", response_class=HTMLResponse)
-def get_dashboard() -> HTMLResponse:
-    """The coordinators' dashboard (the page itself is public; its data needs a token)."""
-    return HTMLResponse(
-        DASHBOARD_HTML, headers={"Cache-Control": "no-cache", "Content-Security-Policy": CSP}
     )
 
 
