@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 
 from safepassage.api.deps import Reader, Svc, caller
+from safepassage.api.routes.public import status_page_router
 from safepassage.model.load import load_scenario
 from safepassage.model.names import display_name, languages
 from safepassage.model.scenario import Scenario
@@ -108,6 +109,7 @@ def places_router(scenarios: list[Scenario], basemaps: Mapping[str, Path]) -> AP
     )
 
     named = {p.id: p for s in scenarios for p in s.places().values()}
+    places.include_router(status_page_router(scenarios))
 
     @places.get("/api/v1/me")
     def get_me(svc: Svc, user: User = Depends(caller), lang: str = LangQuery) -> dict[str, Any]:
