@@ -211,3 +211,6 @@ def test_dashboard_of_the_2022_log_says_it_ended_in_words(tmp_path: Path) -> Non
         assert shot.stat().st_size > 20_000
         if SHOTS:
             shutil.copy(shot, Path(SHOTS) / "dashboard.png")
+        page.evaluate("sessionStorage.clear()")
+        page.goto(f"{base}/dashboard#token=wrong")
+        _poll(page, "document.getElementById('message').textContent.includes('token refused')")
