@@ -103,7 +103,7 @@ TEXT: dict[str, dict[str, str]] = {
         "avoid_2": "Photos, videos and messages of military sites, damage or troops: phones are searched at checkpoints. In 2022 people were told to delete messengers and photos before checkpoints.",
         "avoid_3": "More luggage than you can carry: you may have to walk part of the way.",
         "cap": "Alerts (CAP feed)",
-        "route_note": "Main towns only; the full route is given to the drivers.",
+        "route_note": "Main towns only: the checkpoints between them are not listed here.",
     },
     "uk": {
         "title": "Стан евакуаційного коридору",
@@ -202,7 +202,7 @@ TEXT: dict[str, dict[str, str]] = {
         "avoid_2": "Фото, відео та повідомлення про військові об'єкти, руйнування чи військових: на блокпостах перевіряють телефони. У 2022 році людям радили видаляти месенджери й фото перед блокпостами.",
         "avoid_3": "Більше речей, ніж можете нести: частину шляху, можливо, доведеться йти пішки.",
         "cap": "Сповіщення (стрічка CAP)",
-        "route_note": "Лише основні міста; повний маршрут отримують водії.",
+        "route_note": "Лише основні міста: блокпости між ними тут не перелічено.",
     },
     "ru": {
         "title": "Состояние эвакуационного коридора",
@@ -301,7 +301,7 @@ TEXT: dict[str, dict[str, str]] = {
         "avoid_2": "Фото, видео и сообщения о военных объектах, разрушениях или военных: на блокпостах проверяют телефоны. В 2022 году людям советовали удалять мессенджеры и фото перед блокпостами.",
         "avoid_3": "Больше вещей, чем можете унести: часть пути, возможно, придётся идти пешком.",
         "cap": "Оповещения (лента CAP)",
-        "route_note": "Только основные города; полный маршрут получают водители.",
+        "route_note": "Только основные города: блокпосты между ними здесь не перечислены.",
     },
 }
 
