@@ -30,8 +30,9 @@
     var name = L.Names(places);
     var ended = state.window && state.window.end && new Date(state.window.end) < new Date();
     say((state.name || name(corridor)) + ", as of " + state.as_of.text + ": " +
-      (state.status ? "last status reported " + state.status.status + " (" + state.status.said_by + ", " +
-        state.status.as_of.text + ")" : "no status reported") +
+      (state.status ? "last status said " + state.status.said + " (" + state.status.said_by + ", " +
+        state.status.as_of.text + (state.status.stale ? "; not renewed: unknown since " + state.status.unknown_since.text : "") +
+        ")" : "no status reported") +
       (ended ? "; the agreed window ended " + state.window.end_at.text : ""));
     var box = $("map");
     box.dataset.updates = String(Number(box.dataset.updates || 0) + 1);
