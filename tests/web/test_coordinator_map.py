@@ -168,3 +168,35 @@ def _next_state(lines: Any) -> dict[str, Any]:
         elif line == "" and "state" in message:
             return message
     raise AssertionError("the stream ended")
+
+
+def test_checkpoint_is_sized_by_its_confirmed_pace_only(tmp_path: Path) -> None:
+    """The map reads the state's paces (issue 11's shape): 30 confirmed vehicles in half an
+    hour is 60 an hour (oracle: count / 0.5 h); the unverified 200 of the same half hour is
+    never added to it (460) nor used (400); the scenario's capacity is no live figure."""
+    from tests.web.test_dashboard import open_corridor
+
+    db = str(tmp_path / "ops.db")
+    store = EventStore(db)
+    open_corridor(store, datetime.now(UTC))
+    desk = store.add_user("desk", "coordinator")
+    store.close()
+    with served(db, "--scenario", str(MARIUPOL)) as base, offline_page(base) as (page, refused, _):
+        page.goto(f"{base}/dashboard/map#token={desk}")
+        page.wait_for_selector("#map[data-state=ready], #map[data-state=error]", timeout=60_000)
+        assert page.get_attribute("#map", "data-state") == "ready"
+        script = (
+            "window.spMaps[0].querySourceFeatures('sp').filter(f => f.properties.kind === "
+            "'checkpoint').map(f => [f.properties.name, f.properties.pace_vph ?? null, "
+            "f.properties.throughput_vph ?? null, f.properties.status])"
+        )
+        rows = {
+            name: (pace, capacity, status) for name, pace, capacity, status in page.evaluate(script)
+        }
+        assert rows["Mariupol (exit)"] == (60, None, "open")
+        assert all(
+            pace is None and capacity is None
+            for n, (pace, capacity, _) in rows.items()
+            if n != "Mariupol (exit)"
+        )
+        assert refused == []

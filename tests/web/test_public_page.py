@@ -3,7 +3,9 @@ elsewhere, and that a real Chromium renders it from a real server."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +18,17 @@ from safepassage.api.app import create_app
 from safepassage.ops.events import validate_event
 from safepassage.ops.state import StateSettings
 from safepassage.ops.store import EventStore
-from tests.web.browser import CHROMIUM, NO_CHROMIUM, chromium, served
+from tests.web.browser import (
+    CHROMIUM,
+    HAS_PLAYWRIGHT,
+    NO_CHROMIUM,
+    NO_PLAYWRIGHT,
+    chromium,
+    offline_page,
+    served,
+)
+
+SHOTS = os.environ.get("SAFEPASSAGE_SCREENSHOTS")
 
 REPORTER = "manhush-reporter-7"
 
@@ -99,7 +111,9 @@ def test_public_page_answers_and_keeps_private_things_out(tmp_path: Path) -> Non
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     text = page.text
     assert ">OPEN<" in text and "Status OPEN according to ICRC: confirmed; said " in text
-    assert "cp01 &rarr; manhush &rarr; zaporizhzhia" in text
+    # No served scenario names the route's places: only where it starts and ends is shown.
+    assert '<span class="route">cp01 → zaporizhzhia</span>' in text
+    assert "Last confirmed: OPEN, by ICRC, " in text
     assert "about 5 h 5 min" in text and "from the plan, not observed" in text  # 90 + 215
     assert "640 people out through cp01" in text and "350 people out through cp01" in text
     assert "990" not in text  # confirmed and unverified apart
@@ -230,3 +244,114 @@ def test_exit_wait_is_shown_as_a_lower_bound_in_both_languages(tmp_path: Path) -
     assert "Очікування на cp01: щонайменше 2 год 15 хв" in ukrainian
     view["corridors"][0]["exit_waits"] = []
     assert "Waiting at" not in public_page_html(view, "en")
+
+
+def test_the_page_has_three_languages_and_every_phrase_in_each() -> None:
+    from safepassage.web.phrases import AVOID, BRING, LANGUAGES, TEXT
+
+    assert set(TEXT) == set(LANGUAGES) == {"uk", "en", "ru"}
+    for table in TEXT.values():
+        assert all(table[k].strip() for k in (*BRING, *AVOID))
+        assert len(set(table.values())) > 80  # translated, not one phrase copied over
+
+
+def _named_corridor(store: EventStore, now: datetime) -> None:
+    """The scenario's corridor, announced through seven of its places, open and confirmed."""
+    window = {
+        "start": (now - timedelta(hours=3)).isoformat(),
+        "end": (now + timedelta(hours=8)).isoformat(),
+    }
+    route = [
+        "cp01-mariupol-exit",
+        "cp02-melekine",
+        "cp04-manhush",
+        "manhush",
+        "cp05",
+        "berdyansk",
+        "zaporizhzhia",
+    ]
+    events = [
+        _event(
+            "corridor_announced",
+            now - timedelta(hours=4),
+            {"route": route, "window": window, "timezone": "Europe/Kyiv", "name": "Corridor A"},
+            "confirmed",
+        ),
+        _event(
+            "corridor_status",
+            now - timedelta(hours=1),
+            {"status": "open", "said_by": "ICRC"},
+            "confirmed",
+        ),
+        _event(
+            "checkpoint_count",
+            now - timedelta(hours=1),
+            {"checkpoint": "cp01-mariupol-exit", "vehicles": 40},
+            "confirmed",
+        ),
+    ]
+    store.append(events, REPORTER)
+
+
+#: The route's places marked public in scenarios/mariupol-2022.yaml, and its destination.
+TOWNS = {
+    "en": "Mariupol (exit) → Manhush → Berdiansk → Zaporizhzhia",
+    "uk": "Маріуполь, виїзд → Мангуш → Бердянськ → Запоріжжя",
+    "ru": "Мариуполь, выезд → Мангуш → Бердянск → Запорожье",
+}
+HIDDEN = ("Melekine", "Мелекіне", "Мелекино", "Checkpoint 5", "Блокпост 5", "Manhush checkpoint")
+
+
+def test_public_page_names_the_main_towns_in_three_languages(tmp_path: Path) -> None:
+    from safepassage.model.load import load_scenario
+    from tests.model.test_scenario import MARIUPOL
+
+    store = EventStore(str(tmp_path / "ops.db"))
+    now = datetime.now(UTC)
+    _named_corridor(store, now)
+    scenario = load_scenario(str(MARIUPOL))[0]
+    app = create_app(store, settings=StateSettings(public_delay_min=0), scenarios=[scenario])
+    c = TestClient(app)
+    for lang, towns in TOWNS.items():
+        page = c.get(f"/status?lang={lang}")
+        assert page.headers["content-language"] == lang
+        text = page.text
+        assert f'<span class="route">{towns}</span>' in text, lang
+        assert not [h for h in HIDDEN if h in text], lang  # no other checkpoint is published
+        assert "cp0" not in text.replace("/cap/", "")  # no id, but in the CAP link's address
+        assert "40 " in text and "2025" not in text
+        assert len(page.content) <= 50_000 and "<script" not in text
+    russian = c.get("/status", headers={"Accept-Language": "ru-RU,ru;q=0.9"}).text
+    assert ">ОТКРЫТ<" in russian and "40 машин выехали через Мариуполь, выезд" in russian
+    assert "Возьмите с собой" in russian and "удалять мессенджеры и фото" in russian
+    assert "Последнее подтверждение: ОТКРЫТ, ICRC, " in russian
+    english = c.get("/status?lang=en").text
+    assert "delete messengers and photos before checkpoints" in english
+    assert 'href="/api/v1/public/cap.atom"' in english and 'href="/status.json"' in english
+    store.close()
+
+
+@pytest.mark.skipif(not HAS_PLAYWRIGHT, reason=NO_PLAYWRIGHT)
+def test_public_page_without_javascript_in_three_languages(tmp_path: Path) -> None:
+    from tests.model.test_scenario import MARIUPOL
+
+    db = str(tmp_path / "ops.db")
+    store = EventStore(db)
+    _named_corridor(store, datetime.now(UTC))
+    store.close()
+    with (
+        served(db, "--scenario", str(MARIUPOL)) as base,
+        offline_page(base, javascript=False, width=420, height=900) as (page, refused, received),
+    ):
+        for lang, towns in TOWNS.items():
+            page.goto(f"{base}/status?lang={lang}")
+            assert page.inner_text(".route") == towns
+            assert page.get_attribute("html", "lang") == lang
+        weight = sum(n for url, n in received.items() if "/status" in url)
+        assert 0 < weight <= 3 * 50_000 and refused == []
+        page.goto(f"{base}/status?lang=uk")
+        shot = tmp_path / "status.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
+        if SHOTS:
+            shutil.copy(shot, Path(SHOTS) / "status-uk.png")

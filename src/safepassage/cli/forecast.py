@@ -131,7 +131,13 @@ def forecast_cmd(
     if calib is not None and calibration is not None:
         data["calibration"]["file"] = str(calibration)
     if html_out:
-        write_output(html_out, forecast_html(data))
+        from safepassage.web.reportmap import named_forecast, scenario_map_figure
+
+        scenario_ = prepared.scenario
+        write_output(
+            html_out,
+            forecast_html(named_forecast(data, scenario_), scenario_map_figure(scenario_)),
+        )
     if as_json:
         print_json(data)
         return

@@ -203,8 +203,9 @@ def _calibration_html(cal: dict[str, Any] | None) -> str:
     return "<ul>" + "".join(f"<li>{_E(i)}</li>" for i in items) + "</ul>" + obs
 
 
-def forecast_html(d: dict[str, Any]) -> str:
-    """The report for a forecast's `as_dict()`."""
+def forecast_html(d: dict[str, Any], map_html: str = "") -> str:
+    """The report for a forecast's `as_dict()`; `map_html`: the corridor's map (the map
+    component, web/reportmap.py), shown after the headline figures."""
     zone = d["zone"]
     first, last = d["stations"][0]["id"], d["stations"][-1]["id"]
     f = d["fate_at_horizon"]
@@ -286,6 +287,7 @@ Calibration: {_E((d["calibration"] or {}).get("file") or ((d["calibration"] or {
 <div class="fig">people held / lost then<b>{f["held"]["people"]["p50"]:,} / {f["lost"]["people"]["p50"]:,}</b>P10-P90 {f["held"]["people"]["p10"]:,}-{f["held"]["people"]["p90"]:,} / {f["lost"]["people"]["p10"]:,}-{f["lost"]["people"]["p90"]:,}</div>
 {plan_fig}
 </div>
+{"<h2>The corridor</h2>" + map_html if map_html else ""}
 <h2>Vehicles per day</h2>{_bars_svg(d["daily"], [first, last], "vehicles", zone)}
 <h2>People per day</h2>{_bars_svg(d["daily"], [first, last], "people", zone)}
 <h2>Where everyone stands at the horizon</h2>{fate}

@@ -21,7 +21,15 @@ from fastapi.responses import PlainTextResponse
 from safepassage.api.deps import ID_PATTERN, Svc, Writer
 from safepassage.api.routes.events import MAX_BULK
 from safepassage.api.writes import submit
-from safepassage.ops.intake import CheckpointCount, acknowledgement, parse_report
+from safepassage.ops.intake import (
+    IncidentReport,
+    QueueReport,
+    Rejection,
+    Report,
+    StatusReport,
+    acknowledgement,
+    parse_message,
+)
 from safepassage.ops.state import Projection
 from safepassage.ops.store import User
 
@@ -68,19 +76,20 @@ async def post_sms(
     corridor: CorridorParam = None,
     tz: Annotated[str, Query(max_length=64)] = "Europe/Kyiv",
 ) -> PlainTextResponse:
-    """One compact report, e.g. `CP MANHUSH 1405 OUT 42 CARS 130 PPL`; the answer is a
-    one-line acknowledgement or a rejection that says how to fix it. Sending the same text
-    again the same day stores it once. `corridor`: needed unless you have exactly one."""
+    """One compact report: a count (`CP MANHUSH 1405 OUT 42 CARS 130 PPL`), a queue
+    (`Q MANHUSH 1405 120 CARS`), an incident (`INC SHELLING MANHUSH 1405 note`) or a status
+    (`STATUS CLOSED 1405`); the answer is a one-line acknowledgement or a rejection that says
+    how to fix it. Sending the same text again the same day stores it once. The same rules as
+    every write: a reporter counts only in their assignment and writes no status; the report
+    is stored unverified. `corridor`: needed unless you have exactly one."""
     text = await _text(request, "message")
     if len(text) > 500:
         raise HTTPException(422, "the message is over 500 characters; send one report a message")
     where = _corridor(user, corridor)
-    if user.role == "reporter":
-        scope = user.scope
-    else:
-        scope = _known_checkpoints(await run_in_threadpool(svc.live.refresh), where)
-    parsed = parse_report(text, scope)
-    if not isinstance(parsed, CheckpointCount):
+    known = _known_checkpoints(await run_in_threadpool(svc.live.refresh), where)
+    scope = user.scope if user.role == "reporter" else known
+    parsed = parse_message(text, scope, sorted(set(known) | set(scope)))
+    if isinstance(parsed, Rejection):
         await run_in_threadpool(
             svc.store.record_audit, user.name, "intake.sms", {"rejected": str(parsed)[:200]}
         )
@@ -187,8 +196,38 @@ def _known_checkpoints(projection: Projection, corridor: str) -> list[str]:
     return sorted(known)
 
 
+def _sms_data(parsed: Report, reporter: str) -> tuple[str, dict[str, Any]]:
+    """The event type and data of a report read from an SMS."""
+    if isinstance(parsed, QueueReport):
+        # A queue is a count with nothing counted through, as on the reporters' page.
+        return "checkpoint_count", {
+            "checkpoint": parsed.checkpoint,
+            "vehicles": 0,
+            "waiting": parsed.waiting,
+        }
+    if isinstance(parsed, IncidentReport):
+        data: dict[str, Any] = {"kind": parsed.kind}
+        if parsed.place:
+            data["place"] = parsed.place
+        if parsed.note:
+            data["note"] = parsed.note
+        return "incident", data
+    if isinstance(parsed, StatusReport):
+        status: dict[str, Any] = {"status": parsed.status, "said_by": reporter}
+        if parsed.checkpoint:
+            status["checkpoint"] = parsed.checkpoint
+        return "corridor_status", status
+    return "checkpoint_count", {
+        "checkpoint": parsed.checkpoint,
+        "direction": parsed.direction,
+        "vehicles": parsed.vehicles,
+        "buses": parsed.buses,
+        **({"people": parsed.people} if parsed.people is not None else {}),
+    }
+
+
 def _sms_event(
-    parsed: CheckpointCount, text: str, reporter: str, corridor: str, tz: str, now: datetime
+    parsed: Report, text: str, reporter: str, corridor: str, tz: str, now: datetime
 ) -> dict[str, Any]:
     """The event of an SMS report: its time is today's HH:MM in `tz` (yesterday's when that
     would be in the future: a report sent after midnight about the evening). Its id is derived
@@ -204,17 +243,12 @@ def _sms_event(
     if at > local_now + timedelta(minutes=5):
         at -= timedelta(days=1)
     normalised = " ".join(text.upper().split())
+    kind, data = _sms_data(parsed, reporter)
     return {
         "id": str(uuid.uuid5(INTAKE_NAMESPACE, f"sms|{reporter}|{at.date()}|{normalised}")),
-        "type": "checkpoint_count",
+        "type": kind,
         "occurred_at": at.isoformat(),
         "corridor": corridor,
         "source": f"sms from {reporter}",
-        "data": {
-            "checkpoint": parsed.checkpoint,
-            "direction": parsed.direction,
-            "vehicles": parsed.vehicles,
-            "buses": parsed.buses,
-            **({"people": parsed.people} if parsed.people is not None else {}),
-        },
+        "data": data,
     }

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 
 from safepassage.api.deps import Reader, Svc, caller
+from safepassage.api.routes.public import status_page_router
 from safepassage.model.load import load_scenario
 from safepassage.model.names import display_name, languages
 from safepassage.model.scenario import Scenario
@@ -88,7 +89,7 @@ MAP_CSP = (
 def places_router(scenarios: list[Scenario], basemaps: Mapping[str, Path]) -> APIRouter:
     """/api/v1/places (readers: every place, hazard and the corridor),
     /api/v1/public/places (anyone: the public route's towns and the destinations only) and
-    the coordinators' map page, /dashboard/map."""
+    the coordinators' pages, /dashboard and /dashboard/map."""
     places = APIRouter()
     langs = list(dict.fromkeys(lang for s in scenarios for lang in languages(s))) or ["en"]
     basemap = f"/tiles/{next(iter(basemaps))}.pmtiles" if basemaps else None
@@ -99,8 +100,16 @@ def places_router(scenarios: list[Scenario], basemaps: Mapping[str, Path]) -> AP
         basemap=basemap,
         assets=map_assets(inline=False),
     )
+    dashboard = render(
+        "dashboard.html.j2",
+        lang="en",
+        languages=langs,
+        basemap=basemap,
+        assets=map_assets(inline=False),
+    )
 
     named = {p.id: p for s in scenarios for p in s.places().values()}
+    places.include_router(status_page_router(scenarios))
 
     @places.get("/api/v1/me")
     def get_me(svc: Svc, user: User = Depends(caller), lang: str = LangQuery) -> dict[str, Any]:
@@ -119,6 +128,14 @@ def places_router(scenarios: list[Scenario], basemaps: Mapping[str, Path]) -> AP
         """The coordinators' map (the page is public; its data needs a reader's token)."""
         return HTMLResponse(
             page, headers={"Content-Security-Policy": MAP_CSP, "Cache-Control": "no-cache"}
+        )
+
+    @places.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
+    def get_dashboard() -> HTMLResponse:
+        """The coordinators' dashboard, map first (the page is public; its data needs a
+        reader's token)."""
+        return HTMLResponse(
+            dashboard, headers={"Content-Security-Policy": MAP_CSP, "Cache-Control": "no-cache"}
         )
 
     def collection(lang: str, public: bool) -> dict[str, Any]:

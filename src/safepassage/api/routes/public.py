@@ -1,8 +1,9 @@
-"""What needs no token: health, the public status (JSON and page), CAP alerts and their feed,
-and the dashboard page (its data needs a token)."""
+"""What needs no token: health, the public status (JSON and page), CAP alerts and their feed.
+(The dashboard page is served with the map pages, in pages.py.)"""
 
 # No `from __future__ import annotations`: FastAPI reads these signatures at run time.
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response
@@ -11,17 +12,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from safepassage.api.deps import ID_PATTERN, READ_ROLES, Svc
+from safepassage.model.scenario import Scenario
 from safepassage.report.cap import alert_xml, alerts_feed, public_alerts
-from safepassage.web.dashboard import DASHBOARD_HTML
-from safepassage.web.public import pick_language, public_page_html
+from safepassage.web.public import PlaceNames, pick_language, public_page_html
 
 #: The pages load nothing from anywhere: the browser enforces it even if markup got in.
 PUBLIC_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'"
-)
-CSP = (
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-    "connect-src 'self'; form-action 'none'; frame-ancestors 'none'"
 )
 
 router = APIRouter()
@@ -57,34 +54,6 @@ def get_public(svc: Svc, response: Response) -> dict[str, Any]:
     return svc.live.public(svc.clock())
 
 
-@router.get("/status", response_class=HTMLResponse)
-def get_status_page(
-    svc: Svc,
-    lang: Annotated[str | None, Query(pattern="^[a-z]{2}$")] = None,
-    accept_language: Annotated[str | None, Header(max_length=500)] = None,
-) -> HTMLResponse:
-    """The public status page (HTML, no script; JSON twin: /status.json), in English or
-    Ukrainian (`lang`, else the browser's Accept-Language)."""
-    language = pick_language(lang, accept_language)
-    return HTMLResponse(
-        public_page_html(svc.live.public(svc.clock()), language),
-        headers={
-            "Cache-Control": "public, max-age=60",
-            "Content-Security-Policy": PUBLIC_CSP,
-            "Content-Language": language,
-            "Vary": "Accept-Language",
-        },
-    )
-
-
-@router.get("/dashboard", response_class=HTMLResponse)
-def get_dashboard() -> HTMLResponse:
-    """The coordinators' dashboard (the page itself is public; its data needs a token)."""
-    return HTMLResponse(
-        DASHBOARD_HTML, headers={"Cache-Control": "no-cache", "Content-Security-Policy": CSP}
-    )
-
-
 @router.get("/api/v1/public/cap.atom", response_class=Response)
 def get_cap_feed(svc: Svc) -> Response:
     """An Atom feed of the corridors' CAP alerts (public, delayed; for alert aggregators).
@@ -111,3 +80,30 @@ def get_cap(
         media_type="application/cap+xml",
         headers={"Cache-Control": "public, max-age=60"},
     )
+
+
+def status_page_router(scenarios: Sequence[Scenario]) -> APIRouter:
+    """GET /status: the public status page, its places named from `scenarios`."""
+    page = APIRouter()
+    names = PlaceNames(scenarios)
+
+    @page.get("/status", response_class=HTMLResponse)
+    def get_status_page(
+        svc: Svc,
+        lang: Annotated[str | None, Query(pattern="^[a-z]{2}$")] = None,
+        accept_language: Annotated[str | None, Header(max_length=500)] = None,
+    ) -> HTMLResponse:
+        """The public status page (HTML, no script; JSON twin: /status.json), in Ukrainian,
+        English or Russian (`lang`, else the browser's Accept-Language)."""
+        language = pick_language(lang, accept_language)
+        return HTMLResponse(
+            public_page_html(svc.live.public(svc.clock()), language, names),
+            headers={
+                "Cache-Control": "public, max-age=60",
+                "Content-Security-Policy": PUBLIC_CSP,
+                "Content-Language": language,
+                "Vary": "Accept-Language",
+            },
+        )
+
+    return page

@@ -6,6 +6,8 @@
  * Options: data (GeoJSON FeatureCollection, `kind` on every feature), basemap (URL of a
  * .pmtiles file or null), glyphs (URL template) or inlineGlyphs ({"0-255": base64}),
  * coordinator (bool: draw convoy positions), labels ({legend texts}), attribution (text).
+ * A checkpoint's dot is sized by its `pace_vph` (live: confirmed vehicles an hour), else its
+ * `throughput_vph` (a plan's capacity).
  * State for pages and tests: the element's data-state becomes "ready", "no-webgl" or "error".
  */
 (function () {
@@ -36,7 +38,7 @@
   };
   var DEFAULT_LABELS = {
     route: "corridor route",
-    checkpoint: "checkpoint (size: vehicles per hour)",
+    checkpoint: "checkpoint (size: vehicles an hour)",
     origin: "assembly point (start, in the city)",
     destination: "destination (end)",
     waypoint: "town on the route",
@@ -135,7 +137,7 @@
       { id: "sp-route", type: "line", source: "sp", filter: isKind("route"), layout: { "line-cap": "round", "line-join": "round" }, paint: { "line-color": COLOURS.route, "line-width": 5 } },
       { id: "sp-route-arrows", type: "symbol", source: "sp", filter: isKind("route"), layout: { "symbol-placement": "line", "symbol-spacing": 120, "icon-image": "sp-arrow", "icon-size": 0.6, "icon-allow-overlap": true } },
       { id: "sp-waypoint", type: "circle", source: "sp", filter: isKind("waypoint"), paint: { "circle-radius": 3, "circle-color": "#ffffff", "circle-stroke-color": COLOURS.waypoint, "circle-stroke-width": 1.5 } },
-      { id: "sp-checkpoint", type: "circle", source: "sp", filter: isKind("checkpoint"), paint: { "circle-color": statusColour, "circle-radius": ["interpolate", ["linear"], ["coalesce", ["get", "throughput_vph"], 0], 0, 4, 60, 6, 240, 10], "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5 } },
+      { id: "sp-checkpoint", type: "circle", source: "sp", filter: isKind("checkpoint"), paint: { "circle-color": statusColour, "circle-radius": ["interpolate", ["linear"], ["coalesce", ["get", "pace_vph"], ["get", "throughput_vph"], 0], 0, 4, 60, 6, 240, 10], "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5 } },
       { id: "sp-origin", type: "circle", source: "sp", filter: isKind("origin"), paint: { "circle-color": COLOURS.origin, "circle-radius": 7, "circle-stroke-color": "#ffffff", "circle-stroke-width": 2 } },
       { id: "sp-destination", type: "circle", source: "sp", filter: isKind("destination"), paint: { "circle-color": COLOURS.destination, "circle-radius": 9, "circle-stroke-color": "#ffffff", "circle-stroke-width": 3 } },
       { id: "sp-incident", type: "symbol", source: "sp", filter: isKind("incident"), layout: { "icon-image": "sp-incident", "icon-allow-overlap": true } },

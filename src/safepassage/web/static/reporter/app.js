@@ -60,16 +60,24 @@
     el("net").textContent = text || (online ? "online" : "offline: reports wait on this phone");
   }
 
+  // Places by name (from /api/v1/me's scope_names, in the phone's language); an id with no
+  // name is made readable, never shown raw.
+  var placeNames = {};
+  function name(id) {
+    if (id === null || id === undefined || id === "") return "";
+    return placeNames[id] || String(id).replace(/[-_]+/g, " ");
+  }
+
   function describe(event) {
     var d = event.data;
     switch (event.type) {
       case "checkpoint_count":
-        return d.checkpoint + ": " + (d.vehicles ? d.vehicles + " vehicles" : "") +
+        return name(d.checkpoint) + ": " + (d.vehicles ? d.vehicles + " vehicles" : "") +
           (d.waiting != null ? (d.vehicles ? ", " : "") + d.waiting + " waiting" : "");
-      case "waypoint_passage": return "convoy " + d.convoy + " at " + d.waypoint;
-      case "incident": return "incident: " + d.kind + (d.place ? " at " + d.place : "");
-      case "corridor_status": return "corridor " + event.corridor + " " + d.status;
-      default: return event.type;
+      case "waypoint_passage": return name(d.convoy) + " at " + name(d.waypoint);
+      case "incident": return "incident: " + d.kind + (d.place ? " at " + name(d.place) : "");
+      case "corridor_status": return "corridor " + name(event.corridor) + " " + d.status;
+      default: return String(event.type).replace(/_/g, " ");
     }
   }
 
@@ -199,16 +207,17 @@
     values.forEach(function (v) {
       var o = document.createElement("option");
       o.value = v;
-      o.textContent = names && names[v] ? names[v] + " (" + v + ")" : v;
+      o.textContent = names && names[v] ? names[v] : name(v);
       select.appendChild(o);
     });
   }
 
   function showReporter(profile) {
+    placeNames = profile.scope_names || {};
     el("login").hidden = true;
     el("reporter").hidden = false;
     el("who").textContent = "Signed in as " + profile.name + " (" + profile.role + ")" +
-      (profile.scope.length ? "; assignment: " + profile.scope.join(", ") : "");
+      (profile.scope.length ? "; assignment: " + profile.scope.map(name).join(", ") : "");
     options(el("corridor"), profile.corridors.length ? profile.corridors : ["(none yet)"]);
     options(el("checkpoint"), profile.scope, profile.scope_names);
     options(el("convoy"), profile.scope, profile.scope_names);
