@@ -170,8 +170,8 @@ def test_postgres_restart_under_load(
                         break
                     errors.append(r.status_code)
                     time.sleep(0.1)
-                else:
-                    pytest.fail(f"event {e['id']} never acknowledged")
+                else:  # say what the server answered meanwhile (a flake is then diagnosable)
+                    pytest.fail(f"event {e['id']} never acknowledged; answers: {errors[-20:]}")
 
     with server(db, port):
         workers = [threading.Thread(target=client, args=(events[k::4],)) for k in range(4)]
