@@ -25,6 +25,7 @@ from safepassage.api.routes import (
     state,
     stream,
 )
+from safepassage.api.routes.claims_pages import claims_pages
 from safepassage.api.routes.events import MAX_BULK
 from safepassage.api.services import LiveState, RateLimiter, Services, TokenCache
 from safepassage.model.scenario import Scenario
@@ -102,6 +103,7 @@ def create_app(
     # Maps: the package's static files, the basemaps, the scenarios' places and names.
     app.include_router(pages.map_routes(basemaps or {}))
     app.include_router(pages.places_router(list(scenarios), basemaps or {}))
+    app.include_router(claims_pages(list(scenarios)))  # the claims' HTML pages (issue 11)
     # The last added runs first. The log guard is outermost: a broken log is refused (503)
     # before any token is looked up in a database that may have been tampered with, and its
     # warning reaches every answer, the gate's 401/413/429 included; it puts the security
