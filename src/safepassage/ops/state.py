@@ -11,7 +11,7 @@ status and source, never added across them.
 from __future__ import annotations
 
 import statistics
-from bisect import insort
+from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +20,7 @@ from typing import Any
 
 from safepassage.figures import Figure, totals
 from safepassage.figures.when import timed
-from safepassage.ops.claims import ClaimsRegister
+from safepassage.ops.claims import Changed, ClaimsRegister
 from safepassage.ops.derived import (
     PlaceIndex,
     checkpoint_figures,
@@ -57,6 +57,11 @@ class StateSettings:
 
 def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def _at_place(f: Figure, heard: set[str]) -> bool:
+    """Whether a figure is one of a checkpoint's (else: among the corridor's others)."""
+    return bool(f.place) and (f.place in heard or f.kind in ("crossed", "arrived", "waiting"))
 
 
 def _key(e: StoredEvent) -> tuple[str, str]:
@@ -160,24 +165,20 @@ class Projection:
     # -- reading ------------------------------------------------------------------------
     def _places(self, corridor: str, heard: set[str]) -> tuple[dict[str, PlaceIndex], list[Figure]]:
         """The corridor's figures by checkpoint (indexed for `checkpoint_figures`) and the
-        others; rebuilt only when the register changed."""
+        others; kept up to date with the register's changes, rebuilt when that cannot be."""
         version = (self.register.version, len(heard))
         cached = self._place_cache.get(corridor)
-        if (
-            cached is not None
-            and cached[0] != version
-            and cached[0][1] == len(heard)
-            and self._add_new_claims(corridor, heard, cached[0][0], cached[1], cached[2])
-        ):
-            cached = (version, cached[1], cached[2])
-            self._place_cache[corridor] = cached
+        if cached is not None and cached[0] != version and cached[0][1] == len(heard):
+            changes = self.register.changed_since(cached[0][0])
+            if changes is not None and self._update(corridor, heard, changes, cached[1], cached[2]):
+                cached = (version, cached[1], cached[2])
+                self._place_cache[corridor] = cached
         if cached is None or cached[0] != version:
             by_place: dict[str, list[Figure]] = defaultdict(list)
             other: list[Figure] = []
             for f in self.register.figures(corridor):
-                at_checkpoint = f.place in heard or f.kind in ("crossed", "arrived", "waiting")
-                if f.place and at_checkpoint:
-                    by_place[f.place].append(f)
+                if _at_place(f, heard):
+                    by_place[f.place or ""].append(f)
                 else:
                     other.append(f)
             places = {p: PlaceIndex(by_place.get(p, [])) for p in sorted(set(by_place) | heard)}
@@ -185,25 +186,30 @@ class Projection:
             self._place_cache[corridor] = cached
         return cached[1], cached[2]
 
-    def _add_new_claims(
+    def _update(
         self,
         corridor: str,
         heard: set[str],
-        since: int,
+        changes: Changed,
         places: dict[str, PlaceIndex],
         other: list[Figure],
     ) -> bool:
-        """Add the figures of the claims added since `since` to the indexes (a read after a
-        new count costs the keys it changed); False: something else changed, rebuild."""
-        added = self.register.added_since(since)
-        if added is None:
-            return False
-        for cid in added:
-            if self.register.claims[cid].corridor != corridor:
+        """Take back the figures the changed claims showed before and add those they show
+        now (a review costs the figures it changed); False: rebuild instead."""
+        for cid, (where, before) in changes.items():
+            if where != corridor:
                 continue
-            for f in self.register.claim_figures(cid):
-                at_checkpoint = f.place in heard or f.kind in ("crossed", "arrived", "waiting")
-                if f.place and at_checkpoint:
+            for f in before:
+                if _at_place(f, heard):
+                    if f.place not in places or not places[f.place].remove(f):
+                        return False
+                else:
+                    at = bisect_left(other, order(f), key=order)
+                    if at == len(other) or order(other[at]) != order(f):
+                        return False
+                    del other[at]
+            for f in self.register.shown(cid):
+                if _at_place(f, heard):
                     if f.place not in places:
                         return False  # a place of its own: rebuild, in the order of places
                     places[f.place].add(f)
