@@ -32,8 +32,8 @@ PENDING: tuple[State, ...] = ("reported", "unverified", "under_review")
 #: the larger (or by SIMILAR_ABS), and their times overlap or lie within SIMILAR_TIME.
 SIMILAR_SHARE, SIMILAR_ABS, SIMILAR_TIME = 0.10, 5, timedelta(minutes=60)
 FIELD_SOURCE = "field report"
-#: How many of the latest new claims are listed for readers to add to what they have; a
-#: reader further behind rebuilds.
+#: How many of the latest changes (claims added, reviewed, withdrawn) are listed for readers
+#: to apply to what they have; a reader further behind rebuilds.
 MAX_ADDED = 10_000
 
 
@@ -200,7 +200,7 @@ def _reviewed(start: Verification, reviews: list[StoredEvent]) -> _Review:
     return _Review(final, assigned)
 
 
-Changed = dict[str, tuple[str, list[Figure]]]  # claim -> (corridor, figures shown before)
+Changed = dict[str, tuple[str, tuple[Figure, ...]]]  # claim -> (corridor, figures before)
 
 
 @dataclass
@@ -229,8 +229,9 @@ class ClaimsRegister:
     _pending: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     # The latest changes (version, claims changed with their figures before) and the version
     # before which they are forgotten (a reader that far behind rebuilds).
-    _changes: list[tuple[int, Changed]] = field(default_factory=list)
+    _changes: list[tuple[int, str, str, tuple[Figure, ...]]] = field(default_factory=list)
     _horizon: int = 0
+    _named: set[str] = field(default_factory=set)  # claims that reviews name (ever)
 
     def apply(self, e: StoredEvent) -> None:
         # The version moves only when the register changes, so that what is cached on it
@@ -243,13 +244,24 @@ class ClaimsRegister:
         if e.type == "checkpoint_count" and e.status == "held":
             return  # held for review: in no figure until a coordinator corrects it
         if e.type in CLAIM_TYPES:
-            self._mutate({e.id}, True, lambda: self.claims.__setitem__(e.id, e))
+            if e.id in self.claims or e.id in self._named:
+                self._mutate({e.id}, True, lambda: self.claims.__setitem__(e.id, e))
+            else:
+                self._add_claim(e)
         elif e.type == "claim_review":
             cid = str(e.data["claim"])
             links = e.data["action"] == "duplicate_of" or e.id in self.reviews
             self._mutate({cid}, links, lambda: self._add_review(e))
         elif e.type == "corridor_announced":
             self._announce(e, lambda: self.announcements.__setitem__(e.id, e))
+
+    def _add_claim(self, e: StoredEvent) -> None:
+        """A claim no review names (the common case, a new count): it shows its figures as
+        entered, made only when read."""
+        self.claims[e.id] = e
+        self.version += 1
+        self._pending[e.corridor] += 1 if initial_status(e).state in PENDING else 0
+        self._record(e.id, e.corridor, ())
 
     def _take_back(self, target: str) -> None:
         """Undo what `target` contributed (a claim, a review or an announcement)."""
@@ -264,6 +276,7 @@ class ClaimsRegister:
 
     def _add_review(self, r: StoredEvent) -> None:
         self.reviews[r.id] = r
+        self._named.update(str(r.data[k]) for k in ("claim", "of") if r.data.get(k))
         self._by_claim.setdefault(str(r.data["claim"]), {})[r.id] = r
 
     def _drop_review(self, r: StoredEvent) -> None:
@@ -313,13 +326,17 @@ class ClaimsRegister:
                 self._shown[c] = now
             self._pending[corridors[c]] += _pending(now) - _pending(before)
             if now != before:
-                changed[c] = (corridors[c], before)
-        if changed:
-            self._changes.append((self.version, changed))
-            if len(self._changes) > MAX_ADDED:
-                cut = len(self._changes) // 2  # forget the older half
-                self._horizon = self._changes[cut - 1][0]
-                del self._changes[:cut]
+                changed[c] = (corridors[c], tuple(before))
+        for c, (corridor, shown_before) in changed.items():
+            self._record(c, corridor, shown_before)
+
+    def _record(self, cid: str, corridor: str, before: tuple[Figure, ...]) -> None:
+        # Flat tuples: a log of millions of claims makes no container per claim here.
+        self._changes.append((self.version, cid, corridor, before))
+        if len(self._changes) > MAX_ADDED:
+            cut = len(self._changes) // 2  # forget the older half
+            self._horizon = self._changes[cut - 1][0]
+            del self._changes[:cut]
 
     def _forget_changes(self) -> None:
         self._horizon = self.version
@@ -331,9 +348,9 @@ class ClaimsRegister:
         if version < self._horizon:
             return None
         out: Changed = {}
-        for _, changed in self._changes[bisect_right(self._changes, version, key=lambda a: a[0]) :]:
-            for c, before in changed.items():
-                out.setdefault(c, before)
+        at = bisect_right(self._changes, version, key=lambda a: a[0])
+        for _, c, corridor, before in self._changes[at:]:
+            out.setdefault(c, (corridor, before))
         return out
 
     def shown(self, cid: str) -> list[Figure]:
