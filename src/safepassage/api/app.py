@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from safepassage.api.services import LiveState, RateLimiter, Services, TokenCach
 from safepassage.model.scenario import Scenario
 from safepassage.ops.committer import GroupCommitter
 from safepassage.ops.state import StateSettings
+from safepassage.ops.status import NEAR_ROUTE_KM
 from safepassage.ops.store import EventStore, storage_problem
 
 
@@ -64,6 +66,11 @@ def create_app(
     once; a broken one is refused (503) unless `allow_broken_log` (then every response carries
     a warning); its head is signed every `checkpoint_every_s` seconds and at shutdown."""
     settings = settings or StateSettings()
+    if scenarios and not settings.places:
+        # Where the served scenarios' places are: an incident near the route (by distance)
+        # contradicts an open status, one far from it does not (docs/figures.md).
+        places = {p.id: p.at for s in scenarios for p in s.places().values()}
+        settings = replace(settings, places=tuple((i, a[0], a[1]) for i, a in places.items()))
     guard = LogGuard(store, allow_broken=allow_broken_log, every_s=checkpoint_every_s)
     svc = Services(
         store=store,
@@ -151,7 +158,10 @@ def app_from_environment() -> FastAPI:
     delay = max(0.0, float(os.environ.get("SAFEPASSAGE_PUBLIC_DELAY_MIN", "60")))
     allow = bool(os.environ.get("SAFEPASSAGE_ALLOW_BROKEN_LOG"))
     stale = max(1.0, float(os.environ.get("SAFEPASSAGE_STATUS_STALE_AFTER_MIN", "180")))
-    settings = StateSettings(public_delay_min=delay, status_stale_after_min=stale)
+    near = max(0.0, float(os.environ.get("SAFEPASSAGE_NEAR_ROUTE_KM", str(NEAR_ROUTE_KM))))
+    settings = StateSettings(
+        public_delay_min=delay, status_stale_after_min=stale, near_route_km=near
+    )
     app = create_app(
         store,
         settings=settings,

@@ -29,7 +29,9 @@ from safepassage.ops.derived import (
 )
 from safepassage.ops.running import order
 from safepassage.ops.status import (
+    NEAR_ROUTE_KM,
     VIOLENT,
+    RouteGeometry,
     basis_of,
     contradicts,
     incident_place,
@@ -53,6 +55,10 @@ class StateSettings:
     future_limit_min: float = 24 * 60
     # A status not reported again for this long reads "unknown since ..." everywhere.
     status_stale_after_min: float = 180.0
+    # Where places are (id, latitude, longitude; from the served scenarios) and how far from
+    # the route an incident contradicts an open status (docs/figures.md).
+    places: tuple[tuple[str, float, float], ...] = ()
+    near_route_km: float = NEAR_ROUTE_KM
 
 
 def parse_time(text: str) -> datetime:
@@ -99,6 +105,9 @@ class Projection:
         ] = {}
         self.voided: set[str] = set()
         self.last_seq = 0
+        self.geometry = RouteGeometry(
+            {p: (lat, lon) for p, lat, lon in self.settings.places}, self.settings.near_route_km
+        )
 
     # -- applying -----------------------------------------------------------------------
     def apply(self, e: StoredEvent) -> None:
@@ -273,7 +282,7 @@ class Projection:
             alerts.append({"kind": "status_stale", "said": status["said"], **_since(status)})
         if latest is not None and is_open:
             for inc in sorted(c.incidents.values(), key=_key):
-                if contradicts(inc, latest, route):
+                if contradicts(inc, latest, route, self.geometry):
                     alerts.append(
                         {
                             "kind": "status_contradicted",
@@ -307,7 +316,7 @@ class Projection:
                     "at": timed(e.occurred_at, zone),
                     "status": e.status,
                     "source": e.source,
-                    "where": incident_place(e, route),
+                    "where": incident_place(e, route, self.geometry),
                     **e.data,
                 }
                 for e in sorted(c.incidents.values(), key=_key)
