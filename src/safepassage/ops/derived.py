@@ -31,6 +31,7 @@ from safepassage.figures import (
 from safepassage.figures.arithmetic import (
     bounded_total,
     first_overlap,
+    joined_source,
     joined_status,
     refs_of,
     value_sum,
@@ -85,6 +86,7 @@ def in_window(figures: Iterable[Figure], start: datetime, end: datetime) -> list
             last_one = max(originals, key=lambda f: f.as_of)
             summed = replace(
                 last_one,
+                source=joined_source(originals, last_one.source),
                 value=value_sum(values),
                 status=joined_status(originals),
                 also=tuple(dict.fromkeys(s for f in originals for s in f.also)),

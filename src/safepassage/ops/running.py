@@ -64,6 +64,7 @@ class _Sum:
     unverifiable: int = 0
     basis: Counter[Basis] = field(default_factory=Counter)
     refs: int = 0
+    reporters: Counter[str] = field(default_factory=Counter)
 
     def add(self, f: Figure) -> None:
         insort(self.items, f, key=order)
@@ -95,6 +96,8 @@ class _Sum:
         self.unverifiable += sign if s.unverifiable else 0
         _bump(self.basis, f.basis, sign)
         self.refs += sign * len(f.refs)
+        for name in f.source.names():
+            _bump(self.reporters, name, sign)
 
     def fill(self, items: list[Figure]) -> None:
         """Take `items` (in order) at once, as `add` would one by one, but in bulk: the
@@ -115,6 +118,7 @@ class _Sum:
         self.unverifiable = sum(1 for s in statuses if s.unverifiable)
         self.basis = Counter(f.basis for f in items)
         self.refs = sum(len(f.refs) for f in items)
+        self.reporters = Counter(name for f in items for name in f.source.names())
 
     def result(self) -> Figure:
         if self.inexact:
@@ -126,6 +130,7 @@ class _Sum:
         ordered = sorted(self.items, key=lambda f: f.span.end) if self.refs <= MAX_REFS else []
         return replace(
             head,
+            source=head.source.of_reporters(self.reporters),
             value=self._value(),
             span=Span("interval", head.as_of, None),
             status=Verification(

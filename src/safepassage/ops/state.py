@@ -546,7 +546,8 @@ def _public_status(status: dict[str, Any] | None) -> dict[str, Any] | None:
 def _public(node: Any) -> Any:
     """A copy without who entered what (reporters) or event ids."""
     if isinstance(node, dict):
-        return {k: _public(v) for k, v in node.items() if k not in ("reporter", "refs")}
+        hidden = ("reporter", "reporters", "reporter_count", "refs")
+        return {k: _public(v) for k, v in node.items() if k not in hidden}
     if isinstance(node, list):
         return [_public(v) for v in node]
     return node
