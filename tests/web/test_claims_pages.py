@@ -230,6 +230,12 @@ def test_reviews_show_on_the_page_with_who_and_how(app: tuple[TestClient, dict[s
     assert "Repeated by" in words
     queue = client.get("/api/v1/claims/mariupol/queue.html", headers=head).text
     assert "Nothing awaits review" in text_of(queue)
+    # The duplicate's page says where it is counted: in the figure of the claim it repeats.
+    second = text_of(
+        client.get(f"/api/v1/claims/mariupol/{SECOND['id']}/page.html", headers=head).text
+    )
+    assert "Linked as a duplicate of another claim" in second
+    assert "counted in the claim it repeats" in second and "160 vehicles" in second
 
 
 def _poll(page: Any, expression: str, timeout_s: float = 60.0) -> None:

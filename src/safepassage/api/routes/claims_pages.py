@@ -105,7 +105,7 @@ def _page(register: ClaimsRegister, corridor: str, claim: str, name: Namer) -> d
     cid = record["claim"]
     e = register.claims[cid]
     zone = register.zone(corridor)
-    figures = [f for f in register.figures(corridor) if cid in f.refs]
+    figures = register.shown(record["duplicate_of"] or cid)  # the figure it is part of
     return {
         "record": record,
         "entered_by": e.reporter,
