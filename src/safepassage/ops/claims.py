@@ -13,7 +13,7 @@ the claim it repeats, so that the two are one figure with two sources. Correctio
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -232,6 +232,10 @@ class ClaimsRegister:
     _changes: list[tuple[int, str, str, tuple[Figure, ...]]] = field(default_factory=list)
     _horizon: int = 0
     _named: set[str] = field(default_factory=set)  # claims that reviews name (ever)
+    # Per corridor and place, the claims there by the end of their time (for suggestions),
+    # and the longest time one of them covers.
+    _at_place: dict[tuple[str, str], list[tuple[datetime, str]]] = field(default_factory=dict)
+    _longest: dict[tuple[str, str], timedelta] = field(default_factory=dict)
 
     def apply(self, e: StoredEvent) -> None:
         # The version moves only when the register changes, so that what is cached on it
@@ -245,7 +249,7 @@ class ClaimsRegister:
             return  # held for review: in no figure until a coordinator corrects it
         if e.type in CLAIM_TYPES:
             if e.id in self.claims or e.id in self._named:
-                self._mutate({e.id}, True, lambda: self.claims.__setitem__(e.id, e))
+                self._mutate({e.id}, True, lambda: self._put_claim(e))
             else:
                 self._add_claim(e)
         elif e.type == "claim_review":
@@ -259,15 +263,41 @@ class ClaimsRegister:
         """A claim no review names (the common case, a new count): it shows its figures as
         entered, made only when read."""
         self.claims[e.id] = e
+        self._index(e, 1)
         self.version += 1
         self._pending[e.corridor] += 1 if initial_status(e).state in PENDING else 0
         self._record(e.id, e.corridor, ())
+
+    def _put_claim(self, e: StoredEvent) -> None:
+        old = self.claims.get(e.id)
+        if old is not None:
+            self._index(old, -1)
+        self.claims[e.id] = e
+        self._index(e, 1)
+
+    def _index(self, e: StoredEvent, sign: int) -> None:
+        """Add (+1) or drop (-1) a claim in the index of claims by place and time."""
+        place = e.data.get("checkpoint") if e.type == "checkpoint_count" else e.data.get("place")
+        if not place:
+            return
+        end = datetime.fromisoformat(e.occurred_at)
+        where = (e.corridor, str(place))
+        kept = self._at_place.setdefault(where, [])
+        if sign > 0:
+            insort(kept, (end, e.id))
+            start = _t(e.data.get("interval_start") or e.data.get("since"))
+            if start is not None:
+                self._longest[where] = max(self._longest.get(where, timedelta(0)), end - start)
+        else:
+            at = bisect_left(kept, (end, e.id))
+            if at < len(kept) and kept[at] == (end, e.id):
+                del kept[at]
 
     def _take_back(self, target: str) -> None:
         """Undo what `target` contributed (a claim, a review or an announcement)."""
         self._base_cache.pop(target, None)
         if target in self.claims:
-            self._mutate({target}, True, lambda: self.claims.pop(target))
+            self._mutate({target}, True, lambda: self._index(self.claims.pop(target), -1))
         elif target in self.reviews:
             r = self.reviews[target]
             self._mutate({str(r.data["claim"])}, True, lambda: self._drop_review(r))
@@ -508,12 +538,26 @@ class ClaimsRegister:
         close in time, similar numbers; not already linked to it."""
         e = self.claims[claim_id]
         links = self.duplicate_links() if links is None else links
-        mine = base_figures(e, "UTC")
+        mine = self._base(claim_id)
+        place = e.data.get("checkpoint") if e.type == "checkpoint_count" else e.data.get("place")
+        where = (e.corridor, str(place))
+        if not place or where not in self._at_place:
+            return []  # `_similar` needs one place
+        # Only claims at the place whose time can overlap this one's or lie within
+        # SIMILAR_TIME of it: ending after this one starts (less SIMILAR_TIME), and before
+        # it ends plus the longest time a claim there covers (or SIMILAR_TIME).
+        end = datetime.fromisoformat(e.occurred_at)
+        start = _t(e.data.get("interval_start") or e.data.get("since")) or end
+        low = min(start, end) - SIMILAR_TIME
+        high = end + max(self._longest.get(where, timedelta(0)), SIMILAR_TIME)
+        kept = self._at_place[where]
+        near = kept[bisect_left(kept, (low, "")) : bisect_right(kept, (high, "\uffff"))]
         out = []
-        for oid, other in sorted(self.claims.items(), key=lambda kv: _key(kv[1])):
-            if other.corridor != e.corridor or links.get(oid, oid) == links.get(claim_id, claim_id):
+        mine_root = links.get(claim_id, claim_id)
+        for _, oid in sorted(near, key=lambda n: _key(self.claims[n[1]])):
+            if oid == claim_id or links.get(oid, oid) == mine_root:
                 continue
-            reasons = _similar(mine, base_figures(other, "UTC"))
+            reasons = _similar(mine, self._base(oid))
             if reasons:
                 out.append({"claim": oid, "why": reasons})
         return out
