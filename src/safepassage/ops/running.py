@@ -16,6 +16,7 @@ from bisect import bisect_left, insort
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from safepassage.figures import Figure, SumKey, Value, per_day
@@ -28,6 +29,12 @@ FLOW = ("crossed", "arrived")
 def order(f: Figure) -> tuple[Any, ...]:
     """The register's order of figures (as `ClaimsRegister.figures` sorts them)."""
     return (f.as_of, f.refs[:1], f.kind, f.unit)
+
+
+@lru_cache(maxsize=4096)
+def _with_unit(key: SumKey, unit: str) -> SumKey:
+    """`key` in another unit (made once per key: a rebuild asks for each of millions)."""
+    return key._replace(unit=unit)
 
 
 def _bump(counts: Counter[Any], key: Any, by: int) -> None:
@@ -284,7 +291,7 @@ class PlaceTotals:
         ref = f.refs[0]
         if f.unit == "people":
             seen = self.people.setdefault(f.key, set())
-            gone = self.vehicles.get(f.key._replace(unit="vehicles"), {}).get(ref, 0)
+            gone = self.vehicles.get(_with_unit(f.key, "vehicles"), {}).get(ref, 0)
             if sign > 0 and ref not in seen:
                 seen.add(ref)
                 self.missing[f.key] = self.missing.get(f.key, 0) - gone
@@ -294,7 +301,7 @@ class PlaceTotals:
         elif f.unit == "vehicles" and f.span.kind == "interval":
             cars = self.vehicles.setdefault(f.key, {})
             cars[ref] = cars.get(ref, 0) + sign * (f.value.high or 0)
-            pkey = f.key._replace(unit="people")
+            pkey = _with_unit(f.key, "people")
             if ref not in self.people.get(pkey, set()):
                 self.missing[pkey] = self.missing.get(pkey, 0) + sign * (f.value.high or 0)
 
