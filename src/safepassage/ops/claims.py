@@ -233,8 +233,9 @@ class ClaimsRegister:
     _horizon: int = 0
     _named: set[str] = field(default_factory=set)  # claims that reviews name (ever)
     # Per corridor and place, the claims there by the end of their time (for suggestions),
-    # and the longest time one of them covers.
-    _at_place: dict[tuple[str, str], list[tuple[datetime, str]]] = field(default_factory=dict)
+    # and the longest time one of them covers; made when first asked for (a rebuild of the
+    # state never needs it), then kept.
+    _at_place: dict[tuple[str, str], list[tuple[datetime, str]]] | None = None
     _longest: dict[tuple[str, str], timedelta] = field(default_factory=dict)
 
     def apply(self, e: StoredEvent) -> None:
@@ -275,10 +276,17 @@ class ClaimsRegister:
         self.claims[e.id] = e
         self._index(e, 1)
 
+    def _places(self) -> dict[tuple[str, str], list[tuple[datetime, str]]]:
+        if self._at_place is None:
+            self._at_place = {}
+            for e in self.claims.values():
+                self._index(e, 1)
+        return self._at_place
+
     def _index(self, e: StoredEvent, sign: int) -> None:
         """Add (+1) or drop (-1) a claim in the index of claims by place and time."""
         place = e.data.get("checkpoint") if e.type == "checkpoint_count" else e.data.get("place")
-        if not place:
+        if not place or self._at_place is None:
             return
         end = datetime.fromisoformat(e.occurred_at)
         where = (e.corridor, str(place))
@@ -541,7 +549,7 @@ class ClaimsRegister:
         mine = self._base(claim_id)
         place = e.data.get("checkpoint") if e.type == "checkpoint_count" else e.data.get("place")
         where = (e.corridor, str(place))
-        if not place or where not in self._at_place:
+        if not place or where not in self._places():
             return []  # `_similar` needs one place
         # Only claims at the place whose time can overlap this one's or lie within
         # SIMILAR_TIME of it: ending after this one starts (less SIMILAR_TIME), and before
@@ -550,7 +558,7 @@ class ClaimsRegister:
         start = _t(e.data.get("interval_start") or e.data.get("since")) or end
         low = min(start, end) - SIMILAR_TIME
         high = end + max(self._longest.get(where, timedelta(0)), SIMILAR_TIME)
-        kept = self._at_place[where]
+        kept = self._places()[where]
         near = kept[bisect_left(kept, (low, "")) : bisect_right(kept, (high, "\uffff"))]
         out = []
         mine_root = links.get(claim_id, claim_id)
