@@ -12,26 +12,31 @@ the claim it repeats, so that the two are one figure with two sources. Correctio
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-from safepassage.figures import Figure, Source, Span, Value, Verification
-from safepassage.figures.figure import Basis, Kind, State, Unit
+from safepassage.figures import Figure, Verification
+from safepassage.figures.figure import State
 from safepassage.figures.when import timed
+from safepassage.ops.claim_figures import (
+    FIELD_SOURCE,
+    base_figures,
+    initial_status,
+    time_or_none,
+)
 from safepassage.ops.store import StoredEvent
+
+__all__ = ["FIELD_SOURCE", "ClaimsRegister", "base_figures", "initial_status"]
 
 CLAIM_TYPES = ("claim", "checkpoint_count")
 PENDING: tuple[State, ...] = ("reported", "unverified", "under_review")
 #: Two claims are suggested as duplicates when their numbers differ by at most this share of
 #: the larger (or by SIMILAR_ABS), and their times overlap or lie within SIMILAR_TIME.
 SIMILAR_SHARE, SIMILAR_ABS, SIMILAR_TIME = 0.10, 5, timedelta(minutes=60)
-FIELD_SOURCE = "field report"
 #: How many of the latest changes (claims added, reviewed, withdrawn) are listed for readers
 #: to apply to what they have; a reader further behind rebuilds.
 MAX_ADDED = 10_000
@@ -39,121 +44,6 @@ MAX_ADDED = 10_000
 
 def _key(e: StoredEvent) -> tuple[str, str]:
     return (e.occurred_at, e.id)
-
-
-def _t(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def initial_status(e: StoredEvent) -> Verification:
-    """A claim's state as entered: the event's status, read in the register's words. A
-    `claim` never starts confirmed: its confirmation is a review, an event of its own."""
-    if e.status == "confirmed" and e.type != "claim":
-        return _ENTERED_CONFIRMED
-    return _REPORTED if e.status == "claimed" else _UNVERIFIED
-
-
-# Shared: a log holds millions of counts, and most keep the status they were entered with.
-_ENTERED_CONFIRMED = Verification("confirmed", how="entered as confirmed by a coordinator")
-_REPORTED = Verification("reported")
-_UNVERIFIED = Verification("unverified")
-
-
-@lru_cache(maxsize=65_536)
-def _source(name: str, via: str | None, reporter: str | None) -> Source:
-    return Source(name, None, via, reporter)
-
-
-def _count_basis(e: StoredEvent) -> Basis:
-    source = e.source or ""
-    if "RECONSTRUCTION" in source.upper():
-        return "reconstructed"
-    if e.status == "claimed":
-        return "claimed"
-    if not e.source or _names_reporter(e):
-        return "observed"  # our own field reporter's count
-    return "reported"
-
-
-def _names_reporter(e: StoredEvent) -> bool:
-    """Whether a count's source text names the user who entered it (an SMS's "sms from X")."""
-    return bool(e.source and e.reporter) and bool(
-        re.search(rf"(?<![\w-]){re.escape(e.reporter)}(?![\w-])", e.source or "")
-    )
-
-
-def _count_source(e: StoredEvent) -> Source:
-    """A count's source. A field report's source text that names its reporter (an SMS: "sms
-    from NAME") becomes the field reports' source with the channel as `via`: the reporter
-    stays with coordinators and never reaches a public output."""
-    name = e.source or FIELD_SOURCE
-    if _names_reporter(e):
-        via = "SMS" if "sms" in name.lower() else None
-        return _source(FIELD_SOURCE, via, e.reporter)
-    return _source(name, None, e.reporter)
-
-
-def base_figures(e: StoredEvent, zone: str) -> list[Figure]:
-    """The figures one claim-bearing event states, before review (status as entered)."""
-    status = initial_status(e)
-    end = datetime.fromisoformat(e.occurred_at)
-    d = e.data
-    if e.type == "claim":
-        if d["qualifier"] == "range":
-            value = Value.between(d["low"], d["high"])
-        else:
-            value = {
-                "exact": Value.exact,
-                "about": Value.about,
-                "at_least": Value.at_least,
-                "as_many_as": Value.as_many_as,
-            }[d["qualifier"]](d["value"])
-        party = d.get("party")
-        basis: Basis = d.get("basis", "reported")
-        if party and basis in ("observed", "reported"):
-            basis = "claimed"  # what a party to the conflict says is its claim
-        return [
-            Figure(
-                kind=d["kind"],
-                unit=d.get("unit", "people"),
-                value=value,
-                span=Span(d.get("span", "cumulative"), end, _t(d.get("since"))),
-                source=Source(d["said_by"], party, d.get("via"), e.reporter),
-                status=status,
-                basis=basis,
-                zone=zone,
-                place=d.get("place"),
-                method=d.get("method"),
-                refs=(e.id,),
-            )
-        ]
-    # A checkpoint count: each of its numbers is a figure at the checkpoint.
-    source = _count_source(e)
-    kind: Kind = "crossed" if d.get("direction", "out") == "out" else "arrived"
-    span = Span("interval", end, _t(d.get("interval_start")))
-    numbers: list[tuple[Kind, Unit, int, Span]] = [(kind, "vehicles", d.get("vehicles", 0), span)]
-    if d.get("buses"):
-        numbers.append((kind, "buses", d["buses"], span))
-    if d.get("people") is not None:
-        numbers.append((kind, "people", d["people"], span))
-    if d.get("waiting") is not None:
-        numbers.append(("waiting", "vehicles", d["waiting"], Span("stock", end)))
-    basis = _count_basis(e)
-    return [
-        Figure(
-            kind=k,
-            unit=u,
-            value=Value.exact(n),
-            span=s,
-            source=source,
-            status=status,
-            basis=basis,
-            zone=zone,
-            place=d["checkpoint"],
-            refs=(e.id,),
-        )
-        for k, u, n, s in numbers
-    ]
 
 
 def _pending(figures: list[Figure]) -> int:
@@ -174,7 +64,7 @@ def _reviewed(start: Verification, reviews: list[StoredEvent]) -> _Review:
     disputed: list[str] = list(start.disputed_by)
     unverifiable = start.unverifiable
     for r in sorted(reviews, key=_key):
-        d, at = r.data, _t(r.occurred_at)
+        d, at = r.data, time_or_none(r.occurred_at)
         action, by, how = d["action"], d["by"], d.get("how")
         if action == "assign":
             assigned = d["to"]
@@ -293,7 +183,7 @@ class ClaimsRegister:
         kept = self._at_place.setdefault(where, [])
         if sign > 0:
             insort(kept, (end, e.id))
-            start = _t(e.data.get("interval_start") or e.data.get("since"))
+            start = time_or_none(e.data.get("interval_start") or e.data.get("since"))
             if start is not None:
                 self._longest[where] = max(self._longest.get(where, timedelta(0)), end - start)
         else:
@@ -555,7 +445,7 @@ class ClaimsRegister:
         # SIMILAR_TIME of it: ending after this one starts (less SIMILAR_TIME), and before
         # it ends plus the longest time a claim there covers (or SIMILAR_TIME).
         end = datetime.fromisoformat(e.occurred_at)
-        start = _t(e.data.get("interval_start") or e.data.get("since")) or end
+        start = time_or_none(e.data.get("interval_start") or e.data.get("since")) or end
         low = min(start, end) - SIMILAR_TIME
         high = end + max(self._longest.get(where, timedelta(0)), SIMILAR_TIME)
         kept = self._places()[where]
