@@ -2,8 +2,9 @@
 checkpoints, one in a hundred with a queue, 3 s apart, no interval stated), then the first
 state (every figure made and indexed, totals computed) and a second one (cached: the last
 hour's pace, queues and waits only); then the live case: one more count and a read (the
-running totals take the new figures), and a review and a read (a review rebuilds the
-figures); and the peak memory. In-process, no database.
+running totals take the new figures), a review and a read, and a retraction of an older count
+and a read (both take back the figures they change and add the new ones); and the peak
+memory. In-process, no database.
 
 Run: .venv/bin/python -m benchmarks.bench_figures [--events 100000]
 """
@@ -65,6 +66,11 @@ def main() -> None:
     p.apply(StoredEvent(n + 2, str(uuid.uuid4()), "claim_review", "c", at, at, "d", "confirmed", None, None, review, ""))  # fmt: skip
     p.corridor_state("c", now + timedelta(seconds=3))
     t5 = time.perf_counter()
+    withdraw = {"reason": "counted twice"}
+    old = log[n // 2].id
+    p.apply(StoredEvent(n + 3, str(uuid.uuid4()), "retraction", "c", at, at, "d", "confirmed", None, old, withdraw, ""))  # fmt: skip
+    p.corridor_state("c", now + timedelta(seconds=4))
+    t6 = time.perf_counter()
     result = {
         "machine": machine(),
         "events": n,
@@ -72,7 +78,8 @@ def main() -> None:
         "first_state_s": round(t2 - t1, 2),
         "second_state_ms": round((t3 - t2) * 1000, 1),
         "count_then_state_ms": round((t4 - t3b) * 1000, 1),
-        "review_then_state_s": round(t5 - t4, 2),
+        "review_then_state_ms": round((t5 - t4) * 1000, 1),
+        "retraction_then_state_ms": round((t6 - t5) * 1000, 1),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     print(result)

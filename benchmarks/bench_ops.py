@@ -9,7 +9,8 @@ Targets (issue 5): >= 1,000 accepted events/s with p99 <= 50 ms (SQLite); state 
 p99 <= 20 ms at 1M events; rebuild <= 30 s. Issue 10: the same after every write is
 authorised, and the highest offered rate that keeps p99 <= 50 ms (goal 2,000/s): `--sweep`
 offers each rate in turn to a fresh server. Run: .venv/bin/python -m benchmarks.bench_ops
-(`--writes-only` skips the 1M-event part).
+(`--writes-only` skips the 1M-event part; `--state-only` skips the writes). Part 3 also times
+a state read right after each of 5 reviews (issue 11: a review no longer rebuilds figures).
 """
 
 from __future__ import annotations
@@ -137,6 +138,27 @@ def rebuild(store: EventStore) -> tuple[float, int]:
     return time.perf_counter() - t0, p.last_seq
 
 
+def review_then_state(store: EventStore, base: str, headers: dict[str, str]) -> list[float]:
+    """Milliseconds of a state read right after each of 5 reviews of seeded counts (each
+    confirms one count: its figures move to the confirmed totals)."""
+    counts = [e for e in store.read(after=0, limit=2_000) if e.type == "checkpoint_count"][:5]
+    out = []
+    for e in counts:
+        review = {
+            "id": str(uuid.uuid4()),
+            "type": "claim_review",
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "corridor": "mariupol",
+            "data": {"claim": e.id, "action": "confirm", "by": "bench", "how": "benchmark"},
+        }
+        answer = httpx.post(f"{base}/api/v1/events", json=review, headers=headers, timeout=60)
+        assert answer.status_code == 201, answer.text
+        t0 = time.perf_counter()
+        httpx.get(f"{base}/api/v1/state/mariupol", headers=headers, timeout=600)
+        out.append(round((time.perf_counter() - t0) * 1000, 1))
+    return out
+
+
 def announce(store: EventStore) -> None:
     """The corridor the load writes to (writes to an unannounced corridor are refused)."""
     window = {"start": "2022-03-15T09:00:00+02:00", "end": "2022-03-15T18:00:00+02:00"}
@@ -158,14 +180,16 @@ def run_backend(
     work: Path,
     sweep: list[float],
     writes_only: bool,
+    state_only: bool = False,
 ) -> dict[str, Any]:
     store = EventStore(db)
     announce(store)
     tokens = work / f"{name}-tokens.json"
     tokens.write_text(json.dumps([store.add_user(f"bench-{i}", "coordinator") for i in range(50)]))
     result: dict[str, Any] = {"backend": name}
-    with serving(db) as base:
-        result["writes"] = load(base, tokens, "post", 50, seconds, 1000)
+    if not state_only:
+        with serving(db) as base:
+            result["writes"] = load(base, tokens, "post", 50, seconds, 1000)
     result["sweep"] = []
     for rate in sweep:
         with serving(db) as base:
@@ -198,6 +222,7 @@ def run_backend(
         httpx.get(f"{base}/api/v1/state/mariupol", headers=headers, timeout=600)
         result["server_first_state_s"] = round(time.perf_counter() - t0, 2)
         result["state_queries"] = load(base, tokens, "state", 20, seconds, 200)
+        result["review_then_state_ms"] = review_then_state(store, base, headers)
     store.close()
     print(json.dumps(result), flush=True)
     return result
@@ -210,6 +235,9 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--sweep", default="", help="offered rates to try in turn: 1000,1500,2000")
     parser.add_argument("--writes-only", action="store_true")
+    parser.add_argument(
+        "--state-only", action="store_true", help="skip the writes: seed, rebuild, state queries"
+    )
     args = parser.parse_args()
     sweep = [float(r) for r in args.sweep.split(",") if r]
     work = Path(tempfile.mkdtemp(prefix="sp-bench-ops-"))
@@ -226,6 +254,7 @@ def main() -> None:
                 work,
                 sweep,
                 args.writes_only,
+                args.state_only,
             )
         )
     if "postgresql" in args.backends:
@@ -243,12 +272,13 @@ def main() -> None:
                     work,
                     sweep,
                     args.writes_only,
+                    args.state_only,
                 )
             )
         finally:
             server.cleanup()
     dump(
-        "ops-writes" if args.writes_only else "ops",
+        "ops-writes" if args.writes_only else "ops-state" if args.state_only else "ops",
         {"machine": machine(), "date": datetime.now(UTC).date().isoformat(), "results": results},
     )
 

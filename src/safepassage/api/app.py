@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,13 @@ from safepassage.api.routes import (
     state,
     stream,
 )
+from safepassage.api.routes.claims_pages import claims_pages
 from safepassage.api.routes.events import MAX_BULK
 from safepassage.api.services import LiveState, RateLimiter, Services, TokenCache
 from safepassage.model.scenario import Scenario
 from safepassage.ops.committer import GroupCommitter
 from safepassage.ops.state import StateSettings
+from safepassage.ops.status import NEAR_ROUTE_KM
 from safepassage.ops.store import EventStore, storage_problem
 
 
@@ -69,6 +72,11 @@ def create_app(
     a warning); its head is signed every `checkpoint_every_s` seconds and at shutdown.
     `models`: the corridors' model estimates (docs/forecast.md, "Live estimates")."""
     settings = settings or StateSettings()
+    if scenarios and not settings.places:
+        # Where the served scenarios' places are: an incident near the route (by distance)
+        # contradicts an open status, one far from it does not (docs/figures.md).
+        places = {p.id: p.at for s in scenarios for p in s.places().values()}
+        settings = replace(settings, places=tuple((i, a[0], a[1]) for i, a in places.items()))
     guard = LogGuard(store, allow_broken=allow_broken_log, every_s=checkpoint_every_s)
     svc = Services(
         store=store,
@@ -112,6 +120,7 @@ def create_app(
     # Maps: the package's static files, the basemaps, the scenarios' places and names.
     app.include_router(pages.map_routes(basemaps or {}))
     app.include_router(pages.places_router(list(scenarios), basemaps or {}))
+    app.include_router(claims_pages(list(scenarios)))  # the claims' HTML pages (issue 11)
     # The last added runs first. The log guard is outermost: a broken log is refused (503)
     # before any token is looked up in a database that may have been tampered with, and its
     # warning reaches every answer, the gate's 401/413/429 included; it puts the security
@@ -170,7 +179,10 @@ def app_from_environment() -> FastAPI:
     delay = max(0.0, float(os.environ.get("SAFEPASSAGE_PUBLIC_DELAY_MIN", "60")))
     allow = bool(os.environ.get("SAFEPASSAGE_ALLOW_BROKEN_LOG"))
     stale = max(1.0, float(os.environ.get("SAFEPASSAGE_STATUS_STALE_AFTER_MIN", "180")))
-    settings = StateSettings(public_delay_min=delay, status_stale_after_min=stale)
+    near = max(0.0, float(os.environ.get("SAFEPASSAGE_NEAR_ROUTE_KM", str(NEAR_ROUTE_KM))))
+    settings = StateSettings(
+        public_delay_min=delay, status_stale_after_min=stale, near_route_km=near
+    )
     app = create_app(
         store,
         settings=settings,

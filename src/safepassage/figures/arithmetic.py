@@ -73,6 +73,12 @@ def _weakest(bases: Iterable[Basis]) -> Basis:
     return max(bases, key=BASIS_ORDER.index)
 
 
+def joined_source(figures: Sequence[Figure], head: Source) -> Source:
+    """The source of a sum: `head`'s, naming every reporter whose counts it adds (or, past
+    MAX_NAMED of them, the first by name and how many), never one for all."""
+    return head.of_reporters(name for f in figures for name in f.source.names())
+
+
 def joined_status(figures: Sequence[Figure]) -> Verification:
     first = figures[0].status
     by = first.by if all(f.status.by == first.by for f in figures) else None
@@ -111,6 +117,7 @@ def total(figures: Sequence[Figure]) -> Figure:
     first = ordered[-1]
     return replace(
         first,
+        source=joined_source(figures, first.source),
         value=value_sum(f.value for f in figures),
         span=Span("interval", max(f.span.end for f in figures), start),
         status=joined_status(figures),

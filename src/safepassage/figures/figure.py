@@ -4,12 +4,16 @@ and when, with the zone. Figures are values; arithmetic on them is in `arithmeti
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import Any, Literal, NamedTuple, get_args
 
 from safepassage.figures.when import moment, stamp, timed, zone_name
+
+#: A sum of several reporters' counts names this many of them (and counts them all).
+MAX_NAMED = 20
 
 Kind = Literal[
     "killed",
@@ -163,6 +167,10 @@ class Source:
     party: bool | None = None
     via: str | None = None
     reporter: str | None = None  # the user who entered it: for coordinators, never public
+    # A sum of counts by several reporters: who (the first MAX_NAMED by name) and how many;
+    # `reporter` is then None, never one of them standing for all.
+    reporters: tuple[str, ...] = ()
+    reporter_count: int = 0
 
     def text(self) -> str:
         party = " (a party to the conflict)" if self.party else ""
@@ -170,7 +178,32 @@ class Source:
         return f"{self.name}{party}{via}"
 
     def as_json(self) -> dict[str, Any]:
-        return {"name": self.name, "party": self.party, "via": self.via, "reporter": self.reporter}
+        named = list(self.reporters) or ([self.reporter] if self.reporter else [])
+        return {
+            "name": self.name,
+            "party": self.party,
+            "via": self.via,
+            "reporter": self.reporter,
+            "reporters": named,
+            "reporter_count": self.reporter_count or len(named),
+        }
+
+    def names(self) -> tuple[str, ...]:
+        """The reporters this source stands for (of a single figure: its reporter)."""
+        return self.reporters or ((self.reporter,) if self.reporter else ())
+
+    def of_reporters(self, names: Iterable[str]) -> Source:
+        """This source, for a sum of the counts of `names` (one: named; several: all counted,
+        the first MAX_NAMED named)."""
+        every = sorted(set(names))
+        if len(every) <= 1:
+            one = every[0] if every else None
+            if self.reporter == one and not self.reporters:
+                return self
+            return replace(self, reporter=one, reporters=(), reporter_count=0)
+        return replace(
+            self, reporter=None, reporters=tuple(every[:MAX_NAMED]), reporter_count=len(every)
+        )
 
 
 @dataclass(frozen=True)

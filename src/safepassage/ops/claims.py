@@ -12,27 +12,33 @@ the claim it repeats, so that the two are one figure with two sources. Correctio
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-from safepassage.figures import Figure, Source, Span, Value, Verification
-from safepassage.figures.figure import Basis, Kind, State, Unit
+from safepassage.figures import Figure, Verification
+from safepassage.figures.figure import State
 from safepassage.figures.when import timed
+from safepassage.ops.claim_figures import (
+    FIELD_SOURCE,
+    base_figures,
+    initial_status,
+    time_or_none,
+)
 from safepassage.ops.store import StoredEvent
+
+__all__ = ["FIELD_SOURCE", "ClaimsRegister", "base_figures", "initial_status"]
 
 CLAIM_TYPES = ("claim", "checkpoint_count")
 PENDING: tuple[State, ...] = ("reported", "unverified", "under_review")
 #: Two claims are suggested as duplicates when their numbers differ by at most this share of
 #: the larger (or by SIMILAR_ABS), and their times overlap or lie within SIMILAR_TIME.
 SIMILAR_SHARE, SIMILAR_ABS, SIMILAR_TIME = 0.10, 5, timedelta(minutes=60)
-FIELD_SOURCE = "field report"
-#: How many of the latest new claims are listed for readers to add to what they have; a
-#: reader further behind rebuilds.
+#: How many of the latest changes (claims added, reviewed, withdrawn) are listed for readers
+#: to apply to what they have; a reader further behind rebuilds.
 MAX_ADDED = 10_000
 
 
@@ -40,119 +46,9 @@ def _key(e: StoredEvent) -> tuple[str, str]:
     return (e.occurred_at, e.id)
 
 
-def _t(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def initial_status(e: StoredEvent) -> Verification:
-    """A claim's state as entered: the event's status, read in the register's words. A
-    `claim` never starts confirmed: its confirmation is a review, an event of its own."""
-    if e.status == "confirmed" and e.type != "claim":
-        return _ENTERED_CONFIRMED
-    return _REPORTED if e.status == "claimed" else _UNVERIFIED
-
-
-# Shared: a log holds millions of counts, and most keep the status they were entered with.
-_ENTERED_CONFIRMED = Verification("confirmed", how="entered as confirmed by a coordinator")
-_REPORTED = Verification("reported")
-_UNVERIFIED = Verification("unverified")
-
-
-@lru_cache(maxsize=65_536)
-def _source(name: str, via: str | None, reporter: str | None) -> Source:
-    return Source(name, None, via, reporter)
-
-
-def _count_basis(e: StoredEvent) -> Basis:
-    source = e.source or ""
-    if "RECONSTRUCTION" in source.upper():
-        return "reconstructed"
-    if e.status == "claimed":
-        return "claimed"
-    if not e.source or _names_reporter(e):
-        return "observed"  # our own field reporter's count
-    return "reported"
-
-
-def _names_reporter(e: StoredEvent) -> bool:
-    """Whether a count's source text names the user who entered it (an SMS's "sms from X")."""
-    return bool(e.source and e.reporter) and bool(
-        re.search(rf"(?<![\w-]){re.escape(e.reporter)}(?![\w-])", e.source or "")
-    )
-
-
-def _count_source(e: StoredEvent) -> Source:
-    """A count's source. A field report's source text that names its reporter (an SMS: "sms
-    from NAME") becomes the field reports' source with the channel as `via`: the reporter
-    stays with coordinators and never reaches a public output."""
-    name = e.source or FIELD_SOURCE
-    if _names_reporter(e):
-        via = "SMS" if "sms" in name.lower() else None
-        return _source(FIELD_SOURCE, via, e.reporter)
-    return _source(name, None, e.reporter)
-
-
-def base_figures(e: StoredEvent, zone: str) -> list[Figure]:
-    """The figures one claim-bearing event states, before review (status as entered)."""
-    status = initial_status(e)
-    end = datetime.fromisoformat(e.occurred_at)
-    d = e.data
-    if e.type == "claim":
-        if d["qualifier"] == "range":
-            value = Value.between(d["low"], d["high"])
-        else:
-            value = {
-                "exact": Value.exact,
-                "about": Value.about,
-                "at_least": Value.at_least,
-                "as_many_as": Value.as_many_as,
-            }[d["qualifier"]](d["value"])
-        party = d.get("party")
-        basis: Basis = d.get("basis", "reported")
-        if party and basis in ("observed", "reported"):
-            basis = "claimed"  # what a party to the conflict says is its claim
-        return [
-            Figure(
-                kind=d["kind"],
-                unit=d.get("unit", "people"),
-                value=value,
-                span=Span(d.get("span", "cumulative"), end, _t(d.get("since"))),
-                source=Source(d["said_by"], party, d.get("via"), e.reporter),
-                status=status,
-                basis=basis,
-                zone=zone,
-                place=d.get("place"),
-                method=d.get("method"),
-                refs=(e.id,),
-            )
-        ]
-    # A checkpoint count: each of its numbers is a figure at the checkpoint.
-    source = _count_source(e)
-    kind: Kind = "crossed" if d.get("direction", "out") == "out" else "arrived"
-    span = Span("interval", end, _t(d.get("interval_start")))
-    numbers: list[tuple[Kind, Unit, int, Span]] = [(kind, "vehicles", d.get("vehicles", 0), span)]
-    if d.get("buses"):
-        numbers.append((kind, "buses", d["buses"], span))
-    if d.get("people") is not None:
-        numbers.append((kind, "people", d["people"], span))
-    if d.get("waiting") is not None:
-        numbers.append(("waiting", "vehicles", d["waiting"], Span("stock", end)))
-    basis = _count_basis(e)
-    return [
-        Figure(
-            kind=k,
-            unit=u,
-            value=Value.exact(n),
-            span=s,
-            source=source,
-            status=status,
-            basis=basis,
-            zone=zone,
-            place=d["checkpoint"],
-            refs=(e.id,),
-        )
-        for k, u, n, s in numbers
-    ]
+def _pending(figures: list[Figure]) -> int:
+    """1 if the figures shown of a claim await review (all of a claim share one status)."""
+    return 1 if figures and figures[0].status.state in PENDING else 0
 
 
 @dataclass
@@ -168,7 +64,7 @@ def _reviewed(start: Verification, reviews: list[StoredEvent]) -> _Review:
     disputed: list[str] = list(start.disputed_by)
     unverifiable = start.unverifiable
     for r in sorted(reviews, key=_key):
-        d, at = r.data, _t(r.occurred_at)
+        d, at = r.data, time_or_none(r.occurred_at)
         action, by, how = d["action"], d["by"], d.get("how")
         if action == "assign":
             assigned = d["to"]
@@ -194,80 +90,228 @@ def _reviewed(start: Verification, reviews: list[StoredEvent]) -> _Review:
     return _Review(final, assigned)
 
 
+Changed = dict[str, tuple[str, tuple[Figure, ...]]]  # claim -> (corridor, figures before)
+
+
 @dataclass
 class ClaimsRegister:
-    """Claims and their reviews, by id; read with the methods below."""
+    """Claims and their reviews, by id; read with the methods below.
+
+    Each change (a claim, a review, a correction, a retraction) lists the claims whose
+    figures it changed, with the figures they had before, so that readers (the live state)
+    take back the old figures and add the new instead of rebuilding: a review costs the
+    figures of the claims it touches, not the log."""
 
     claims: dict[str, StoredEvent] = field(default_factory=dict)
     reviews: dict[str, StoredEvent] = field(default_factory=dict)
     voided: set[str] = field(default_factory=set)
     announcements: dict[str, StoredEvent] = field(default_factory=dict)
-    version: int = 0  # bumped by every event applied (invalidates the cache)
+    version: int = 0  # bumped by every change of the register (invalidates the caches)
     _cache: dict[str | None, tuple[int, list[Figure]]] = field(default_factory=dict)
     _base_cache: dict[str, tuple[str, list[Figure]]] = field(default_factory=dict)
-    _pending: dict[str | None, tuple[int, int]] = field(default_factory=dict)
     _zones: dict[str, str] = field(default_factory=dict)  # cleared when announcements change
-    # Claims added since the last change of another kind (a review, a void, an announcement,
-    # a claim that reviews already name), with the version each made: what a reader that is
-    # up to date as of `_other_change` may add to what it has instead of rebuilding.
-    _added: list[tuple[int, str]] = field(default_factory=list)
-    _other_change: int = 0
-    _named: set[str] = field(default_factory=set)  # claims that reviews name
+    _by_claim: dict[str, dict[str, StoredEvent]] = field(default_factory=dict)  # reviews
+    _links: dict[str, str] | None = None  # `duplicate_links`, kept until a link may change
+    _children: dict[str, list[str]] = field(default_factory=dict)  # root -> its duplicates
+    # The figures shown of the claims whose figures are not as entered (reviewed, linked);
+    # [] for a claim linked as a duplicate of another.
+    _shown: dict[str, list[Figure]] = field(default_factory=dict)
+    _pending: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # The latest changes (version, claims changed with their figures before) and the version
+    # before which they are forgotten (a reader that far behind rebuilds).
+    _changes: list[tuple[int, str, str, tuple[Figure, ...]]] = field(default_factory=list)
+    _horizon: int = 0
+    _named: set[str] = field(default_factory=set)  # claims that reviews name (ever)
+    # Per corridor and place, the claims there by the end of their time (for suggestions),
+    # and the longest time one of them covers; made when first asked for (a rebuild of the
+    # state never needs it), then kept.
+    _at_place: dict[tuple[str, str], list[tuple[datetime, str]]] | None = None
+    _longest: dict[tuple[str, str], timedelta] = field(default_factory=dict)
 
     def apply(self, e: StoredEvent) -> None:
         # The version moves only when the register changes, so that what is cached on it
         # (figures, the state's indexes and totals) survives other events.
         if e.supersedes:
             self.voided.add(e.supersedes)
-            for kept in (self.claims, self.reviews, self.announcements):
-                if kept.pop(e.supersedes, None) is not None:
-                    self.version += 1
-                    self._zones.clear()
-                    self._changed()
-            self._base_cache.pop(e.supersedes, None)
+            self._take_back(e.supersedes)
         if e.id in self.voided or e.type == "retraction":
             return
         if e.type == "checkpoint_count" and e.status == "held":
             return  # held for review: in no figure until a coordinator corrects it
-        held = {
-            "claim": self.claims,
-            "checkpoint_count": self.claims,
-            "claim_review": self.reviews,
-            "corridor_announced": self.announcements,
-        }.get(e.type)
-        if held is not None:
-            known = e.id in held
-            held[e.id] = e
-            self.version += 1
-            if held is self.announcements:
-                self._zones.clear()
-            if held is self.reviews:
-                self._named.update(str(e.data[k]) for k in ("claim", "of") if e.data.get(k))
-            if held is not self.claims or known or e.id in self._named:
-                self._changed()
+        if e.type in CLAIM_TYPES:
+            if e.id in self.claims or e.id in self._named:
+                self._mutate({e.id}, True, lambda: self._put_claim(e))
             else:
-                self._added.append((self.version, e.id))
-                if len(self._added) > MAX_ADDED:
-                    # Forget the older half: a reader that far behind rebuilds anyway.
-                    cut = len(self._added) // 2
-                    self._other_change = self._added[cut - 1][0]
-                    del self._added[:cut]
+                self._add_claim(e)
+        elif e.type == "claim_review":
+            cid = str(e.data["claim"])
+            links = e.data["action"] == "duplicate_of" or e.id in self.reviews
+            self._mutate({cid}, links, lambda: self._add_review(e))
+        elif e.type == "corridor_announced":
+            self._announce(e, lambda: self.announcements.__setitem__(e.id, e))
 
-    def _changed(self) -> None:
-        self._other_change = self.version
-        self._added.clear()
+    def _add_claim(self, e: StoredEvent) -> None:
+        """A claim no review names (the common case, a new count): it shows its figures as
+        entered, made only when read."""
+        self.claims[e.id] = e
+        self._index(e, 1)
+        self.version += 1
+        self._pending[e.corridor] += 1 if initial_status(e).state in PENDING else 0
+        self._record(e.id, e.corridor, ())
 
-    def added_since(self, version: int) -> list[str] | None:
-        """The claims added since `version` if nothing else changed since (a reader then
-        adds their figures to what it has); None: rebuild."""
-        if version < self._other_change:
+    def _put_claim(self, e: StoredEvent) -> None:
+        old = self.claims.get(e.id)
+        if old is not None:
+            self._index(old, -1)
+        self.claims[e.id] = e
+        self._index(e, 1)
+
+    def _places(self) -> dict[tuple[str, str], list[tuple[datetime, str]]]:
+        if self._at_place is None:
+            self._at_place = {}
+            for e in self.claims.values():
+                self._index(e, 1)
+        return self._at_place
+
+    def _index(self, e: StoredEvent, sign: int) -> None:
+        """Add (+1) or drop (-1) a claim in the index of claims by place and time."""
+        place = e.data.get("checkpoint") if e.type == "checkpoint_count" else e.data.get("place")
+        if not place or self._at_place is None:
+            return
+        end = datetime.fromisoformat(e.occurred_at)
+        where = (e.corridor, str(place))
+        kept = self._at_place.setdefault(where, [])
+        if sign > 0:
+            insort(kept, (end, e.id))
+            start = time_or_none(e.data.get("interval_start") or e.data.get("since"))
+            if start is not None:
+                self._longest[where] = max(self._longest.get(where, timedelta(0)), end - start)
+        else:
+            at = bisect_left(kept, (end, e.id))
+            if at < len(kept) and kept[at] == (end, e.id):
+                del kept[at]
+
+    def _take_back(self, target: str) -> None:
+        """Undo what `target` contributed (a claim, a review or an announcement)."""
+        self._base_cache.pop(target, None)
+        if target in self.claims:
+            self._mutate({target}, True, lambda: self._index(self.claims.pop(target), -1))
+        elif target in self.reviews:
+            r = self.reviews[target]
+            self._mutate({str(r.data["claim"])}, True, lambda: self._drop_review(r))
+        elif target in self.announcements:
+            self._announce(self.announcements[target], lambda: self.announcements.pop(target))
+
+    def _add_review(self, r: StoredEvent) -> None:
+        self.reviews[r.id] = r
+        self._named.update(str(r.data[k]) for k in ("claim", "of") if r.data.get(k))
+        self._by_claim.setdefault(str(r.data["claim"]), {})[r.id] = r
+
+    def _drop_review(self, r: StoredEvent) -> None:
+        del self.reviews[r.id]
+        self._by_claim.get(str(r.data["claim"]), {}).pop(r.id, None)
+
+    def _announce(self, e: StoredEvent, change: Callable[[], object]) -> None:
+        """An announcement may change its corridor's zone, which every figure carries."""
+        before = self.zone(e.corridor)
+        change()
+        self.version += 1
+        self._zones.clear()
+        if self.zone(e.corridor) != before:
+            for cid in [c for c in self._shown if self.claims[c].corridor == e.corridor]:
+                self._shown[cid] = self._current(cid)
+            self._forget_changes()
+
+    def _mutate(self, hint: set[str], links: bool, change: Callable[[], object]) -> None:
+        """Make `change`, then record the claims whose figures it changed (those of `hint`,
+        and where `links` may have moved, every claim whose duplicate link moved and both
+        its roots) with their figures before."""
+        before_links = self.duplicate_links() if links else {}
+        old = {c: self.shown(c) for c in hint}
+        corridors = {c: self.claims[c].corridor for c in hint if c in self.claims}
+        change()
+        self.version += 1
+        affected = set(hint)
+        if links:
+            self._links = None
+            after = self.duplicate_links()
+            for c in before_links.keys() | after.keys():
+                if before_links.get(c) != after.get(c):
+                    affected |= {c, before_links.get(c, c), after.get(c, c)}
+        for c in affected - old.keys():
+            old[c] = self.shown(c)  # not yet updated: what it showed before
+        for c in affected:
+            if c in self.claims:
+                corridors.setdefault(c, self.claims[c].corridor)
+        changed: Changed = {}
+        for c, before in old.items():
+            if c not in corridors:
+                continue  # a review of a claim not (yet) in the log
+            now = self._current(c) if c in self.claims else []
+            if c not in self.claims or now is self._base(c):
+                self._shown.pop(c, None)
+            else:
+                self._shown[c] = now
+            self._pending[corridors[c]] += _pending(now) - _pending(before)
+            if now != before:
+                changed[c] = (corridors[c], tuple(before))
+        for c, (corridor, shown_before) in changed.items():
+            self._record(c, corridor, shown_before)
+
+    def _record(self, cid: str, corridor: str, before: tuple[Figure, ...]) -> None:
+        # Flat tuples: a log of millions of claims makes no container per claim here.
+        self._changes.append((self.version, cid, corridor, before))
+        if len(self._changes) > MAX_ADDED:
+            cut = len(self._changes) // 2  # forget the older half
+            self._horizon = self._changes[cut - 1][0]
+            del self._changes[:cut]
+
+    def _forget_changes(self) -> None:
+        self._horizon = self.version
+        self._changes.clear()
+
+    def changed_since(self, version: int) -> Changed | None:
+        """The claims whose figures changed since `version`, each with its corridor and the
+        figures it showed then (a reader takes those back and adds `shown`); None: rebuild."""
+        if version < self._horizon:
             return None
-        at = bisect_right(self._added, version, key=lambda a: a[0])
-        return [cid for _, cid in self._added[at:]]
+        out: Changed = {}
+        at = bisect_right(self._changes, version, key=lambda a: a[0])
+        for _, c, corridor, before in self._changes[at:]:
+            out.setdefault(c, (corridor, before))
+        return out
 
-    def claim_figures(self, cid: str) -> list[Figure]:
-        """The figures of a claim just added (no review names it): as entered."""
-        return self._base(cid)
+    def shown(self, cid: str) -> list[Figure]:
+        """The figures a claim adds to the register now ([] for a linked duplicate)."""
+        if cid not in self.claims:
+            return []
+        known = self._shown.get(cid)
+        return self._base(cid) if known is None else known
+
+    def _current(self, cid: str) -> list[Figure]:
+        """A claim's figures, computed afresh: as entered (the same list) when no review
+        names it and no duplicate is linked to it; else with its reviewed status and the
+        sources of its duplicates."""
+        links = self.duplicate_links()
+        if cid in links:
+            return []
+        base = self._base(cid)
+        reviews = self._by_claim.get(cid)
+        extra = self._children.get(cid)
+        if not reviews and not extra:
+            return base
+        state = _reviewed(initial_status(self.claims[cid]), list((reviews or {}).values())).state
+        ordered = sorted(extra or [], key=lambda c: _key(self.claims[c]))
+        sources = [self._base(c)[0].source for c in ordered]
+        return [
+            replace(
+                f,
+                status=state,
+                also=tuple(dict.fromkeys(s for s in sources if s != f.source)),
+                refs=(cid, *ordered),
+            )
+            for f in base
+        ]
 
     # -- reading ------------------------------------------------------------------------
     def zone(self, corridor: str) -> str:
@@ -285,15 +329,15 @@ class ClaimsRegister:
         return known
 
     def _reviews_of(self) -> dict[str, list[StoredEvent]]:
-        out: dict[str, list[StoredEvent]] = defaultdict(list)
-        for r in self.reviews.values():
-            out[r.data["claim"]].append(r)
-        return out
+        return {c: list(rs.values()) for c, rs in self._by_claim.items() if rs}
 
     def duplicate_links(self) -> dict[str, str]:
         """Each claim linked as a duplicate -> the claim it is one figure with (the root of
         its chain). Links are taken in the order they happened; one that would close a loop
-        is ignored, so the result does not depend on arrival order."""
+        is ignored, so the result does not depend on arrival order. Kept until a change that
+        may move a link."""
+        if self._links is not None:
+            return self._links
         parent: dict[str, str] = {}
 
         def root(c: str) -> str:
@@ -311,11 +355,15 @@ class ClaimsRegister:
             child, target = r.data["claim"], r.data["of"]
             if target in self.claims and root(target) != child:
                 parent[child] = target
-        return {c: root(c) for c in parent}
+        self._links = {c: root(c) for c in parent}
+        self._children = defaultdict(list)
+        for child, top in self._links.items():
+            self._children[top].append(child)
+        return self._links
 
     def status(self, claim_id: str) -> _Review:
         e = self.claims[claim_id]
-        return _reviewed(initial_status(e), self._reviews_of().get(claim_id, []))
+        return _reviewed(initial_status(e), list(self._by_claim.get(claim_id, {}).values()))
 
     def figures(self, corridor: str | None = None) -> list[Figure]:
         """Every figure of the register (or of one corridor) with its reviewed status; a
@@ -324,7 +372,13 @@ class ClaimsRegister:
         if cached is None or cached[0] != self.version:
             # In the order they happened (then by claim), whatever order they arrived in.
             ordered = sorted(
-                self._figures(corridor), key=lambda f: (f.as_of, f.refs[:1], f.kind, f.unit)
+                (
+                    f
+                    for cid, e in self.claims.items()
+                    if corridor is None or e.corridor == corridor
+                    for f in self.shown(cid)
+                ),
+                key=lambda f: (f.as_of, f.refs[:1], f.kind, f.unit),
             )
             cached = (self.version, ordered)
             self._cache[corridor] = cached
@@ -332,24 +386,9 @@ class ClaimsRegister:
 
     def pending(self, corridor: str | None = None) -> int:
         """How many claims await review (not counting linked duplicates)."""
-        cached = self._pending.get(corridor)
-        added = None if cached is None else self.added_since(cached[0])
-        if cached is not None and added is not None:
-            new = (self.claims[c] for c in added)
-            count = cached[1] + sum(
-                1
-                for e in new
-                if (corridor is None or e.corridor == corridor)
-                and self._base(e.id)
-                and initial_status(e).state in PENDING
-            )
-            cached = (self.version, count)
-            self._pending[corridor] = cached
-        if cached is None or cached[0] != self.version:
-            count = len({f.refs[0] for f in self.figures(corridor) if f.status.state in PENDING})
-            cached = (self.version, count)
-            self._pending[corridor] = cached
-        return cached[1]
+        if corridor is None:
+            return sum(self._pending.values())
+        return self._pending.get(corridor, 0)
 
     def _base(self, cid: str) -> list[Figure]:
         """A claim's figures as entered, made once (the zone is part of the cache key)."""
@@ -360,34 +399,6 @@ class ClaimsRegister:
             cached = (zone, base_figures(e, zone))
             self._base_cache[cid] = cached
         return cached[1]
-
-    def _figures(self, corridor: str | None) -> list[Figure]:
-        links = self.duplicate_links()
-        reviews = self._reviews_of()
-        also: dict[str, list[str]] = defaultdict(list)
-        for child, root in links.items():
-            also[root].append(child)
-        out = []
-        for cid, e in self.claims.items():  # insertion order; callers sort as they need
-            if cid in links or (corridor is not None and e.corridor != corridor):
-                continue
-            base = self._base(cid)
-            if cid not in reviews and cid not in also:
-                out.extend(base)  # as entered: nothing to change
-                continue
-            state = _reviewed(initial_status(e), reviews.get(cid, [])).state
-            extra = sorted(also.get(cid, []), key=lambda c: _key(self.claims[c]))
-            sources = [self._base(c)[0].source for c in extra]
-            for f in base:
-                out.append(
-                    replace(
-                        f,
-                        status=state,
-                        also=tuple(dict.fromkeys(s for s in sources if s != f.source)),
-                        refs=(cid, *extra),
-                    )
-                )
-        return out
 
     def queue(self, corridor: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """Claims awaiting review (reported, unverified or under review; not linked as a
@@ -425,12 +436,26 @@ class ClaimsRegister:
         close in time, similar numbers; not already linked to it."""
         e = self.claims[claim_id]
         links = self.duplicate_links() if links is None else links
-        mine = base_figures(e, "UTC")
+        mine = self._base(claim_id)
+        place = e.data.get("checkpoint") if e.type == "checkpoint_count" else e.data.get("place")
+        where = (e.corridor, str(place))
+        if not place or where not in self._places():
+            return []  # `_similar` needs one place
+        # Only claims at the place whose time can overlap this one's or lie within
+        # SIMILAR_TIME of it: ending after this one starts (less SIMILAR_TIME), and before
+        # it ends plus the longest time a claim there covers (or SIMILAR_TIME).
+        end = datetime.fromisoformat(e.occurred_at)
+        start = time_or_none(e.data.get("interval_start") or e.data.get("since")) or end
+        low = min(start, end) - SIMILAR_TIME
+        high = end + max(self._longest.get(where, timedelta(0)), SIMILAR_TIME)
+        kept = self._places()[where]
+        near = kept[bisect_left(kept, (low, "")) : bisect_right(kept, (high, "\uffff"))]
         out = []
-        for oid, other in sorted(self.claims.items(), key=lambda kv: _key(kv[1])):
-            if other.corridor != e.corridor or links.get(oid, oid) == links.get(claim_id, claim_id):
+        mine_root = links.get(claim_id, claim_id)
+        for _, oid in sorted(near, key=lambda n: _key(self.claims[n[1]])):
+            if oid == claim_id or links.get(oid, oid) == mine_root:
                 continue
-            reasons = _similar(mine, base_figures(other, "UTC"))
+            reasons = _similar(mine, self._base(oid))
             if reasons:
                 out.append({"claim": oid, "why": reasons})
         return out
@@ -453,7 +478,7 @@ class ClaimsRegister:
                 "recorded": timed(e.recorded_at, zone),
             }
         ]
-        for r in sorted(self._reviews_of().get(claim_id, []), key=_key):
+        for r in sorted(self._by_claim.get(claim_id, {}).values(), key=_key):
             history.append(
                 {
                     "event": r.id,
@@ -469,7 +494,7 @@ class ClaimsRegister:
                 }
             )
         root = links.get(claim_id)
-        figures = [f for f in self.figures(e.corridor) if claim_id in f.refs]
+        figures = self.shown(root or claim_id)
         return {
             "claim": claim_id,
             "corridor": e.corridor,

@@ -9,8 +9,8 @@ of 1,000 and an unverified SMS of 30 are three paces, not "1,070 an hour". A cou
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections import defaultdict
+from bisect import bisect_left, bisect_right
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -31,6 +31,7 @@ from safepassage.figures import (
 from safepassage.figures.arithmetic import (
     bounded_total,
     first_overlap,
+    joined_source,
     joined_status,
     refs_of,
     value_sum,
@@ -85,6 +86,7 @@ def in_window(figures: Iterable[Figure], start: datetime, end: datetime) -> list
             last_one = max(originals, key=lambda f: f.as_of)
             summed = replace(
                 last_one,
+                source=joined_source(originals, last_one.source),
                 value=value_sum(values),
                 status=joined_status(originals),
                 also=tuple(dict.fromkeys(s for f in originals for s in f.also)),
@@ -122,10 +124,10 @@ class PlaceIndex:
         self.ends = [f.as_of for f in self.figures]
         self.waiting = [f for f in self.figures if f.kind == "waiting"]
         self.waiting_ends = [f.as_of for f in self.waiting]
-        self.waiting_keys = {f.key for f in self.waiting}
+        self.waiting_keys = Counter(f.key for f in self.waiting)
         self.totals: tuple[tuple[int, int], dict[str, Any]] | None = None
         self.running = PlaceTotals.of(self.figures)
-        self.generation = 0  # moves with every figure added
+        self.generation = 0  # moves with every figure added or taken back
 
     def add(self, f: Figure) -> None:
         """One more figure (a new claim): kept in order, its keys' totals updated."""
@@ -136,9 +138,24 @@ class PlaceIndex:
             at = bisect_right(self.waiting, order(f), key=order)
             self.waiting.insert(at, f)
             self.waiting_ends.insert(at, f.as_of)
-            self.waiting_keys.add(f.key)
-        self.running.add(f, insert=True)
+            self.waiting_keys[f.key] += 1
+        self.running.add(f)
         self.generation += 1
+
+    def remove(self, f: Figure) -> bool:
+        """Take a figure back (reviewed, corrected, withdrawn); False: it is not here."""
+        at = bisect_left(self.figures, order(f), key=order)
+        if at == len(self.figures) or order(self.figures[at]) != order(f):
+            return False
+        del self.figures[at], self.ends[at]
+        if f.kind == "waiting":
+            at = bisect_left(self.waiting, order(f), key=order)
+            del self.waiting[at], self.waiting_ends[at]
+            self.waiting_keys[f.key] -= 1
+            if not self.waiting_keys[f.key]:
+                del self.waiting_keys[f.key]
+        self.generation += 1
+        return self.running.remove(f)
 
     def upto(self, now: datetime) -> int:
         return bisect_right(self.ends, now)

@@ -6,14 +6,17 @@ the interval figures folded into one sum (value, span, joined status, weakest ba
 latest cumulative figure and the latest level. Where the fold cannot say what `totals` says
 without the figures themselves (stated intervals, which may overlap; further sources, whose
 order is that of the figures), the key keeps its figures in order and is recomputed, only
-when it changed. Figures are only added here: a retraction or a review rebuilds the place.
+when it changed. A figure taken back (a review changed it, a correction or a retraction
+withdrew it) is subtracted from what its key counts.
 """
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_left, insort
+from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from safepassage.figures import Figure, SumKey, Value, per_day
@@ -28,102 +31,124 @@ def order(f: Figure) -> tuple[Any, ...]:
     return (f.as_of, f.refs[:1], f.kind, f.unit)
 
 
+@lru_cache(maxsize=4096)
+def _with_unit(key: SumKey, unit: str) -> SumKey:
+    """`key` in another unit (made once per key: a rebuild asks for each of millions)."""
+    return key._replace(unit=unit)
+
+
+def _bump(counts: Counter[Any], key: Any, by: int) -> None:
+    counts[key] += by
+    if not counts[key]:
+        del counts[key]
+
+
+def _find(items: list[Figure], f: Figure) -> int | None:
+    """Where `f` is in `items` (in the register's order, where a figure's place in it is its
+    own: one claim states one figure of a kind and unit), or None."""
+    at = bisect_left(items, order(f), key=order)
+    return at if at < len(items) and order(items[at]) == order(f) else None
+
+
 @dataclass
 class _Sum:
-    """The interval figures of one key, folded as `bounded_total` adds them when none has a
-    stated interval or a further source."""
+    """The interval figures of one key (in the register's order), with what `bounded_total`
+    needs of them counted, so that a figure is added or taken back at the cost of its own
+    numbers; the sum is folded from the counts when no figure has a stated interval or a
+    further source, else computed from the figures."""
 
-    items: list[Figure] = field(default_factory=list)  # in the register's order
-    exact: bool = True  # the fold holds (else: recompute from `items`)
+    items: list[Figure] = field(default_factory=list)
+    inexact: int = 0  # figures with a stated interval or further sources
     low: int = 0
-    high: int | None = 0
-    all_exact: bool = True
-    low_missing: bool = False
-    end: datetime | None = None
-    head: Figure | None = None  # the one `total` takes its other fields from
-    by: list[str | None] = field(default_factory=list)  # [value] while all agree, else []
-    how: list[str | None] = field(default_factory=list)
-    denied: set[str] = field(default_factory=set)
-    disputed: set[str] = field(default_factory=set)
-    unverifiable: bool = False
-    basis: Basis = "observed"
+    high: int = 0
+    no_high: int = 0  # figures with no upper bound
+    not_exact: int = 0
+    low_missing: int = 0
+    by: Counter[str | None] = field(default_factory=Counter)
+    how: Counter[str | None] = field(default_factory=Counter)
+    denied: Counter[str] = field(default_factory=Counter)
+    disputed: Counter[str] = field(default_factory=Counter)
+    unverifiable: int = 0
+    basis: Counter[Basis] = field(default_factory=Counter)
     refs: int = 0
+    reporters: Counter[str] = field(default_factory=Counter)
 
-    def add(self, f: Figure, insert: bool) -> None:
-        """Add `f`: at its place in the register's order (`insert`), else after the rest."""
-        if insert:
-            insort(self.items, f, key=order)
-        else:
-            self.items.append(f)
-        if f.span.start is not None or f.also:
-            self.exact = False
-        if not self.exact:
-            return
+    def add(self, f: Figure) -> None:
+        insort(self.items, f, key=order)
+        self._count(f, 1)
+
+    def remove(self, f: Figure) -> bool:
+        at = _find(self.items, f)
+        if at is None:
+            return False
+        self._count(self.items.pop(at), -1)
+        return True
+
+    def _count(self, f: Figure, sign: int) -> None:
         v, s = f.value, f.status
-        first = len(self.items) == 1
-        self.low += v.low or 0
-        self.high = None if self.high is None or v.high is None else self.high + v.high
-        self.all_exact = self.all_exact and v.qualifier == "exact"
-        self.low_missing = self.low_missing or v.low is None
-        self.end = f.span.end if self.end is None else max(self.end, f.span.end)
-        # `total` takes the last by end (ties: the later in order)
-        if self.head is None or (
-            order(f) > order(self.head) if insert else f.as_of >= self.head.as_of
-        ):
-            self.head = f
-        self.by = [s.by] if first else [b for b in self.by if b == s.by]
-        self.how = [s.how] if first else [h for h in self.how if h == s.how]
-        self.denied.update(s.denied_by)
-        self.disputed.update(s.disputed_by)
-        self.unverifiable = self.unverifiable or s.unverifiable
-        self.basis = f.basis if first else max(self.basis, f.basis, key=BASIS_ORDER.index)
-        self.refs += len(f.refs)
+        self.inexact += sign if f.span.start is not None or f.also else 0
+        self.low += sign * (v.low or 0)
+        if v.high is None:
+            self.no_high += sign
+        else:
+            self.high += sign * v.high
+        self.not_exact += sign if v.qualifier != "exact" else 0
+        self.low_missing += sign if v.low is None else 0
+        _bump(self.by, s.by, sign)
+        _bump(self.how, s.how, sign)
+        for who in s.denied_by:
+            _bump(self.denied, who, sign)
+        for who in s.disputed_by:
+            _bump(self.disputed, who, sign)
+        self.unverifiable += sign if s.unverifiable else 0
+        _bump(self.basis, f.basis, sign)
+        self.refs += sign * len(f.refs)
+        for name in f.source.names():
+            _bump(self.reporters, name, sign)
 
     def fill(self, items: list[Figure]) -> None:
-        """Take `items` (in order) at once, as `add` would one by one after them, but in
-        bulk: the rebuild of a place folds every figure of the log."""
+        """Take `items` (in order) at once, as `add` would one by one, but in bulk: the
+        rebuild of a place folds every figure of the log."""
         self.items = items
-        if any(f.span.start is not None or f.also for f in items):
-            self.exact = False
-            return
         values = [f.value for f in items]
         statuses = [f.status for f in items]
-        highs = [v.high for v in values]
+        self.inexact = sum(1 for f in items if f.span.start is not None or f.also)
         self.low = sum(v.low or 0 for v in values)
-        self.high = None if None in highs else sum(h or 0 for h in highs)
-        self.all_exact = all(v.qualifier == "exact" for v in values)
-        self.low_missing = any(v.low is None for v in values)
-        self.head = max(reversed(items), key=lambda f: f.as_of)  # the last of the latest
-        self.end = self.head.as_of
-        bys, hows = {s.by for s in statuses}, {s.how for s in statuses}
-        self.by = list(bys) if len(bys) == 1 else []
-        self.how = list(hows) if len(hows) == 1 else []
-        self.denied = {w for s in statuses for w in s.denied_by}
-        self.disputed = {w for s in statuses for w in s.disputed_by}
-        self.unverifiable = any(s.unverifiable for s in statuses)
-        self.basis = max((f.basis for f in items), key=BASIS_ORDER.index)
+        self.high = sum(v.high for v in values if v.high is not None)
+        self.no_high = sum(1 for v in values if v.high is None)
+        self.not_exact = sum(1 for v in values if v.qualifier != "exact")
+        self.low_missing = sum(1 for v in values if v.low is None)
+        self.by = Counter(s.by for s in statuses)
+        self.how = Counter(s.how for s in statuses)
+        self.denied = Counter(w for s in statuses for w in s.denied_by)
+        self.disputed = Counter(w for s in statuses for w in s.disputed_by)
+        self.unverifiable = sum(1 for s in statuses if s.unverifiable)
+        self.basis = Counter(f.basis for f in items)
         self.refs = sum(len(f.refs) for f in items)
+        self.reporters = Counter(name for f in items for name in f.source.names())
 
     def result(self) -> Figure:
-        if not self.exact:
+        if self.inexact:
             return bounded_total(self.items)
         if len(self.items) == 1:
             return self.items[0]
-        assert self.head is not None and self.end is not None
+        # `total` takes its other fields from the last of the latest: the last in order.
+        head = self.items[-1]
         ordered = sorted(self.items, key=lambda f: f.span.end) if self.refs <= MAX_REFS else []
         return replace(
-            self.head,
+            head,
+            source=head.source.of_reporters(self.reporters),
             value=self._value(),
-            span=Span("interval", self.end, None),
+            span=Span("interval", head.as_of, None),
             status=Verification(
-                self.head.status.state,
-                by=self.by[0] if self.by else None,
-                how=self.how[0] if self.how else None,
+                head.status.state,
+                by=next(iter(self.by)) if len(self.by) == 1 else None,
+                how=next(iter(self.how)) if len(self.how) == 1 else None,
                 denied_by=tuple(sorted(self.denied)),
                 disputed_by=tuple(sorted(self.disputed)),
-                unverifiable=self.unverifiable,
+                unverifiable=self.unverifiable > 0,
             ),
-            basis=self.basis,
+            basis=max(self.basis, key=BASIS_ORDER.index),
             method=f"sum of {len(self.items)} figures",
             also=(),
             refs=tuple(r for f in ordered for r in f.refs),
@@ -131,9 +156,9 @@ class _Sum:
 
     def _value(self) -> Value:
         """What `value_sum` gives for the figures added."""
-        low, high = self.low, self.high
+        low, high = self.low, None if self.no_high else self.high
         if high is not None and low == high:
-            return Value(low, high, "exact" if self.all_exact else "about")
+            return Value(low, high, "about" if self.not_exact else "exact")
         if high is None:
             return Value(low, high, "at_least")
         if low == 0 and self.low_missing:
@@ -147,25 +172,46 @@ class _Key:
     the latest level."""
 
     sum: _Sum = field(default_factory=_Sum)
+    others: list[Figure] = field(default_factory=list)  # cumulative and stock, in order
     latest: dict[str, Figure] = field(default_factory=dict)  # span kind -> latest figure
 
-    def add(self, f: Figure, insert: bool) -> None:
+    def add(self, f: Figure) -> None:
         if f.span.kind == "interval":
-            self.sum.add(f, insert)
+            self.sum.add(f)
             return
+        insort(self.others, f, key=order)
         old = self.latest.get(f.span.kind)
         if old is None or (f.as_of, f.refs) > (old.as_of, old.refs):
             self.latest[f.span.kind] = f
+
+    def remove(self, f: Figure) -> bool:
+        if f.span.kind == "interval":
+            return self.sum.remove(f)
+        at = _find(self.others, f)
+        if at is None:
+            return False
+        del self.others[at]
+        self._latest(f.span.kind)
+        return True
+
+    def _latest(self, kind: str) -> None:
+        same = [f for f in self.others if f.span.kind == kind]
+        if same:
+            self.latest[kind] = max(same, key=lambda f: (f.as_of, f.refs))
+        else:
+            self.latest.pop(kind, None)
 
     def fill(self, items: list[Figure]) -> None:
         """Take a key's figures (in order) at once."""
         intervals = [f for f in items if f.span.kind == "interval"]
         if intervals:
             self.sum.fill(intervals)
+        self.others = [f for f in items if f.span.kind != "interval"]
         for kind in ("cumulative", "stock"):
-            same = [f for f in items if f.span.kind == kind]
-            if same:
-                self.latest[kind] = max(same, key=lambda f: (f.as_of, f.refs))
+            self._latest(kind)
+
+    def empty(self) -> bool:
+        return not self.sum.items and not self.others
 
     def totals(self) -> list[Figure]:
         out = [self.sum.result()] if self.sum.items else []
@@ -195,64 +241,89 @@ class PlaceTotals:
         for f in figures:
             if f.kind != "waiting":
                 by_key.setdefault(f.key, []).append(f)
-                out._side(f, insert=False)
+                out._side(f, 1)
         for key, items in by_key.items():
             out.keys[key] = _Key()
             out.keys[key].fill(items)
             out.changed.add(key)
         return out
 
-    def add(self, f: Figure, insert: bool = False) -> None:
-        """Add `f` after the figures added so far, or at its place in the register's order
-        (`insert`: a new claim among older ones)."""
+    def add(self, f: Figure) -> None:
+        """Add `f` at its place in the register's order."""
         if f.kind == "waiting":
             return  # levels of the queue: in no total
-        self.keys.setdefault(f.key, _Key()).add(f, insert)
+        self.keys.setdefault(f.key, _Key()).add(f)
         self.changed.add(f.key)
-        self._side(f, insert)
+        self._side(f, 1)
 
-    def _side(self, f: Figure, insert: bool) -> None:
-        """The people-not-reported counts and the per-day buckets of a new figure."""
-        self._unreported(f)
+    def remove(self, f: Figure) -> bool:
+        """Take `f` back; False: it is not here (the caller rebuilds)."""
+        if f.kind == "waiting":
+            return True
+        key = self.keys.get(f.key)
+        if key is None or not key.remove(f):
+            return False
+        self.changed.add(f.key)
+        self._side(f, -1)
+        return True
+
+    def _side(self, f: Figure, sign: int) -> None:
+        """The people-not-reported counts and the per-day buckets of a figure added (+1) or
+        taken back (-1)."""
+        self._unreported(f, sign)
         if f.span.kind != "interval" or f.span.start is None:
             return  # in no day (`per_day` leaves it apart)
         days, _ = per_day([f])
         for day_key in days:
-            if insert:
-                insort(self.days.setdefault(day_key, []), f, key=order)
+            bucket = self.days.setdefault(day_key, [])
+            if sign > 0:
+                insort(bucket, f, key=order)
             else:
-                self.days.setdefault(day_key, []).append(f)
+                at = _find(bucket, f)
+                if at is not None:
+                    del bucket[at]
             self.changed_days.add(day_key)
 
-    def _unreported(self, f: Figure) -> None:
+    def _unreported(self, f: Figure, sign: int) -> None:
         """Keep, per people total, the vehicles of the same counts with no people stated."""
         if f.kind not in FLOW:
             return
         ref = f.refs[0]
         if f.unit == "people":
             seen = self.people.setdefault(f.key, set())
-            if ref not in seen:
+            gone = self.vehicles.get(_with_unit(f.key, "vehicles"), {}).get(ref, 0)
+            if sign > 0 and ref not in seen:
                 seen.add(ref)
-                gone = self.vehicles.get(f.key._replace(unit="vehicles"), {}).get(ref, 0)
                 self.missing[f.key] = self.missing.get(f.key, 0) - gone
+            elif sign < 0 and ref in seen:
+                seen.discard(ref)
+                self.missing[f.key] = self.missing.get(f.key, 0) + gone
         elif f.unit == "vehicles" and f.span.kind == "interval":
             cars = self.vehicles.setdefault(f.key, {})
-            cars[ref] = cars.get(ref, 0) + (f.value.high or 0)
-            pkey = f.key._replace(unit="people")
+            cars[ref] = cars.get(ref, 0) + sign * (f.value.high or 0)
+            pkey = _with_unit(f.key, "people")
             if ref not in self.people.get(pkey, set()):
-                self.missing[pkey] = self.missing.get(pkey, 0) + (f.value.high or 0)
+                self.missing[pkey] = self.missing.get(pkey, 0) + sign * (f.value.high or 0)
 
     def totals(self) -> list[Figure]:
         """What `totals` gives for all the figures added, in its order."""
         for key in self.changed:
-            self.cache[key] = self.keys[key].totals()
+            if self.keys[key].empty():
+                del self.keys[key]
+                self.cache.pop(key, None)
+            else:
+                self.cache[key] = self.keys[key].totals()
         self.changed.clear()
         return sorted((f for fs in self.cache.values() for f in fs), key=lambda f: (f.key, f.as_of))
 
     def per_day(self) -> dict[tuple[SumKey, date], Figure]:
         """What `per_day` gives (its sums) for all the figures added."""
         for day_key in self.changed_days:
-            self.day_totals[day_key] = bounded_total(self.days[day_key])
+            if self.days[day_key]:
+                self.day_totals[day_key] = bounded_total(self.days[day_key])
+            else:
+                del self.days[day_key]
+                self.day_totals.pop(day_key, None)
         self.changed_days.clear()
         return self.day_totals
 

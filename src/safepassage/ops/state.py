@@ -11,7 +11,7 @@ status and source, never added across them.
 from __future__ import annotations
 
 import statistics
-from bisect import insort
+from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +20,7 @@ from typing import Any
 
 from safepassage.figures import Figure, totals
 from safepassage.figures.when import timed
-from safepassage.ops.claims import ClaimsRegister
+from safepassage.ops.claims import Changed, ClaimsRegister
 from safepassage.ops.derived import (
     PlaceIndex,
     checkpoint_figures,
@@ -29,7 +29,9 @@ from safepassage.ops.derived import (
 )
 from safepassage.ops.running import order
 from safepassage.ops.status import (
+    NEAR_ROUTE_KM,
     VIOLENT,
+    RouteGeometry,
     basis_of,
     contradicts,
     incident_place,
@@ -53,10 +55,19 @@ class StateSettings:
     future_limit_min: float = 24 * 60
     # A status not reported again for this long reads "unknown since ..." everywhere.
     status_stale_after_min: float = 180.0
+    # Where places are (id, latitude, longitude; from the served scenarios) and how far from
+    # the route an incident contradicts an open status (docs/figures.md).
+    places: tuple[tuple[str, float, float], ...] = ()
+    near_route_km: float = NEAR_ROUTE_KM
 
 
 def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def _at_place(f: Figure, heard: set[str]) -> bool:
+    """Whether a figure is one of a checkpoint's (else: among the corridor's others)."""
+    return bool(f.place) and (f.place in heard or f.kind in ("crossed", "arrived", "waiting"))
 
 
 def _key(e: StoredEvent) -> tuple[str, str]:
@@ -94,6 +105,9 @@ class Projection:
         ] = {}
         self.voided: set[str] = set()
         self.last_seq = 0
+        self.geometry = RouteGeometry(
+            {p: (lat, lon) for p, lat, lon in self.settings.places}, self.settings.near_route_km
+        )
 
     # -- applying -----------------------------------------------------------------------
     def apply(self, e: StoredEvent) -> None:
@@ -160,24 +174,20 @@ class Projection:
     # -- reading ------------------------------------------------------------------------
     def _places(self, corridor: str, heard: set[str]) -> tuple[dict[str, PlaceIndex], list[Figure]]:
         """The corridor's figures by checkpoint (indexed for `checkpoint_figures`) and the
-        others; rebuilt only when the register changed."""
+        others; kept up to date with the register's changes, rebuilt when that cannot be."""
         version = (self.register.version, len(heard))
         cached = self._place_cache.get(corridor)
-        if (
-            cached is not None
-            and cached[0] != version
-            and cached[0][1] == len(heard)
-            and self._add_new_claims(corridor, heard, cached[0][0], cached[1], cached[2])
-        ):
-            cached = (version, cached[1], cached[2])
-            self._place_cache[corridor] = cached
+        if cached is not None and cached[0] != version and cached[0][1] == len(heard):
+            changes = self.register.changed_since(cached[0][0])
+            if changes is not None and self._update(corridor, heard, changes, cached[1], cached[2]):
+                cached = (version, cached[1], cached[2])
+                self._place_cache[corridor] = cached
         if cached is None or cached[0] != version:
             by_place: dict[str, list[Figure]] = defaultdict(list)
             other: list[Figure] = []
             for f in self.register.figures(corridor):
-                at_checkpoint = f.place in heard or f.kind in ("crossed", "arrived", "waiting")
-                if f.place and at_checkpoint:
-                    by_place[f.place].append(f)
+                if _at_place(f, heard):
+                    by_place[f.place or ""].append(f)
                 else:
                     other.append(f)
             places = {p: PlaceIndex(by_place.get(p, [])) for p in sorted(set(by_place) | heard)}
@@ -185,25 +195,30 @@ class Projection:
             self._place_cache[corridor] = cached
         return cached[1], cached[2]
 
-    def _add_new_claims(
+    def _update(
         self,
         corridor: str,
         heard: set[str],
-        since: int,
+        changes: Changed,
         places: dict[str, PlaceIndex],
         other: list[Figure],
     ) -> bool:
-        """Add the figures of the claims added since `since` to the indexes (a read after a
-        new count costs the keys it changed); False: something else changed, rebuild."""
-        added = self.register.added_since(since)
-        if added is None:
-            return False
-        for cid in added:
-            if self.register.claims[cid].corridor != corridor:
+        """Take back the figures the changed claims showed before and add those they show
+        now (a review costs the figures it changed); False: rebuild instead."""
+        for cid, (where, before) in changes.items():
+            if where != corridor:
                 continue
-            for f in self.register.claim_figures(cid):
-                at_checkpoint = f.place in heard or f.kind in ("crossed", "arrived", "waiting")
-                if f.place and at_checkpoint:
+            for f in before:
+                if _at_place(f, heard):
+                    if f.place not in places or not places[f.place].remove(f):
+                        return False
+                else:
+                    at = bisect_left(other, order(f), key=order)
+                    if at == len(other) or order(other[at]) != order(f):
+                        return False
+                    del other[at]
+            for f in self.register.shown(cid):
+                if _at_place(f, heard):
                     if f.place not in places:
                         return False  # a place of its own: rebuild, in the order of places
                     places[f.place].add(f)
@@ -267,7 +282,7 @@ class Projection:
             alerts.append({"kind": "status_stale", "said": status["said"], **_since(status)})
         if latest is not None and is_open:
             for inc in sorted(c.incidents.values(), key=_key):
-                if contradicts(inc, latest, route):
+                if contradicts(inc, latest, route, self.geometry):
                     alerts.append(
                         {
                             "kind": "status_contradicted",
@@ -301,7 +316,7 @@ class Projection:
                     "at": timed(e.occurred_at, zone),
                     "status": e.status,
                     "source": e.source,
-                    "where": incident_place(e, route),
+                    "where": incident_place(e, route, self.geometry),
                     **e.data,
                 }
                 for e in sorted(c.incidents.values(), key=_key)
@@ -531,7 +546,8 @@ def _public_status(status: dict[str, Any] | None) -> dict[str, Any] | None:
 def _public(node: Any) -> Any:
     """A copy without who entered what (reporters) or event ids."""
     if isinstance(node, dict):
-        return {k: _public(v) for k, v in node.items() if k not in ("reporter", "refs")}
+        hidden = ("reporter", "reporters", "reporter_count", "refs")
+        return {k: _public(v) for k, v in node.items() if k not in hidden}
     if isinstance(node, list):
         return [_public(v) for v in node]
     return node

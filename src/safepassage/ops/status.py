@@ -1,11 +1,15 @@
 """A corridor's status as people should read it: who said it and how they know (its basis),
 how old it is, and whether it is too old to stand (then it reads "unknown since ..."); the
 window with what it rests on; and which incidents contradict an open status (only those on
-or near the route)."""
+the route by name, or near it by distance where positions are known)."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from safepassage.figures.when import stamp, timed
@@ -103,28 +107,105 @@ def window_view(announced: StoredEvent | None, zone: str) -> dict[str, Any] | No
     }
 
 
-def contradicts(incident: StoredEvent, status: StoredEvent, route: list[str]) -> bool:
-    """Whether a violent incident after an open status contradicts it: only on the route (its
-    place is a waypoint, or its segment joins two), or at the checkpoint the status names.
-    "Shelling in the city, the road is clear" does not."""
-    d = incident.data
-    if d["kind"] not in VIOLENT or incident.occurred_at <= status.occurred_at:
-        return False
-    where = set(route)
-    if status.data.get("checkpoint"):
-        where = {status.data["checkpoint"]}
+#: How far from the route an incident may be and still be "near" it, by default: the road and
+#: the built-up edge of the towns it passes (docs/figures.md).
+NEAR_ROUTE_KM = 2.0
+EARTH_KM = 6371.0088  # mean radius
+LatLon = tuple[float, float]
+
+
+def distance_to_line_km(point: LatLon, line: list[LatLon]) -> float | None:
+    """Kilometres from `point` to the nearest point of the polyline `line` (straight legs
+    between its points, on a plane tangent at `point`: within 1 % up to 100 km, and far
+    closer at the few km that decide "near"); None when the line has no point."""
+    if not line:
+        return None
+    legs = list(pairwise(line)) or [(line[0], line[0])]
+    lat0 = math.radians(point[0])
+
+    def xy(p: LatLon) -> tuple[float, float]:
+        return (math.radians(p[1] - point[1]) * math.cos(lat0) * EARTH_KM,
+                math.radians(p[0] - point[0]) * EARTH_KM)  # fmt: skip
+
+    best = math.inf
+    for a, b in legs:
+        (ax, ay), (bx, by) = xy(a), xy(b)
+        dx, dy = bx - ax, by - ay
+        length2 = dx * dx + dy * dy
+        t = 0.0 if length2 == 0 else max(0.0, min(1.0, -(ax * dx + ay * dy) / length2))
+        best = min(best, math.hypot(ax + t * dx, ay + t * dy))
+    return best
+
+
+@dataclass(frozen=True)
+class RouteGeometry:
+    """Where the route's places are (from the served scenarios) and how near is near."""
+
+    places: Mapping[str, LatLon]
+    near_km: float = NEAR_ROUTE_KM
+
+    def position(self, incident: StoredEvent) -> LatLon | None:
+        """The incident's reported position, else that of its (known) place."""
+        d = incident.data
+        if d.get("at"):
+            return (float(d["at"][0]), float(d["at"][1]))
+        return self.places.get(d.get("place") or "")
+
+    def distance_km(self, incident: StoredEvent, along: list[str]) -> float | None:
+        """Kilometres from the incident to the line through the known places of `along`."""
+        where = self.position(incident)
+        line = [self.places[p] for p in along if p in self.places]
+        return None if where is None else distance_to_line_km(where, line)
+
+
+NO_GEOMETRY = RouteGeometry({})
+
+
+def _on_route(d: dict[str, Any], where: list[str]) -> bool:
+    """On the route by name: its place is one of `where`, or its segment joins two."""
     if d.get("place") in where:
         return True
     segment: list[str] = d.get("segment") or []
-    return bool(segment) and all(w in route for w in segment)
+    return bool(segment) and all(w in where for w in segment)
 
 
-def incident_place(incident: StoredEvent, route: list[str]) -> str:
+def contradicts(
+    incident: StoredEvent,
+    status: StoredEvent,
+    route: list[str],
+    geometry: RouteGeometry = NO_GEOMETRY,
+) -> bool:
+    """Whether a violent incident after an open status contradicts it: only on the route (its
+    place is a waypoint, or its segment joins two) or within `geometry.near_km` of it (by its
+    position or its place's), or at (near) the checkpoint the status names. "Shelling in the
+    city, the road is clear" does not."""
     d = incident.data
-    if d.get("place") in route:
+    if d["kind"] not in VIOLENT or incident.occurred_at <= status.occurred_at:
+        return False
+    checkpoint = status.data.get("checkpoint")
+    where = [checkpoint] if checkpoint else route
+    if checkpoint and (d.get("place") == checkpoint or checkpoint in (d.get("segment") or [])):
+        return True
+    if not checkpoint and _on_route(d, route):
+        return True
+    km = geometry.distance_km(incident, where)
+    return km is not None and km <= geometry.near_km
+
+
+def incident_place(
+    incident: StoredEvent, route: list[str], geometry: RouteGeometry = NO_GEOMETRY
+) -> str:
+    """Where an incident was, as to the route: on it (by name), near it or off it (with the
+    distance where the position is known), or not reported."""
+    d = incident.data
+    if _on_route(d, route):
         return "on the route"
-    if d.get("segment") and all(w in route for w in d["segment"]):
-        return "on the route"
+    km = geometry.distance_km(incident, route)
+    if km is not None:
+        near = "near the route" if km <= geometry.near_km else "off the route"
+        return f"{near} ({km:,.1f} km from it)"
     if d.get("place") or d.get("segment"):
         return "off the route"
+    if d.get("at"):
+        return "position reported (the route's positions are not known here)"
     return "place not reported"
