@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from safepassage.decide.bottlenecks import describe
-from safepassage.decide.bus_risk import bus_risk
+from safepassage.decide.output import plan_json
 from safepassage.decide.render import day_hm, render
-from safepassage.decide.schedule import schedule
 from safepassage.decide.sensitivity import PlanSettings, replan, sensitivity
 from safepassage.errors import Problem, SafePassageError
 from safepassage.model.prepare import PreparedScenario
@@ -29,11 +28,7 @@ def plan_data(
     """What `plan --json --sensitivity` prints; with `forecast_runs`, also `forecast`: what
     `forecast --runs N --seed S --json` says about people out and arrival times."""
     plan = replan(prepared, settings)
-    data = plan.as_dict()
-    data["schedule"] = schedule(plan)
-    risk = bus_risk(plan, prepared.scenario)
-    if risk is not None:
-        data["bus_risk"] = risk
+    data = plan_json(plan, prepared.scenario)
     data.update(sensitivity(plan, prepared, settings, more_buses=more_buses))
     if forecast_runs > 0:
         data["forecast"] = _forecast(plan, prepared, forecast_runs, seed)

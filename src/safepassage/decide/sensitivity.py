@@ -24,10 +24,14 @@ from safepassage.model.prepare import PreparedScenario
 from safepassage.plan import Plan, make_plan
 from safepassage.plan.ledger import EPS
 
+#: How buses are planned: the planner's greedy, or re-allocated by `decide.bus_plan`.
+BUS_MODES = ("planner", "optimised")
 #: Extra buses tried by the bus lever unless told otherwise.
 MORE_BUSES = 10
 #: Lanes tried at most at the limiting checkpoint.
 MAX_LANES = 64
+#: How buses are planned: the planner's greedy, or re-allocated by `decide.bus_plan`.
+BUS_MODES = ("planner", "optimised")
 #: Extra buses tried at most for everyone who needs a seat.
 MAX_EXTRA_BUSES = 200
 
@@ -40,6 +44,7 @@ class PlanSettings:
     slot_s: float = 600.0
     routes_per_origin: int = 4
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. quality="best" where supported
+    buses: str = "planner"  # or "optimised": the fleet re-allocated by `decide.bus_plan`
 
 
 @dataclass(frozen=True)
@@ -51,14 +56,22 @@ class Outcome:
 
 
 def replan(prepared: PreparedScenario, settings: PlanSettings) -> Plan:
-    """The planner, as the plan command calls it."""
-    return make_plan(
+    """The planner, as the plan command calls it (with its bus allocation when asked)."""
+    plan = make_plan(
         prepared,
         step_s=settings.step_s,
         slot_s=settings.slot_s,
         routes_per_origin=settings.routes_per_origin,
         **settings.extra,
     )
+    if settings.buses == "optimised":
+        from safepassage.decide.bus_plan import allocate, with_buses
+
+        allocation = allocate(plan, prepared)
+        if allocation is not None:
+            plan = with_buses(plan, allocation, prepared)
+            plan.quality["bus_plan"] = allocation.report
+    return plan
 
 
 def outcome(plan: Plan) -> Outcome:
