@@ -39,9 +39,7 @@ class BusRoute:
     checkpoint_first: dict[int, tuple[int, int]]  # checkpoint index: (first offset, steps busy)
 
 
-def bus_route(
-    problem: PlanningProblem, route: TimedRoute, bus_s: list[float | None]
-) -> BusRoute:
+def bus_route(problem: PlanningProblem, route: TimedRoute, bus_s: list[float | None]) -> BusRoute:
     """The cells a bus on `route` uses; `bus_s[k]`: a lane's seconds per bus at checkpoint k
     (None: as the planner counts a bus)."""
     m, step = problem.graph.n_edges, problem.step_s

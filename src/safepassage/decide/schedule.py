@@ -85,7 +85,7 @@ def _route_words(plan: Plan, namer: Namer, route: TimedRoute, name: Name) -> dic
     destination = p.destinations[route.destination].id
     return {
         "id": route.index,
-        "places": namer.route_places(route.candidate.nodes.tolist()),
+        "places": [name(x) for x in namer.route_places(route.candidate.nodes.tolist())],
         "destination": destination,
         "destination_name": name(destination),
         "checkpoints": checkpoints,
