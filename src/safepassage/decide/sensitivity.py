@@ -22,6 +22,7 @@ import numpy as np
 from safepassage.decide.levers import INSPECTION_CUT_S, Lever, apply, window_length_s
 from safepassage.model.prepare import PreparedScenario
 from safepassage.plan import Plan, make_plan
+from safepassage.plan.buses import bus_need
 from safepassage.plan.ledger import EPS
 
 #: How buses are planned: the planner's greedy, or re-allocated by `decide.bus_plan`.
@@ -55,13 +56,15 @@ class Outcome:
     bus_people_out_by_window_end: int
 
 
-def replan(prepared: PreparedScenario, settings: PlanSettings) -> Plan:
-    """The planner, as the plan command calls it (with its bus allocation when asked)."""
+def replan(prepared: PreparedScenario, settings: PlanSettings, *, with_bound: bool = True) -> Plan:
+    """The planner, as the plan command calls it (with its bus allocation when asked);
+    `with_bound=False` skips the bound (the re-plans read only the bookings)."""
     plan = make_plan(
         prepared,
         step_s=settings.step_s,
         slot_s=settings.slot_s,
         routes_per_origin=settings.routes_per_origin,
+        with_bound=with_bound,
         **settings.extra,
     )
     if settings.buses == "optimised":
@@ -91,7 +94,7 @@ def outcome_of(prepared: PreparedScenario, settings: PlanSettings, levers: list[
     scenario = prepared.scenario
     for lever in levers:
         scenario = apply(scenario, lever)
-    return outcome(replan(replace(prepared, scenario=scenario), settings))
+    return outcome(replan(replace(prepared, scenario=scenario), settings, with_bound=False))
 
 
 # -- worker processes -------------------------------------------------------------------
@@ -182,21 +185,41 @@ def smallest(ok: Callable[[int], bool], guess: int, lo: int, hi: int) -> int | N
 
 
 # -- the table --------------------------------------------------------------------------
-def limiting_checkpoints(plan: Plan) -> list[str]:
-    """Checkpoints whose capacity could have decided a booking: tracked, and at some open
-    step with less room than one bus takes there (`bus_need`: one vehicle, or 99% of a step's
-    capacity). Where there was always more room, no booking was limited by it, so more lanes
-    there cannot change the plan."""
+def limiting_checkpoints(plan: Plan, settings: PlanSettings | None = None) -> list[str]:
+    """Checkpoints whose capacity could have decided a booking; more lanes elsewhere cannot
+    change the plan. For the greedy (`quality` fast, the planner's buses) that is exact
+    bookkeeping: a car booking takes the least room of its route's cells, so a checkpoint
+    that decided one is left full (no room) in that step, and a checkpoint that turned a bus
+    away had buses booked before it in that step leaving less than one bus needs (buses are
+    booked before any car). Otherwise (path generation's LP, the optimised buses): every
+    checkpoint with less room than one bus at some open step."""
     p, ledger = plan.problem, plan.ledger
     m = p.graph.n_edges
+    greedy = plan.quality.get("mode") == "fast" and (
+        settings is None or settings.buses == "planner"
+    )
+    bus = np.zeros_like(ledger.residual)
+    for t in plan.bus_trips:
+        rows = ledger.rows[t.route]
+        np.add.at(
+            bus, (rows, ledger.offsets[t.route] + t.depart_step), bus_need(ledger, p, t.route)
+        )
+    base = p.capacity_block(ledger.resources, 0, ledger.horizon)
     out = []
     for row, resource in enumerate(ledger.resources.tolist()):
         if resource < m:
             continue
-        base = p.capacity_block(ledger.resources[row : row + 1], 0, ledger.horizon)[0]
-        room = ledger.residual[row][base > EPS]
-        need = min(1.0, 0.99 * float(base.max(initial=0.0)))
-        if room.size and float(room.min()) < need - EPS:
+        open_ = base[row] > EPS
+        room = ledger.residual[row][open_]
+        need = min(1.0, 0.99 * float(base[row].max(initial=0.0)))
+        if not room.size:
+            continue
+        if greedy:
+            turned_away = bus[row][open_] > base[row][open_] - need + EPS
+            decided = bool((room <= EPS).any() or turned_away.any())
+        else:
+            decided = float(room.min()) < need - EPS
+        if decided:
             out.append(p.checkpoints[resource - m].id)
     return out
 
@@ -246,7 +269,7 @@ def sensitivity(
     """The ranked lever table, the windows needed for 50/90/100% (`shares`) and the lanes
     needed at the limiting checkpoint, every figure from a re-plan."""
     base = outcome(plan)
-    limiting = set(limiting_checkpoints(plan))
+    limiting = set(limiting_checkpoints(plan, settings))
     if levers is None:
         levers = levers_for(plan, prepared, more_buses)
     to_run = [lv for lv in levers if not (lv.kind == "lane" and lv.target not in limiting)]
