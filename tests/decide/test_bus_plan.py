@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from safepassage.decide.bus_plan import allocate, with_buses
@@ -193,3 +194,29 @@ def test_cli_shows_the_bus_plan_with_names(tmp_path: Path) -> None:
         assert "exit-gate" not in section  # names, not ids
     bad = subprocess.run([*run[:-1], "fastest"], capture_output=True, text=True, env=env)
     assert bad.returncode != 0 and "--buses must be one of" in bad.stderr + bad.stdout
+
+
+def test_schedule_pdf_holds_the_timetables(tmp_path: Path) -> None:
+    try:
+        import weasyprint  # noqa: F401  (loads Pango: fails where it is missing)
+    except OSError as exc:
+        pytest.skip(f"WeasyPrint cannot load Pango here ({exc}); `python3 dev.py test` installs it")
+    import pypdf
+
+    path = _variant(tmp_path, True)
+    pdf = tmp_path / "schedule.pdf"
+    run = [sys.executable, "-m", "safepassage", "plan", str(path), "--buses", "optimised"]
+    data = json.loads(
+        subprocess.run(
+            [*run, "--json", "--schedule-pdf", str(pdf)],
+            capture_output=True,
+            text=True,
+            env=os.environ.copy(),
+            check=True,
+        ).stdout
+    )
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(str(pdf)).pages)
+    text = " ".join(text.split())
+    assert "Bus timetables" in text and "Exit Gate Alpha" in text
+    first_bus = data["schedule"]["buses"][0]
+    assert f"{first_bus['bus']}: {first_bus['people']} people" in text

@@ -24,7 +24,7 @@ from safepassage.cli.schedule_print import (
     print_sensitivity,
 )
 from safepassage.decide.output import plan_json
-from safepassage.decide.render import schedule_page_html, schedule_section_html
+from safepassage.decide.render import schedule_page_html, schedule_section_html, write_page
 from safepassage.decide.schedule import schedule
 from safepassage.decide.sensitivity import BUS_MODES, PlanSettings, replan, sensitivity
 from safepassage.model.prepare import prepare_scenario
@@ -113,6 +113,9 @@ def plan_cmd(
     schedule_html: Path | None = typer.Option(
         None, "--schedule-html", help="Write the schedule as a printable HTML page."
     ),
+    schedule_pdf: Path | None = typer.Option(
+        None, "--schedule-pdf", help="Write the schedule as PDF (black and white, A4)."
+    ),
     with_sensitivity: bool = typer.Option(
         False, "--sensitivity", help="Re-plan with each lever (lanes, inspection, window, buses)."
     ),
@@ -161,9 +164,11 @@ def plan_cmd(
         write_output(
             html_out, plan_html(plan, prepared.scenario, lang, schedule_section_html(named))
         )
+    title = f"{data['scenario']}: schedule"
     if schedule_html:
-        title = f"{data['scenario']}: schedule"
         write_output(schedule_html, schedule_page_html(data["schedule"], title))
+    if schedule_pdf:
+        write_page(schedule_page_html(data["schedule"], title), schedule_pdf)
     if as_json:
         print_json(data)
         return

@@ -10,7 +10,7 @@ from typing import Any
 
 from safepassage.decide.bottlenecks import describe
 from safepassage.decide.output import plan_json
-from safepassage.decide.render import day_hm, render
+from safepassage.decide.render import day_hm, render, write_page
 from safepassage.decide.sensitivity import PlanSettings, replan, sensitivity
 from safepassage.errors import Problem, SafePassageError
 from safepassage.model.prepare import PreparedScenario
@@ -135,23 +135,4 @@ def check_out(out: Path) -> None:
 def write_brief(fig: dict[str, Any], out: Path) -> None:
     """Write the brief as HTML or PDF (WeasyPrint), by the file's suffix."""
     check_out(out)
-    html = brief_html(fig)
-    try:
-        if out.suffix.lower() == ".pdf":
-            try:
-                import weasyprint
-            except OSError as exc:  # WeasyPrint loads Pango when imported
-                raise SafePassageError(
-                    Problem(
-                        f"cannot write PDF: WeasyPrint needs the Pango library ({exc})",
-                        file=str(out),
-                        hint="install Debian's libpango-1.0-0 and libpangoft2-1.0-0, or use .html",
-                    )
-                ) from None
-            weasyprint.HTML(string=html).write_pdf(str(out))
-        else:
-            out.write_text(html, encoding="utf-8")
-    except OSError as exc:
-        raise SafePassageError(
-            Problem(f"cannot write output: {exc.strerror or exc}", file=str(out))
-        ) from None
+    write_page(brief_html(fig), out)
