@@ -101,8 +101,17 @@ def outcome_of(prepared: PreparedScenario, settings: PlanSettings, levers: list[
 _SHARED: dict[str, Any] = {}
 
 
-def _init(prepared: PreparedScenario, settings: PlanSettings) -> None:
-    _SHARED["prepared"], _SHARED["settings"] = prepared, settings
+def _init(prepared: PreparedScenario, settings: PlanSettings, base: Outcome | None = None) -> None:
+    _SHARED["prepared"], _SHARED["settings"], _SHARED["base"] = prepared, settings, base
+
+
+def _base() -> Outcome:
+    """The unchanged plan's outcome (the parent's, else re-planned here)."""
+    base: Outcome | None = _SHARED.get("base")
+    if base is None:
+        base = outcome_of(_SHARED["prepared"], _SHARED["settings"], [])
+        _SHARED["base"] = base
+    return base
 
 
 def _lever_task(lever: Lever) -> Outcome:
@@ -131,7 +140,7 @@ def _search_task(job: tuple[str, Any, int, int]) -> float | None:
             lever = Lever("buses", amount=float(k))
             return outcome_of(prepared, settings, [lever]).bus_people_out_by_window_end >= target
 
-        if outcome_of(prepared, settings, []).bus_people_out_by_window_end >= target:
+        if _base().bus_people_out_by_window_end >= target:
             return 0.0
         if not buses_ok(MAX_EXTRA_BUSES):  # one re-plan settles the hopeless case
             return None
@@ -142,7 +151,7 @@ def _search_task(job: tuple[str, Any, int, int]) -> float | None:
         lever = Lever("lane", target_id, k - start)
         return outcome_of(prepared, settings, [lever]).people_out_by_window_end >= target
 
-    if outcome_of(prepared, settings, []).people_out_by_window_end >= target:
+    if _base().people_out_by_window_end >= target:
         return float(start)
     if not lanes_ok(MAX_LANES):  # one re-plan settles the hopeless case
         return None
@@ -290,9 +299,10 @@ def sensitivity(
     fleet = len(prepared.scenario.fleet.buses)
     if buses and need:
         searches.append(("buses", "", need, fleet))
-    with _pool(prepared, settings, workers) as pool:
-        lever_futures = [pool.submit(_lever_task, lv) for lv in to_run]
+    with _pool(prepared, settings, workers, base) as pool:
+        # Searches first: each is a chain of re-plans, so the levers fill the cores after.
         search_futures = [pool.submit(_search_task, job) for job in searches]
+        lever_futures = [pool.submit(_lever_task, lv) for lv in to_run]
         results = {lv: f.result() for lv, f in zip(to_run, lever_futures, strict=True)}
         done = {
             job[0] + str(job[1]): f.result()
@@ -344,7 +354,10 @@ def _row(lever: Lever, result: Outcome | None, base: Outcome) -> dict[str, Any]:
 
 
 def _pool(
-    prepared: PreparedScenario, settings: PlanSettings, workers: int | None
+    prepared: PreparedScenario,
+    settings: PlanSettings,
+    workers: int | None,
+    base: Outcome | None = None,
 ) -> ProcessPoolExecutor:
     """Worker processes on every core; fork shares the prepared scenario without copying."""
     methods = multiprocessing.get_all_start_methods()
@@ -353,5 +366,5 @@ def _pool(
         max_workers=workers or os.cpu_count() or 1,
         mp_context=ctx,
         initializer=_init,
-        initargs=(prepared, settings),
+        initargs=(prepared, settings, base),
     )
