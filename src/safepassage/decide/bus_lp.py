@@ -4,8 +4,8 @@ bounds the bus people out by the window's end, and its flows guide the dispatch.
 Time is cut into periods of P steps. A bus of a type (seats, depot, earliest start) waits at a
 base (its depot or a destination) or leaves it in period t for an assembly point, loads, drives
 the point's route out and is back at that route's destination, ready again. Every duration is
-rounded down to whole periods, a checkpoint passage in period q may use the room of periods q
-and q+1 (and of the periods the bus keeps a lane busy), people per trip are at most its seats
+rounded down to whole periods, a passage of a checkpoint or road in period q may use the room
+of periods q and q+1 (and of the periods the bus keeps a lane busy), people per trip are at most its seats
 and per point at most those who need a seat. Any timetable on the real steps maps onto this
 model (leave the base in the period of its departure less the trip's lead time), so the LP
 optimum is an upper bound for every timetable that uses these routes."""
@@ -35,13 +35,14 @@ class BusType:
 @dataclass(frozen=True)
 class Leg:
     """An assembly point's routes to one base (destination), as the LP sees them: the least
-    steps to out over those routes, and each checkpoint on all of them with its least offset
-    and the steps its passage may come later (other routes, the lane kept busy)."""
+    steps to out over those routes, and each resource (checkpoint or road that could bind) on
+    all of them with its least offset and the steps its use may come later (other routes, a
+    lane kept busy)."""
 
     origin: int
     base: int
     steps: int
-    checkpoints: dict[int, tuple[int, int]]  # checkpoint: (least offset, extra steps)
+    cells: dict[int, tuple[int, int]]  # resource: (least offset, extra steps)
 
 
 @dataclass
@@ -55,8 +56,8 @@ class FleetModel:
     lead: NDArray[np.int64]  # [base, origin]: steps from leaving the base to loaded (-1: none)
     unload: int
     need: list[int]
-    units: dict[int, float]  # checkpoint: car inspections one bus takes
-    room: dict[int, NDArray[np.float64]] = field(default_factory=dict)  # checkpoint: per step
+    units: dict[int, float]  # resource: what one bus takes of it (PCU, car inspections)
+    room: dict[int, NDArray[np.float64]] = field(default_factory=dict)  # resource: per step
 
 
 @dataclass
@@ -69,8 +70,9 @@ class LpResult:
 
 
 def solve_lp(model: FleetModel, early: float = EARLY) -> LpResult:
-    """Build and solve the fleet LP; `early` weighs earlier arrivals (0: the window's count
-    alone, whose optimum is the bound)."""
+    """Build the fleet LP and solve it twice: with earlier arrivals weighed by `early` (its
+    flows guide the dispatch), then with the window's count alone (its optimum is the
+    bound; GLOP starts from the first solution)."""
     solver = pywraplp.Solver.CreateSolver("GLOP")
     inf = solver.infinity()
     P, T = model.period, model.periods
@@ -80,6 +82,7 @@ def solve_lp(model: FleetModel, early: float = EARLY) -> LpResult:
     people_of: dict[int, list[pywraplp.Variable]] = defaultdict(list)
     passes: dict[tuple[int, int], list[tuple[float, int, pywraplp.Variable]]] = defaultdict(list)
     trips: list[tuple[int, int, int, int, pywraplp.Variable]] = []
+    in_window: list[tuple[pywraplp.Variable, bool]] = []
     objective = solver.Objective()
     for k, bt in enumerate(model.types):
         for b in range(model.n_bases):
@@ -99,11 +102,12 @@ def solve_lp(model: FleetModel, early: float = EARLY) -> LpResult:
                     out = t + out_after
                     weight = (1.0 if out <= wp else 0.0) + early * (T - out) / T
                     objective.SetCoefficient(p, weight)
+                    in_window.append((p, out <= wp))
                     people_of[o].append(p)
                     leave[(k, b, t)].append(x)
                     if t + ready_after < T:
                         arrive[(k, dest, t + ready_after)].append(x)
-                    for c, (offset, extra) in leg.checkpoints.items():
+                    for c, (offset, extra) in leg.cells.items():
                         q = t + (lead + offset) // P
                         passes[(c, q)].append((model.units[c], extra, x))
                     trips.append((k, b, o, t, x))
@@ -113,7 +117,7 @@ def solve_lp(model: FleetModel, early: float = EARLY) -> LpResult:
         for p in ps:
             row.SetCoefficient(p, 1.0)
     _flow_rows(solver, model, leave, arrive)
-    _checkpoint_rows(solver, model, passes)
+    _room_rows(solver, model, passes)
     status = solver.Solve()
     if status != pywraplp.Solver.OPTIMAL:
         return LpResult(math.inf, math.inf, {}, "not solved", len(trips))
@@ -123,8 +127,12 @@ def solve_lp(model: FleetModel, early: float = EARLY) -> LpResult:
             flows[(k, b)].append((t, o, x.solution_value()))
     for rows in flows.values():
         rows.sort()
-    value = objective.Value()
-    return LpResult(value, value, dict(flows), "optimal", 2 * len(trips))
+    guided = objective.Value()
+    for p, counts in in_window:
+        objective.SetCoefficient(p, 1.0 if counts else 0.0)
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        return LpResult(math.inf, guided, dict(flows), "bound not solved", 2 * len(trips))
+    return LpResult(objective.Value(), guided, dict(flows), "optimal", 2 * len(trips))
 
 
 def _flow_rows(
@@ -157,13 +165,13 @@ def _flow_rows(
                 waiting = stay
 
 
-def _checkpoint_rows(
+def _room_rows(
     solver: pywraplp.Solver,
     model: FleetModel,
     passes: dict[tuple[int, int], list[tuple[float, int, pywraplp.Variable]]],
 ) -> None:
-    """Bus units passing a checkpoint in period q fit the room of periods q, q+1 and those its
-    passage may come later (a real passage in period q or q+1 of the LP's rounding)."""
+    """What buses take of a resource passed in period q fits the room of periods q, q+1 and
+    those its use may come later (a real passage in period q or q+1 of the LP's rounding)."""
     P = model.period
     for (c, q), uses in passes.items():
         room = model.room[c]
@@ -171,5 +179,8 @@ def _checkpoint_rows(
         lo, hi = q * P, min((q + span) * P, room.shape[0])
         cap = float(room[lo:hi].sum()) if lo < room.shape[0] else 0.0
         row = solver.Constraint(-solver.infinity(), max(cap, 0.0))
+        total: dict[pywraplp.Variable, float] = defaultdict(float)
         for units, _, x in uses:
-            row.SetCoefficient(x, row.GetCoefficient(x) + units)
+            total[x] += units
+        for x, units in total.items():
+            row.SetCoefficient(x, units)

@@ -202,10 +202,17 @@ def _model(fleet: Fleet, horizon: int, window: int, slot: int) -> FleetModel:
         for base in sorted({b for _, b in own}):
             legs.append(_leg(o, base, [r for r, b in own if b == base]))
     room, units = {}, {}
-    for c in {c for leg in legs for c in leg.checkpoints}:
-        row = fleet.residual.row_of[p.graph.n_edges + c]
-        room[c] = np.maximum(fleet.residual.cap[row] - fleet.residual.used[row], 0.0)
-        units[c] = bus_units(p, c, fleet.bus_s[c])
+    end = fleet.residual.cap.shape[1]
+    for r in sorted({r for leg in legs for r in leg.cells}):
+        row = fleet.residual.row_of[r]
+        left = np.maximum(fleet.residual.cap[row] - fleet.residual.used[row], 0.0)
+        need = bus_units(p, r, fleet.bus_s)
+        # Room for the whole fleet at once in every open step: it cannot bind.
+        opened = fleet.problem.capacity_block(np.array([r]), 0, end)[0] > 0
+        if left[opened[: left.shape[0]]].min(initial=np.inf) >= need * len(fleet.ids):
+            continue
+        room[r], units[r] = left, need
+    legs = [replace(leg, cells={r: v for r, v in leg.cells.items() if r in room}) for leg in legs]
     return FleetModel(
         window_steps=window,
         period=period,
@@ -223,13 +230,13 @@ def _model(fleet: Fleet, horizon: int, window: int, slot: int) -> FleetModel:
 
 def _leg(origin: int, base: int, routes: list[BusRoute]) -> Leg:
     """The routes of one point to one base, relaxed into one leg (see `bus_lp.Leg`)."""
-    common = set.intersection(*(set(r.checkpoint_first) for r in routes))
-    checkpoints = {}
+    common = set.intersection(*(set(r.first) for r in routes))
+    cells = {}
     for c in common:
-        firsts = [r.checkpoint_first[c][0] for r in routes]
-        busy = max(r.checkpoint_first[c][1] for r in routes)
-        checkpoints[c] = (min(firsts), max(firsts) - min(firsts) + busy)
-    return Leg(origin, base, min(r.total_steps for r in routes), checkpoints)
+        firsts = [r.first[c][0] for r in routes]
+        busy = max(r.first[c][1] for r in routes)
+        cells[c] = (min(firsts), max(firsts) - min(firsts) + busy)
+    return Leg(origin, base, min(r.total_steps for r in routes), cells)
 
 
 def _score(trips: list[BusTrip], window: int) -> tuple[int, int, int]:
@@ -253,7 +260,6 @@ def allocate(plan: Plan, prepared: PreparedScenario) -> Allocation | None:
     t0 = time.perf_counter()
     model = _model(fleet, horizon, W, slot)
     lp = solve_lp(model)
-    bound = solve_lp(model, early=0.0).bound if lp.bound > 1e-9 else 0.0
     lp_s = time.perf_counter() - t0
     guided, guided_wait, _ = dispatch(fleet, limit, lp.flows, model.period)
     candidates = {"lp": (guided, guided_wait), "plain": (plain, plain_wait)}
@@ -263,7 +269,7 @@ def allocate(plan: Plan, prepared: PreparedScenario) -> Allocation | None:
     used = max(candidates, key=lambda k: _score(candidates[k][0], W))
     trips, waiting = candidates[used]
     scores = {k: _score(v[0], W)[0] for k, v in candidates.items()}
-    report = _report(plan, trips, replace(lp, bound=bound), model, lp_s, used, scores)
+    report = _report(plan, trips, lp, model, lp_s, used, scores)
     return Allocation(trips, waiting, report)
 
 

@@ -36,7 +36,7 @@ class BusRoute:
     offsets: NDArray[np.int64]
     need: NDArray[np.float64]
     total_steps: int
-    checkpoint_first: dict[int, tuple[int, int]]  # checkpoint index: (first offset, steps busy)
+    first: dict[int, tuple[int, int]]  # resource: (first offset, steps it is used)
 
 
 def bus_route(problem: PlanningProblem, route: TimedRoute, bus_s: list[float | None]) -> BusRoute:
@@ -49,6 +49,7 @@ def bus_route(problem: PlanningProblem, route: TimedRoute, bus_s: list[float | N
     for r, off in zip(route.resources.tolist(), route.offsets.tolist(), strict=True):
         at = off + ceil_steps(late, step)
         if r < m:
+            first.setdefault(r, (at, 1))
             res.append(r)
             offs.append(at)
             need.append(min(BUS_PCU, 0.99 * float(problem.edge_pcu_per_step[r])))
@@ -56,13 +57,13 @@ def bus_route(problem: PlanningProblem, route: TimedRoute, bus_s: list[float | N
         c = problem.checkpoints[r - m]
         busy = bus_s[r - m]
         if busy is None:
-            first[r - m] = (at, 1)
+            first.setdefault(r, (at, 1))
             res.append(r)
             offs.append(at)
             need.append(min(1.0, 0.99 * c.pcu_per_step))
             continue
         steps = max(1, ceil_steps(busy, step))
-        first[r - m] = (at, steps)
+        first.setdefault(r, (at, steps))
         for i in range(steps):
             res.append(r)
             offs.append(at + i)
@@ -85,9 +86,14 @@ def bus_seconds(prepared: PreparedScenario, problem: PlanningProblem) -> list[fl
     return [given.get(c.id) for c in problem.checkpoints]
 
 
-def bus_units(problem: PlanningProblem, k: int, seconds: float | None) -> float:
-    """Car inspections one bus takes at checkpoint k."""
-    c = problem.checkpoints[k]
+def bus_units(problem: PlanningProblem, resource: int, bus_s: list[float | None]) -> float:
+    """What one bus takes of a resource in all: PCU on a road, car inspections at a
+    checkpoint."""
+    m = problem.graph.n_edges
+    if resource < m:
+        return min(BUS_PCU, 0.99 * float(problem.edge_pcu_per_step[resource]))
+    c = problem.checkpoints[resource - m]
+    seconds = bus_s[resource - m]
     return min(1.0, 0.99 * c.pcu_per_step) if seconds is None else seconds / c.service_s
 
 
