@@ -81,7 +81,7 @@ def solve_lp(model: FleetModel, early: float = EARLY) -> LpResult:
     leave: dict[tuple[int, int, int], list[pywraplp.Variable]] = defaultdict(list)
     people_of: dict[int, list[pywraplp.Variable]] = defaultdict(list)
     passes: dict[tuple[int, int], list[tuple[float, int, pywraplp.Variable]]] = defaultdict(list)
-    trips: list[tuple[int, int, int, int, pywraplp.Variable]] = []
+    trips: list[tuple[int, int, int, int, pywraplp.Variable, float]] = []
     in_window: list[tuple[pywraplp.Variable, bool]] = []
     objective = solver.Objective()
     for k, bt in enumerate(model.types):
@@ -110,7 +110,7 @@ def solve_lp(model: FleetModel, early: float = EARLY) -> LpResult:
                     for c, (offset, extra) in leg.cells.items():
                         q = t + (lead + offset) // P
                         passes[(c, q)].append((model.units[c], extra, x))
-                    trips.append((k, b, o, t, x))
+                    trips.append((k, b, o, t, p, float(bt.seats)))
     objective.SetMaximization()
     for o, ps in people_of.items():
         row = solver.Constraint(-inf, float(model.need[o]))
@@ -122,9 +122,10 @@ def solve_lp(model: FleetModel, early: float = EARLY) -> LpResult:
     if status != pywraplp.Solver.OPTIMAL:
         return LpResult(math.inf, math.inf, {}, "not solved", len(trips))
     flows: dict[tuple[int, int], list[tuple[int, int, float]]] = defaultdict(list)
-    for k, b, o, t, x in trips:
-        if x.solution_value() > 1e-6:
-            flows[(k, b)].append((t, o, x.solution_value()))
+    for k, b, o, t, p, seats in trips:
+        # Buses that carry people (the LP may also move empty ones at no cost).
+        if p.solution_value() > 1e-6:
+            flows[(k, b)].append((t, o, p.solution_value() / seats))
     for rows in flows.values():
         rows.sort()
     guided = objective.Value()
