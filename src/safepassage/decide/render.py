@@ -24,7 +24,16 @@ def day_hm(iso: str) -> str:
     return datetime.fromisoformat(iso).strftime("%d %b %H:%M")
 
 
+def span(start: str, end: str) -> str:
+    """Two instants as one span, the day once when they share it ("16 Mar 08:10-08:20")."""
+    a, b = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    return (
+        f"{day_hm(start)}-{b:%H:%M}" if a.date() == b.date() else f"{day_hm(start)}-{day_hm(end)}"
+    )
+
+
 _ENV.filters["hm"] = day_hm
+_ENV.globals["span"] = span
 
 
 def render(template: str, **context: Any) -> str:
