@@ -29,9 +29,14 @@ def plan_data(
     `forecast --runs N --seed S --json` says about people out and arrival times."""
     plan = replan(prepared, settings)
     data = plan_json(plan, prepared.scenario)
-    data.update(sensitivity(plan, prepared, settings, more_buses=more_buses))
-    if forecast_runs > 0:
-        data["forecast"] = _forecast(plan, prepared, forecast_runs, seed)
+    side: dict[str, Any] = {}
+
+    def forecast() -> None:  # in this process while the workers re-plan
+        if forecast_runs > 0:
+            side["forecast"] = _forecast(plan, prepared, forecast_runs, seed)
+
+    data.update(sensitivity(plan, prepared, settings, more_buses=more_buses, alongside=forecast))
+    data.update(side)
     return data
 
 

@@ -274,9 +274,11 @@ def sensitivity(
     shares: dict[str, float] | None = None,
     lanes: bool = True,
     buses: bool = True,
+    alongside: Callable[[], object] | None = None,
 ) -> dict[str, Any]:
     """The ranked lever table, the windows needed for 50/90/100% (`shares`) and the lanes
-    needed at the limiting checkpoint, every figure from a re-plan."""
+    needed at the limiting checkpoint, every figure from a re-plan. `alongside` runs in this
+    process once the workers have their jobs (the brief's forecast), instead of after."""
     base = outcome(plan)
     limiting = set(limiting_checkpoints(plan, settings))
     if levers is None:
@@ -303,6 +305,8 @@ def sensitivity(
         # Searches first: each is a chain of re-plans, so the levers fill the cores after.
         search_futures = [pool.submit(_search_task, job) for job in searches]
         lever_futures = [pool.submit(_lever_task, lv) for lv in to_run]
+        if alongside is not None:
+            alongside()
         results = {lv: f.result() for lv, f in zip(to_run, lever_futures, strict=True)}
         done = {
             job[0] + str(job[1]): f.result()
