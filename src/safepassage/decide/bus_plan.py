@@ -3,10 +3,11 @@ round trips, inside the capacity the plan's cars leave at every checkpoint and r
 
 Two parts, one optimal and one heuristic. Optimal: the linear programme of the fleet's flow
 over time (`bus_lp`), whose optimum bounds the bus people out by the window's end. Heuristic:
-the timetable. Buses are dispatched in time order, each to the assembly point the LP's flows
-send its type from its base next (rounded), and booked at the first step every cell of the
-route has room; the same dispatch without the LP (most people waiting, nearest first) is run
-too, and the better timetable is kept. The gap is to the LP bound."""
+the timetable, the best of three candidates: buses dispatched in time order, each to the
+assembly point the LP's flows send its type from its base next (rounded) and booked at the
+first step every cell of the route has room; the same dispatch without the LP (most people
+waiting, nearest first); and the planner's own trips where they fit this model. The gap is to
+the LP bound."""
 
 from __future__ import annotations
 
@@ -314,7 +315,7 @@ def _report(
     gap = None if bound is None else round(max(bound - out, 0) / bound, 4) if bound else 0.0
     minutes = model.period * plan.problem.step_s / 60
     return {
-        "method": "OR-Tools GLOP: LP of the fleet's flow over time; dispatch guided by it",
+        "method": "OR-Tools GLOP: LP of the fleet's flow over time (bound); dispatch (timetable)",
         "optimal": (
             f"the LP relaxation (periods of {minutes:g} min, durations rounded down, a point's routes"
             " to one destination relaxed into one): its optimum bounds the bus people out by the window's end for"
