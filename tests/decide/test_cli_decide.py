@@ -34,11 +34,13 @@ def test_plan_prints_schedule_limits_and_levers(tmp_path: Path) -> None:
     )
     out = done.stdout
     assert "limit (checkpoint): checkpoint exit-gate" in out
-    assert "route 0 to safe-town" in out and "exit-gate (08:00-20:00; +" in out
+    # The schedule names places as the scenario does (no names given: the id made readable).
+    assert "route 0 to safe town" in out and "exit gate (08:00-20:00; +" in out
     assert "bus b1:" in out and "3 more buses" in out
     assert "window needed: 50% out" in out
     assert "bus risk at checkpoints:" in out
     assert "buses for all 450 who need a seat" in out
     assert "Traceback" not in done.stderr
     html = page.read_text()
-    assert "north-school" in html and "Bus timetables" in html
+    assert "north school" in html and "Bus timetables" in html
+    assert "north-school" not in html

@@ -8,7 +8,7 @@ import typer
 
 from safepassage.cli.common import JsonOption, console, err_console, handles_errors, print_json
 from safepassage.decide.brief import check_out, figures, plan_data, write_brief
-from safepassage.decide.sensitivity import PlanSettings
+from safepassage.decide.sensitivity import BUS_MODES, PlanSettings
 from safepassage.model.prepare import prepare_scenario
 
 
@@ -25,13 +25,20 @@ def brief_cmd(
         500, "--forecast-runs", min=0, help="Forecast replications (0: no forecast)."
     ),
     seed: int = typer.Option(0, "--seed", help="Forecast random seed."),
+    buses: str = typer.Option(
+        "planner", "--buses", help="planner or optimised (as `plan --buses`)."
+    ),
 ) -> None:
     """Plan, re-plan each lever, and write a one-page brief in plain words for negotiators."""
     check_out(out)
+    if buses not in BUS_MODES:
+        raise typer.BadParameter(
+            f"--buses must be one of {', '.join(BUS_MODES)}, not {buses!r}", param_hint="--buses"
+        )
     prepared = prepare_scenario(scenario, cut_off="warning")
     for warning in prepared.warnings:
         err_console.print(f"[yellow]{warning}[/]", highlight=False)
-    settings = PlanSettings(step_s=step_s, slot_s=slot_s, routes_per_origin=routes)
+    settings = PlanSettings(step_s=step_s, slot_s=slot_s, routes_per_origin=routes, buses=buses)
     with console.status("Planning and re-planning each lever…"):
         data = plan_data(
             prepared, settings, more_buses=more_buses, forecast_runs=forecast_runs, seed=seed

@@ -17,13 +17,18 @@ from safepassage.cli.common import (
     print_json,
     write_output,
 )
-from safepassage.cli.schedule_print import print_bottlenecks, print_schedule, print_sensitivity
-from safepassage.decide.bus_risk import bus_risk
-from safepassage.decide.render import schedule_page_html
+from safepassage.cli.schedule_print import (
+    print_bottlenecks,
+    print_bus_plan,
+    print_schedule,
+    print_sensitivity,
+)
+from safepassage.decide.output import plan_json
+from safepassage.decide.render import schedule_page_html, schedule_section_html, write_page
 from safepassage.decide.schedule import schedule
-from safepassage.decide.sensitivity import PlanSettings, sensitivity
+from safepassage.decide.sensitivity import BUS_MODES, PlanSettings, replan, sensitivity
 from safepassage.model.prepare import prepare_scenario
-from safepassage.plan import QUALITIES, Plan, make_plan
+from safepassage.plan import QUALITIES, Plan
 from safepassage.plan.exact import solve_exact
 from safepassage.plan.geojson import plan_geojson
 from safepassage.plan.html import plan_html
@@ -108,11 +113,20 @@ def plan_cmd(
     schedule_html: Path | None = typer.Option(
         None, "--schedule-html", help="Write the schedule as a printable HTML page."
     ),
+    schedule_pdf: Path | None = typer.Option(
+        None, "--schedule-pdf", help="Write the schedule as PDF (black and white, A4)."
+    ),
     with_sensitivity: bool = typer.Option(
         False, "--sensitivity", help="Re-plan with each lever (lanes, inspection, window, buses)."
     ),
     more_buses: int = typer.Option(
         10, "--more-buses", min=1, help="Buses the bus lever adds (with --sensitivity)."
+    ),
+    buses: str = typer.Option(
+        "planner",
+        "--buses",
+        help="planner: the planner's greedy bus trips; optimised: the fleet re-allocated in"
+        " round trips around the cars (OR-Tools LP bound and gap).",
     ),
 ) -> None:
     """Plan who leaves from where, when and by which route; state the gap to the best possible."""
@@ -121,37 +135,46 @@ def plan_cmd(
             f"--quality must be one of {', '.join(QUALITIES)}, not {quality!r}",
             param_hint="--quality",
         )
+    if buses not in BUS_MODES:
+        raise typer.BadParameter(
+            f"--buses must be one of {', '.join(BUS_MODES)}, not {buses!r}", param_hint="--buses"
+        )
     prepared = prepare_scenario(scenario, cut_off="warning")
     for warning in prepared.warnings:
         err_console.print(f"[yellow]{warning}[/]", highlight=False)
+    settings = PlanSettings(
+        step_s=step_s,
+        slot_s=slot_s,
+        routes_per_origin=routes,
+        extra={"quality": quality},
+        buses=buses,
+    )
     with console.status("Planning…"):
-        plan = make_plan(
-            prepared, step_s=step_s, slot_s=slot_s, routes_per_origin=routes, quality=quality
-        )
-        data = plan.as_dict()
-        data["schedule"] = schedule(plan)
-        risk = bus_risk(plan, prepared.scenario)
-        if risk is not None:
-            data["bus_risk"] = risk
+        plan = replan(prepared, settings)
+        data = plan_json(plan, prepared.scenario)
         if exact:
             data["exact"] = solve_exact(plan.problem).as_dict()
     if with_sensitivity:
-        settings = PlanSettings(
-            step_s=step_s, slot_s=slot_s, routes_per_origin=routes, extra={"quality": quality}
-        )
         with console.status("Re-planning each lever on every core…"):
             data.update(sensitivity(plan, prepared, settings, more_buses=more_buses))
     if geojson:
         write_output(geojson, json.dumps(plan_geojson(plan)))
     if html_out:
-        write_output(html_out, plan_html(plan, prepared.scenario, lang))
+        named = dict(data["schedule"], **schedule(plan, prepared.scenario, lang))
+        write_output(
+            html_out, plan_html(plan, prepared.scenario, lang, schedule_section_html(named))
+        )
+    title = f"{data['scenario']}: schedule"
     if schedule_html:
-        title = f"{data['scenario']}: schedule"
         write_output(schedule_html, schedule_page_html(data["schedule"], title))
+    if schedule_pdf:
+        write_page(schedule_page_html(data["schedule"], title), schedule_pdf)
     if as_json:
         print_json(data)
         return
     print_plan(plan, data)
+    if "bus_plan" in data:
+        print_bus_plan(console, data["bus_plan"])
     if "bus_risk" in data:
         r = data["bus_risk"]
         console.print(

@@ -17,10 +17,8 @@ def print_bottlenecks(console: Console, necks: list[dict[str, Any]]) -> None:
 
 
 def _route_line(r: dict[str, Any]) -> str:
-    cps = ", ".join(f"{c['id']} ({c['open']}; +{c['after_min']} min)" for c in r["checkpoints"])
-    text = (
-        f"route {r['id']} to {r['destination']}, ~{r['travel_min']} min: {' - '.join(r['places'])}"
-    )
+    cps = ", ".join(f"{c['name']} ({c['open']}; +{c['after_min']} min)" for c in r["checkpoints"])
+    text = f"route {r['id']} to {r['destination_name']}, ~{r['travel_min']} min: {' - '.join(r['places'])}"
     return text + (f"\n  checkpoints: {cps}" if cps else "")
 
 
@@ -28,7 +26,7 @@ def print_schedule(console: Console, s: dict[str, Any]) -> None:
     """Per assembly point its routes, slots and buses, then each bus's timetable."""
     for p in s["assembly_points"]:
         console.rule(
-            f"{p['id']}: {p['people']:,} people ({p['people_in_slots']:,} in cars,"
+            f"{p['name']}: {p['people']:,} people ({p['people_in_slots']:,} in cars,"
             f" {p['people_on_buses']:,} on buses, {p['not_booked']:,} not booked,"
             f" {p['waiting_for_bus']:,} waiting for a bus)"
         )
@@ -45,8 +43,8 @@ def print_schedule(console: Console, s: dict[str, Any]) -> None:
                 f"{r['cars']} cars",
                 str(r["people"]),
                 str(r["route"]),
-                f"{cp['id']} {hm(cp['from'])[-5:]}" if cp else "",
-                f"{hm(r['arrive_to'])} {r['destination']}{late}",
+                f"{cp['name']} {hm(cp['from'])[-5:]}" if cp else "",
+                f"{hm(r['arrive_to'])} {r['destination_name']}{late}",
             )
         for b in p["buses"]:
             late = "" if b["out_by_window_end"] else " (after window)"
@@ -56,16 +54,29 @@ def print_schedule(console: Console, s: dict[str, Any]) -> None:
                 str(b["people"]),
                 str(b["route"]),
                 "",
-                f"{hm(b['arrive'])} {b['destination']}{late}",
+                f"{hm(b['arrive'])} {b['destination_name']}{late}",
             )
         console.print(table)
     for bus in s["buses"]:
         legs = "; ".join(
-            f"{t['from']} {hm(t['leave'])} -> {t['load_at']} dep {hm(t['depart'])} ->"
-            f" {t['destination']} {hm(t['arrive'])} ({t['people']} people)"
+            f"{t['from_name']} {hm(t['leave'])} -> {t['load_at_name']} dep {hm(t['depart'])} ->"
+            f" {t['destination_name']} {hm(t['arrive'])} ({t['people']} people)"
             for t in bus["trips"]
         )
         console.print(f"bus {bus['bus']}: {legs}", highlight=False)
+
+
+def print_bus_plan(console: Console, b: dict[str, Any]) -> None:
+    """The re-allocated fleet: its figures against the LP bound, and what is optimal."""
+    bound = b["bound_bus_people_out_by_window_end"]
+    gap = "n/a" if b["gap"] is None else f"{b['gap']:.1%}"
+    console.print(
+        f"buses (optimised): {b['bus_people_out_by_window_end']:,} bus passengers out by the"
+        f" window's end (LP bound {bound if bound is not None else 'n/a'}, gap {gap}),"
+        f" {b['bus_people_served']:,} in all, {b['trips']} trips",
+        highlight=False,
+    )
+    console.print(f"[dim]optimal: {b['optimal']}; heuristic: {b['heuristic']}[/]", highlight=False)
 
 
 def _h(seconds: float | None) -> str:

@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from safepassage.decide.bottlenecks import describe
-from safepassage.decide.bus_risk import bus_risk
-from safepassage.decide.render import day_hm, render
-from safepassage.decide.schedule import schedule
+from safepassage.decide.output import plan_json
+from safepassage.decide.render import day_hm, render, write_page
 from safepassage.decide.sensitivity import PlanSettings, replan, sensitivity
 from safepassage.errors import Problem, SafePassageError
 from safepassage.model.prepare import PreparedScenario
@@ -29,14 +28,15 @@ def plan_data(
     """What `plan --json --sensitivity` prints; with `forecast_runs`, also `forecast`: what
     `forecast --runs N --seed S --json` says about people out and arrival times."""
     plan = replan(prepared, settings)
-    data = plan.as_dict()
-    data["schedule"] = schedule(plan)
-    risk = bus_risk(plan, prepared.scenario)
-    if risk is not None:
-        data["bus_risk"] = risk
-    data.update(sensitivity(plan, prepared, settings, more_buses=more_buses))
-    if forecast_runs > 0:
-        data["forecast"] = _forecast(plan, prepared, forecast_runs, seed)
+    data = plan_json(plan, prepared.scenario)
+    side: dict[str, Any] = {}
+
+    def forecast() -> None:  # in this process while the workers re-plan
+        if forecast_runs > 0:
+            side["forecast"] = _forecast(plan, prepared, forecast_runs, seed)
+
+    data.update(sensitivity(plan, prepared, settings, more_buses=more_buses, alongside=forecast))
+    data.update(side)
     return data
 
 
@@ -140,23 +140,4 @@ def check_out(out: Path) -> None:
 def write_brief(fig: dict[str, Any], out: Path) -> None:
     """Write the brief as HTML or PDF (WeasyPrint), by the file's suffix."""
     check_out(out)
-    html = brief_html(fig)
-    try:
-        if out.suffix.lower() == ".pdf":
-            try:
-                import weasyprint
-            except OSError as exc:  # WeasyPrint loads Pango when imported
-                raise SafePassageError(
-                    Problem(
-                        f"cannot write PDF: WeasyPrint needs the Pango library ({exc})",
-                        file=str(out),
-                        hint="install Debian's libpango-1.0-0 and libpangoft2-1.0-0, or use .html",
-                    )
-                ) from None
-            weasyprint.HTML(string=html).write_pdf(str(out))
-        else:
-            out.write_text(html, encoding="utf-8")
-    except OSError as exc:
-        raise SafePassageError(
-            Problem(f"cannot write output: {exc.strerror or exc}", file=str(out))
-        ) from None
+    write_page(brief_html(fig), out)

@@ -22,12 +22,17 @@ import numpy as np
 from safepassage.decide.levers import INSPECTION_CUT_S, Lever, apply, window_length_s
 from safepassage.model.prepare import PreparedScenario
 from safepassage.plan import Plan, make_plan
+from safepassage.plan.buses import bus_need
 from safepassage.plan.ledger import EPS
 
+#: How buses are planned: the planner's greedy, or re-allocated by `decide.bus_plan`.
+BUS_MODES = ("planner", "optimised")
 #: Extra buses tried by the bus lever unless told otherwise.
 MORE_BUSES = 10
 #: Lanes tried at most at the limiting checkpoint.
 MAX_LANES = 64
+#: How buses are planned: the planner's greedy, or re-allocated by `decide.bus_plan`.
+BUS_MODES = ("planner", "optimised")
 #: Extra buses tried at most for everyone who needs a seat.
 MAX_EXTRA_BUSES = 200
 
@@ -40,6 +45,7 @@ class PlanSettings:
     slot_s: float = 600.0
     routes_per_origin: int = 4
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. quality="best" where supported
+    buses: str = "planner"  # or "optimised": the fleet re-allocated by `decide.bus_plan`
 
 
 @dataclass(frozen=True)
@@ -50,15 +56,25 @@ class Outcome:
     bus_people_out_by_window_end: int
 
 
-def replan(prepared: PreparedScenario, settings: PlanSettings) -> Plan:
-    """The planner, as the plan command calls it."""
-    return make_plan(
+def replan(prepared: PreparedScenario, settings: PlanSettings, *, with_bound: bool = True) -> Plan:
+    """The planner, as the plan command calls it (with its bus allocation when asked);
+    `with_bound=False` skips the bound (the re-plans read only the bookings)."""
+    plan = make_plan(
         prepared,
         step_s=settings.step_s,
         slot_s=settings.slot_s,
         routes_per_origin=settings.routes_per_origin,
+        with_bound=with_bound,
         **settings.extra,
     )
+    if settings.buses == "optimised":
+        from safepassage.decide.bus_plan import allocate, with_buses
+
+        allocation = allocate(plan, prepared)
+        if allocation is not None:
+            plan = with_buses(plan, allocation, prepared)
+            plan.quality["bus_plan"] = allocation.report
+    return plan
 
 
 def outcome(plan: Plan) -> Outcome:
@@ -78,15 +94,24 @@ def outcome_of(prepared: PreparedScenario, settings: PlanSettings, levers: list[
     scenario = prepared.scenario
     for lever in levers:
         scenario = apply(scenario, lever)
-    return outcome(replan(replace(prepared, scenario=scenario), settings))
+    return outcome(replan(replace(prepared, scenario=scenario), settings, with_bound=False))
 
 
 # -- worker processes -------------------------------------------------------------------
 _SHARED: dict[str, Any] = {}
 
 
-def _init(prepared: PreparedScenario, settings: PlanSettings) -> None:
-    _SHARED["prepared"], _SHARED["settings"] = prepared, settings
+def _init(prepared: PreparedScenario, settings: PlanSettings, base: Outcome | None = None) -> None:
+    _SHARED["prepared"], _SHARED["settings"], _SHARED["base"] = prepared, settings, base
+
+
+def _base() -> Outcome:
+    """The unchanged plan's outcome (the parent's, else re-planned here)."""
+    base: Outcome | None = _SHARED.get("base")
+    if base is None:
+        base = outcome_of(_SHARED["prepared"], _SHARED["settings"], [])
+        _SHARED["base"] = base
+    return base
 
 
 def _lever_task(lever: Lever) -> Outcome:
@@ -115,7 +140,7 @@ def _search_task(job: tuple[str, Any, int, int]) -> float | None:
             lever = Lever("buses", amount=float(k))
             return outcome_of(prepared, settings, [lever]).bus_people_out_by_window_end >= target
 
-        if outcome_of(prepared, settings, []).bus_people_out_by_window_end >= target:
+        if _base().bus_people_out_by_window_end >= target:
             return 0.0
         if not buses_ok(MAX_EXTRA_BUSES):  # one re-plan settles the hopeless case
             return None
@@ -126,7 +151,7 @@ def _search_task(job: tuple[str, Any, int, int]) -> float | None:
         lever = Lever("lane", target_id, k - start)
         return outcome_of(prepared, settings, [lever]).people_out_by_window_end >= target
 
-    if outcome_of(prepared, settings, []).people_out_by_window_end >= target:
+    if _base().people_out_by_window_end >= target:
         return float(start)
     if not lanes_ok(MAX_LANES):  # one re-plan settles the hopeless case
         return None
@@ -169,21 +194,41 @@ def smallest(ok: Callable[[int], bool], guess: int, lo: int, hi: int) -> int | N
 
 
 # -- the table --------------------------------------------------------------------------
-def limiting_checkpoints(plan: Plan) -> list[str]:
-    """Checkpoints whose capacity could have decided a booking: tracked, and at some open
-    step with less room than one bus takes there (`bus_need`: one vehicle, or 99% of a step's
-    capacity). Where there was always more room, no booking was limited by it, so more lanes
-    there cannot change the plan."""
+def limiting_checkpoints(plan: Plan, settings: PlanSettings | None = None) -> list[str]:
+    """Checkpoints whose capacity could have decided a booking; more lanes elsewhere cannot
+    change the plan. For the greedy (`quality` fast, the planner's buses) that is exact
+    bookkeeping: a car booking takes the least room of its route's cells, so a checkpoint
+    that decided one is left full (no room) in that step, and a checkpoint that turned a bus
+    away had buses booked before it in that step leaving less than one bus needs (buses are
+    booked before any car). Otherwise (path generation's LP, the optimised buses): every
+    checkpoint with less room than one bus at some open step."""
     p, ledger = plan.problem, plan.ledger
     m = p.graph.n_edges
+    greedy = plan.quality.get("mode") == "fast" and (
+        settings is None or settings.buses == "planner"
+    )
+    bus = np.zeros_like(ledger.residual)
+    for t in plan.bus_trips:
+        rows = ledger.rows[t.route]
+        np.add.at(
+            bus, (rows, ledger.offsets[t.route] + t.depart_step), bus_need(ledger, p, t.route)
+        )
+    base = p.capacity_block(ledger.resources, 0, ledger.horizon)
     out = []
     for row, resource in enumerate(ledger.resources.tolist()):
         if resource < m:
             continue
-        base = p.capacity_block(ledger.resources[row : row + 1], 0, ledger.horizon)[0]
-        room = ledger.residual[row][base > EPS]
-        need = min(1.0, 0.99 * float(base.max(initial=0.0)))
-        if room.size and float(room.min()) < need - EPS:
+        open_ = base[row] > EPS
+        room = ledger.residual[row][open_]
+        need = min(1.0, 0.99 * float(base[row].max(initial=0.0)))
+        if not room.size:
+            continue
+        if greedy:
+            turned_away = bus[row][open_] > base[row][open_] - need + EPS
+            decided = bool((room <= EPS).any() or turned_away.any())
+        else:
+            decided = float(room.min()) < need - EPS
+        if decided:
             out.append(p.checkpoints[resource - m].id)
     return out
 
@@ -229,11 +274,13 @@ def sensitivity(
     shares: dict[str, float] | None = None,
     lanes: bool = True,
     buses: bool = True,
+    alongside: Callable[[], object] | None = None,
 ) -> dict[str, Any]:
     """The ranked lever table, the windows needed for 50/90/100% (`shares`) and the lanes
-    needed at the limiting checkpoint, every figure from a re-plan."""
+    needed at the limiting checkpoint, every figure from a re-plan. `alongside` runs in this
+    process once the workers have their jobs (the brief's forecast), instead of after."""
     base = outcome(plan)
-    limiting = set(limiting_checkpoints(plan))
+    limiting = set(limiting_checkpoints(plan, settings))
     if levers is None:
         levers = levers_for(plan, prepared, more_buses)
     to_run = [lv for lv in levers if not (lv.kind == "lane" and lv.target not in limiting)]
@@ -254,9 +301,12 @@ def sensitivity(
     fleet = len(prepared.scenario.fleet.buses)
     if buses and need:
         searches.append(("buses", "", need, fleet))
-    with _pool(prepared, settings, workers) as pool:
-        lever_futures = [pool.submit(_lever_task, lv) for lv in to_run]
+    with _pool(prepared, settings, workers, base) as pool:
+        # Searches first: each is a chain of re-plans, so the levers fill the cores after.
         search_futures = [pool.submit(_search_task, job) for job in searches]
+        lever_futures = [pool.submit(_lever_task, lv) for lv in to_run]
+        if alongside is not None:
+            alongside()
         results = {lv: f.result() for lv, f in zip(to_run, lever_futures, strict=True)}
         done = {
             job[0] + str(job[1]): f.result()
@@ -308,7 +358,10 @@ def _row(lever: Lever, result: Outcome | None, base: Outcome) -> dict[str, Any]:
 
 
 def _pool(
-    prepared: PreparedScenario, settings: PlanSettings, workers: int | None
+    prepared: PreparedScenario,
+    settings: PlanSettings,
+    workers: int | None,
+    base: Outcome | None = None,
 ) -> ProcessPoolExecutor:
     """Worker processes on every core; fork shares the prepared scenario without copying."""
     methods = multiprocessing.get_all_start_methods()
@@ -317,5 +370,5 @@ def _pool(
         max_workers=workers or os.cpu_count() or 1,
         mp_context=ctx,
         initializer=_init,
-        initargs=(prepared, settings),
+        initargs=(prepared, settings, base),
     )

@@ -139,6 +139,8 @@ class Checkpoint(Place):
     public: bool = False
     #: Chance that a bus is seized each time it passes here (either way); 0 to 1.
     bus_loss_risk: Annotated[float, Field(ge=0, le=1)] = 0.0
+    #: Seconds a lane is busy inspecting one bus (its passengers too); default: a car's mean.
+    bus_inspection_s: Annotated[float, Field(gt=0)] | None = None
     note: str | None = None
 
     @field_validator("open")
@@ -239,6 +241,8 @@ class Bus(Strict):
     id: Id
     seats: Annotated[int, Field(ge=1)]
     depot: Id
+    #: When the bus can leave its depot (default: the window's start); zone as the window's.
+    earliest: datetime | None = None
 
 
 class Fleet(Strict):

@@ -32,9 +32,11 @@ def make_plan(
     routes_per_origin: int = 4,
     order: str = "fullest-first",
     quality: str = "fast",
+    with_bound: bool = True,
 ) -> Plan:
     """Plan a prepared scenario: buses first, then cars (greedy; with `quality="best"` then
-    improved by path generation), then the bound and the gap."""
+    improved by path generation), then the bound and the gap (`with_bound=False`: none, for
+    callers that read only the bookings, such as the sensitivity's re-plans)."""
     if quality not in QUALITIES:
         raise ValueError(f"quality must be one of {QUALITIES}")
     asked = quality
@@ -62,7 +64,6 @@ def make_plan(
         quality_report.update(report)
         if improved is not None:
             problem, bookings, remaining, ledger = improved
-    calc = BoundCalculator(problem, buses=bus_bound(prepared, problem, gate_checkpoints(problem)))
     plan = Plan(
         problem=problem,
         scenario_name=prepared.scenario.name,
@@ -71,11 +72,14 @@ def make_plan(
         remaining_pcu=remaining,
         waiting_for_bus=waiting,
         ledger=ledger,
-        bound=Bound(0.0, None, calc.exact, 0),
+        bound=Bound(0.0, None, False, 0),
         bound_curve=[],
         assumptions=prepared.scenario.assumptions,
     )
     plan.quality = quality_report
+    if not with_bound:
+        return plan
+    calc = BoundCalculator(problem, buses=bus_bound(prepared, problem, gate_checkpoints(problem)))
     plan.bound = _bound(calc, problem, plan)
     slot_steps = max(1, floor_steps(slot_s, step_s))
     end = max(plan.egress_steps, problem.window_steps)

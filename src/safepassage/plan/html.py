@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from markupsafe import Markup
+
 from safepassage import __version__
 from safepassage.model.names import display_name
 from safepassage.model.scenario import Scenario
@@ -67,8 +69,14 @@ def _curve_chart(plan: Plan, d: dict[str, Any]) -> Any:
     )
 
 
-def plan_html(plan: Plan, scenario: Scenario | None = None, lang: str = "en") -> str:
-    """The whole report as one HTML string; `scenario` gives names (ids without it)."""
+def plan_html(
+    plan: Plan,
+    scenario: Scenario | None = None,
+    lang: str = "en",
+    schedule_html: str = "",
+) -> str:
+    """The whole report as one HTML string; `scenario` gives names (ids without it);
+    `schedule_html` (decide's schedule section, trusted HTML) is placed at its end."""
     d = plan.as_dict()
     name, in_text = _namer(scenario, lang)
     m = plan_map(plan, scenario, lang)
@@ -95,4 +103,5 @@ def plan_html(plan: Plan, scenario: Scenario | None = None, lang: str = "en") ->
         gap=d["gap"],
         attribution=plan.problem.graph.meta.get("attribution") or "",
         hours=lambda s: "n/a" if s is None else f"{s / 3600:.1f} h",
+        schedule_html=Markup(schedule_html),
     )
