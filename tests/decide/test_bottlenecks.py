@@ -3,6 +3,8 @@ and its queue, cross-checked with plain counts of the plan's vehicles."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from safepassage.decide.bottlenecks import describe
 from safepassage.plan import Plan
 
@@ -40,3 +42,33 @@ def test_roads_are_named_by_places(mariupol_plan: Plan) -> None:
     for edge in range(p.graph.n_edges):
         text = namer.resource(edge)
         assert text.startswith("road from ") and "(way" not in text
+
+
+def test_limits_and_levers_are_named_as_people_know_them() -> None:
+    """`plan --json --sensitivity` gives each bottleneck, lever and the lanes question the
+    scenario's display names beside the ids (read from the YAML here, not by the code)."""
+    import json
+    import subprocess
+    import sys
+
+    import yaml
+
+    small = Path(__file__).resolve().parent / "data" / "small-corridor.yaml"
+    raw = yaml.safe_load(small.read_text())
+    english = {
+        c["id"]: c["names"]["en"] for c in raw["checkpoints"] if "names" in c and "en" in c["names"]
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "safepassage", "plan", str(small), "--json", "--sensitivity"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    data = json.loads(out)
+    texts = [b["name"] for b in data["bottlenecks"]] + [
+        r["lever_name"] for r in data["sensitivity"]
+    ]
+    assert texts and all(ident not in t for t in texts for ident in english)
+    necks = [b for b in data["bottlenecks"] if "exit-gate" in b["resource"]]
+    assert necks and all(english["exit-gate"] in b["name"] for b in necks)
+    lanes = data["lanes_needed"]
+    if lanes["checkpoint"] in english:
+        assert lanes["checkpoint_name"] == english[lanes["checkpoint"]]

@@ -33,9 +33,10 @@ def test_plan_prints_schedule_limits_and_levers(tmp_path: Path) -> None:
         check=True,
     )
     out = done.stdout
-    assert "limit (checkpoint): checkpoint exit-gate" in out
+    assert "limit (checkpoint): checkpoint City exit gate" in out
+    assert "exit-gate" not in out  # names, never ids, in what people read
     # The schedule names places as the scenario does (no names given: the id made readable).
-    assert "route 0 to safe town" in out and "exit gate (08:00-20:00; +" in out
+    assert "route 0 to safe town" in out and "City exit gate (08:00-20:00; +" in out
     assert "bus b1:" in out and "3 more buses" in out
     assert "window needed: 50% out" in out
     assert "bus risk at checkpoints:" in out

@@ -23,6 +23,7 @@ from safepassage.cli.schedule_print import (
     print_schedule,
     print_sensitivity,
 )
+from safepassage.decide.names import with_names
 from safepassage.decide.output import plan_json
 from safepassage.decide.render import schedule_page_html, schedule_section_html, write_page
 from safepassage.decide.schedule import schedule
@@ -157,6 +158,7 @@ def plan_cmd(
     if with_sensitivity:
         with console.status("Re-planning each lever on every core…"):
             data.update(sensitivity(plan, prepared, settings, more_buses=more_buses))
+            with_names(data, prepared.scenario)
     if geojson:
         write_output(geojson, json.dumps(plan_geojson(plan)))
     if html_out:

@@ -90,7 +90,7 @@ def print_sensitivity(console: Console, data: dict[str, Any]) -> None:
         table.add_column(col)
     for row in data["sensitivity"]:
         table.add_row(
-            row["lever"],
+            row.get("lever_name", row["lever"]),
             f"{row['people_gained']:+,}",
             f"{row['egress_saved_s'] / 3600:+,.1f} h",
             row["how"],
@@ -111,7 +111,7 @@ def print_sensitivity(console: Console, data: dict[str, Any]) -> None:
             else f"more than {lanes['up_to']} lanes would not do it (another limit binds)"
         )
         console.print(
-            f"lanes at {lanes['checkpoint']} (now {lanes['lanes_now']}) for everyone to leave"
+            f"lanes at {lanes.get('checkpoint_name', lanes['checkpoint'])} (now {lanes['lanes_now']}) for everyone to leave"
             f" inside the window: {text}",
             highlight=False,
         )

@@ -77,7 +77,7 @@ def named_bottlenecks(plan: Plan, top: int = 5) -> list[dict[str, Any]]:
 def describe(neck: dict[str, Any]) -> str:
     """One sentence for a bottleneck."""
     text = (
-        f"{neck['resource']}: full {neck['share_of_window_full']:.0%} of the time it is open"
+        f"{neck.get('name', neck['resource'])}: full {neck['share_of_window_full']:.0%} of the time it is open"
         f" in the window ({neck['full_minutes']} min)"
     )
     if neck["queue_vehicles_at_window_end"] > 0:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from safepassage.decide.bottlenecks import describe
+from safepassage.decide.names import with_names
 from safepassage.decide.output import plan_json
 from safepassage.decide.render import day_hm, render, write_page
 from safepassage.decide.sensitivity import PlanSettings, replan, sensitivity
@@ -37,6 +38,7 @@ def plan_data(
 
     data.update(sensitivity(plan, prepared, settings, more_buses=more_buses, alongside=forecast))
     data.update(side)
+    with_names(data, prepared.scenario)
     return data
 
 
@@ -98,14 +100,14 @@ def figures(data: dict[str, Any], prepared: PreparedScenario | None = None) -> d
         "has_window": prepared is None or prepared.scenario.corridor is not None,
         "levers": [
             {
-                "lever": r["lever"],
+                "lever": r.get("lever_name", r["lever"]),
                 "people_gained": r["people_gained"],
                 "hours_saved": _hours(r["egress_saved_s"]),
             }
             for r in levers[:3]
         ],
         "limit": describe(necks[0]) if necks else None,
-        "lanes": data["lanes_needed"],
+        "lanes": _lanes_named(data["lanes_needed"]),
         "bus_need_people": bus_need,
         "bus_trips_needed": math.ceil(bus_need / seat_size) if bus_need else 0,
         "seats_per_bus": seat_size,
@@ -141,3 +143,10 @@ def write_brief(fig: dict[str, Any], out: Path) -> None:
     """Write the brief as HTML or PDF (WeasyPrint), by the file's suffix."""
     check_out(out)
     write_page(brief_html(fig), out)
+
+
+def _lanes_named(lanes: dict[str, Any]) -> dict[str, Any]:
+    """`lanes_needed` with the checkpoint by its name (the brief is read by people)."""
+    if not lanes.get("checkpoint_name"):
+        return lanes
+    return {**lanes, "checkpoint": lanes["checkpoint_name"]}

@@ -5,10 +5,26 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
+from safepassage.model.names import in_words
+from safepassage.model.scenario import Scenario
 from safepassage.plan.problem import PlanningProblem
+
+
+def with_names(data: dict[str, Any], scenario: Scenario | None, lang: str = "en") -> None:
+    """Add the words people know beside the plan JSON's ids: `name` to each bottleneck,
+    `lever_name` to each sensitivity row, `checkpoint_name` to `lanes_needed`."""
+    words = in_words(scenario, lang)
+    for neck in data.get("bottlenecks", []):
+        neck["name"] = words(neck["resource"])
+    for row in data.get("sensitivity", []):
+        row["lever_name"] = words(row["lever"])
+    lanes = data.get("lanes_needed")
+    if isinstance(lanes, dict) and lanes.get("checkpoint"):
+        lanes["checkpoint_name"] = words(lanes["checkpoint"])
 
 
 class Namer:

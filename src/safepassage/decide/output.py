@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from safepassage.decide.bus_risk import bus_risk
+from safepassage.decide.names import with_names
 from safepassage.decide.schedule import schedule
 from safepassage.model.scenario import Scenario
 from safepassage.plan import Plan
@@ -25,4 +26,5 @@ def plan_json(plan: Plan, scenario: Scenario) -> dict[str, Any]:
     risk = bus_risk(plan, scenario)
     if risk is not None:
         data["bus_risk"] = risk
+    with_names(data, scenario)
     return data

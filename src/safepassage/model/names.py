@@ -7,7 +7,8 @@ the first name given, and last to the id made readable, so a page never shows no
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from safepassage.model.scenario import Checkpoint, Place, Scenario, Waypoint
@@ -60,3 +61,19 @@ def public_route(scenario: Scenario, lang: str = FALLBACK) -> list[str]:
         places[ident] for ident in scenario.corridor.via if ident in places and places[ident].public
     ]
     return [display_name(p, lang) for p in [*shown, *scenario.destinations]]
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def in_words(scenario: Scenario | None, lang: str = "en") -> Callable[[str], str]:
+    """A function putting the scenario's display name (in `lang`) for every place id in a
+    text ("1 more inspection lane at cp04-manhush" -> "... at Manhush"): the planner's
+    descriptions name places by id, people read names."""
+    places = scenario.places() if scenario is not None else {}
+
+    def name(match: re.Match[str]) -> str:
+        ident = match.group(0)
+        return display_name(places[ident], lang) if ident in places else ident
+
+    return lambda text: _TOKEN.sub(name, text)

@@ -5,13 +5,12 @@ served. Rendered from templates/plan.html.j2; nothing in it is fetched from anyw
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from markupsafe import Markup
 
 from safepassage import __version__
-from safepassage.model.names import display_name
+from safepassage.model.names import display_name, in_words
 from safepassage.model.scenario import Scenario
 from safepassage.plan.result import Plan
 from safepassage.web.assets import (
@@ -27,7 +26,6 @@ from safepassage.web.mapdata import plan_map
 
 #: The reports' style sheet (the forecast report uses it too).
 CSS = static_text("report/report.css")
-_TOKEN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 def _namer(scenario: Scenario | None, lang: str) -> Any:
@@ -36,11 +34,7 @@ def _namer(scenario: Scenario | None, lang: str) -> Any:
     def name(ident: str) -> str:
         return display_name(places[ident], lang) if ident in places else ident
 
-    def in_text(text: str) -> str:
-        """Every place id in `text` replaced by its name (bottleneck descriptions)."""
-        return _TOKEN.sub(lambda m: name(m.group(0)), text)
-
-    return name, in_text
+    return name, in_words(scenario, lang)
 
 
 def _curve_chart(plan: Plan, d: dict[str, Any]) -> Any:
