@@ -92,7 +92,9 @@ def paths(cases: list[str], tmp: Path) -> dict[str, Path]:
         from safepassage.model.ees import scenario_from_ees
 
         path = tmp / "castlemaine.yaml"
-        scenario_from_ees(shared("matsim/mount-alexander/network.xml.gz").parent, path)
+        scenario_from_ees(
+            shared("matsim/mount-alexander/network.xml.gz").parent, path, crs="EPSG:28355"
+        )
         out["castlemaine"] = path
     if "porto" in cases:
         from porto_scenario import write_porto_scenario
