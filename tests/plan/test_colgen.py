@@ -326,3 +326,28 @@ def test_fairness_bounds_the_gap_between_mean_departures() -> None:
     _, waits = _by_origin(fair[1])
     assert abs(waits["hospital"] - waits["school"]) <= 15 + 1e-6
     assert_within_capacity(fair[1], triage(5, 0.25))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_scenarios())
+def test_path_generation_without_path_pricing(data: dict[str, Any]) -> None:
+    """As on networks too large for the path pricing (Castlemaine, Porto): the LP over the
+    window alone, departures of the candidate routes, a few rounds, the greedy for the rest."""
+    from safepassage.plan import pricing
+
+    saved = pricing.MAX_STATES
+    pricing.MAX_STATES = 0  # not a stub: the instance is simply treated as too large
+    try:
+        plans = plans_of(data)
+    finally:
+        pricing.MAX_STATES = saved
+    if plans is None:
+        return
+    fast, best = plans
+    assert best.quality["pricing"].startswith("departure steps")
+    assert best.quality["horizon_steps"] == best.problem.window_steps
+    assert_within_capacity(best, data)
+    assert best.people_out_by_window_end >= fast.people_out_by_window_end - 1e-6
+    assert best.people_out_by_window_end <= Oracle(data).people_by_window_end() + 1e-4
+    planned = sum(b.pcu for b in best.bookings) + sum(best.remaining_pcu)
+    assert planned == pytest.approx(sum(o["cars"] for o in data["origins"]), abs=1e-6)
