@@ -14,6 +14,8 @@ with fairness the spread's ends (lo, hi), then the route columns in the order th
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 
 import highspy
@@ -33,6 +35,23 @@ class LPSolution:
     objective: float
 
 
+def _quiet_highs() -> highspy.Highs:
+    """A HiGHS model that prints nothing. HiGHS writes its banner to the process's stdout (from
+    C++, past `sys.stdout`) when its first model is made, which broke `plan --json`; stdout
+    points at /dev/null for that moment."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()  # type: ignore[no-untyped-call]  # its __init__ has no types
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 class MasterLP:
     """A maximisation LP over route columns with rows added as they are needed."""
 
@@ -44,8 +63,7 @@ class MasterLP:
         fairness: float | None,
         horizon: int,
     ) -> None:
-        self.h = highspy.Highs()  # type: ignore[no-untyped-call]  # the package ships no stub for it
-        self.h.setOptionValue("output_flag", False)
+        self.h = _quiet_highs()
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         n_o, n_d = supply.size, reception.size
         self.n_o, self.n_d, self.fairness = n_o, n_d, fairness
