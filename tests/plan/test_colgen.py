@@ -326,3 +326,72 @@ def test_fairness_bounds_the_gap_between_mean_departures() -> None:
     _, waits = _by_origin(fair[1])
     assert abs(waits["hospital"] - waits["school"]) <= 15 + 1e-6
     assert_within_capacity(fair[1], triage(5, 0.25))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_scenarios())
+def test_path_generation_without_path_pricing(data: dict[str, Any]) -> None:
+    """As on networks too large for the path pricing (Castlemaine, Porto): the LP over the
+    window alone, departures of the candidate routes, a few rounds, the greedy for the rest."""
+    from safepassage.plan import pricing
+
+    saved = pricing.MAX_STATES
+    pricing.MAX_STATES = 0  # not a stub: the instance is simply treated as too large
+    try:
+        plans = plans_of(data)
+    finally:
+        pricing.MAX_STATES = saved
+    if plans is None:
+        return
+    fast, best = plans
+    assert best.quality["pricing"].startswith("departure steps")
+    assert best.quality["horizon_steps"] == best.problem.window_steps
+    assert_within_capacity(best, data)
+    assert best.people_out_by_window_end >= fast.people_out_by_window_end - 1e-6
+    assert best.people_out_by_window_end <= Oracle(data).people_by_window_end() + 1e-4
+    planned = sum(b.pcu for b in best.bookings) + sum(best.remaining_pcu)
+    assert planned == pytest.approx(sum(o["cars"] for o in data["origins"]), abs=1e-6)
+
+
+@pytest.mark.parametrize("make", [shared_bottleneck, two_entry_roads])
+def test_departure_prices_equal_a_plain_sum_over_each_route(make: Any) -> None:
+    """The vectorised pricing (a join of priced cells with the routes through them) against
+    a plain loop: every route, every departure step, its cells' prices summed one by one."""
+    import dataclasses
+
+    import numpy as np
+
+    from safepassage.plan.ccrp import plan_cars
+    from safepassage.plan.colgen import _Master
+    from safepassage.plan.problem import build_problem
+
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = prepare_scenario(write(Path(tmp) / "s.yaml", make()))
+    problem = build_problem(prepared)
+    greedy = plan_cars(problem).bookings
+    supply = np.array([o.car_pcu for o in problem.origins])
+    horizon = 2 * problem.window_steps
+    master = _Master(problem, supply, np.zeros(len(supply)), {}, horizon)
+    for b in greedy:
+        if b.step + problem.routes[b.route].total_steps <= horizon:
+            master.steps[b.route].append(b.step)
+    master.seed_rows(greedy)
+    duals = master.solve()
+    rng = np.random.default_rng(7)
+    # Random prices on every tracked cell, so that every route meets some.
+    res = np.repeat(master.tracked, master.width)
+    step = np.tile(np.arange(master.width), master.tracked.size)
+    duals = dataclasses.replace(
+        duals, cell_res=res, cell_step=step, cell_price=rng.uniform(0, 1, res.size)
+    )
+    span = horizon + 1
+    got = master._route_costs(duals, span)
+    prices = master.cell_prices(duals)
+    for r, (rows, offs) in enumerate(master.cells):
+        for t in range(span):
+            want = sum(
+                float(prices[row, off + t])
+                for row, off in zip(rows.tolist(), offs.tolist(), strict=True)
+                if off + t < prices.shape[1]
+            )
+            assert got[r, t] == pytest.approx(want, abs=1e-9)

@@ -3,7 +3,7 @@
 In the spirit of conflict-based path generation (Pillac, Van Hentenryck and Even 2016). A
 column is a route with a departure step: x PCU leave origin o on route r in step t, use each
 road and checkpoint cell (resource, t + offset) on the way, and are out in step t + total.
-The master LP (OR-Tools GLOP) sends every origin's cars (equality, with a costly "not
+The master LP (HiGHS, kept between rounds: `master_lp.py`) sends every origin's cars (equality, with a costly "not
 served" slack so it is always feasible), never above a cell's capacity (less what the buses
 take) or a destination's reception, and maximises, per person weighted by the origin's
 priority, K for out by the window's end, minus the out step over the horizon (earlier is
@@ -25,13 +25,11 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from ortools.linear_solver.python import model_builder_helper as mbh
-from scipy.sparse import csr_matrix
 
-from safepassage.errors import PlanningError
 from safepassage.plan.buses import BusTrip
 from safepassage.plan.ccrp import Booking
 from safepassage.plan.ledger import EPS, binding_resources
+from safepassage.plan.master_lp import MasterLP
 from safepassage.plan.pricing import (
     PricingNetwork,
     cheapest_paths,
@@ -44,10 +42,15 @@ from safepassage.plan.problem import BUS_PCU, PlanningProblem, TimedRoute, time_
 #: Weight of a person out by the window's end against the earliness term (at most 1).
 K_WINDOW = 10.0
 #: New departure columns per route and round.
-PER_ROUTE = 3
+PER_ROUTE = 6
 #: New departure columns per round, at most (the best by reduced cost).
-MAX_NEW = 2000
+MAX_NEW = 8000
 TOL = 1e-7
+#: Stop when a round raised the LP's objective by less than this fraction (heuristic pricing
+#: only: with the exact pricing the rounds end with a proof).
+STALL = 2e-4
+#: Rounds of path generation where only departures of known routes are priced.
+HEURISTIC_ROUNDS = 3
 
 
 @dataclass
@@ -89,6 +92,7 @@ class _Solution:
     cell_res: NDArray[np.int64]
     cell_step: NDArray[np.int64]
     cell_price: NDArray[np.float64]
+    objective: float
 
 
 class _Master:
@@ -115,6 +119,7 @@ class _Master:
         self.weight = np.array([x.priority for x in o]) * self.occ
         self.fair = problem.fairness_steps
         self.looped = False  # the last path pricing cut a loop it could not replace
+        self.lagrange = np.inf  # Lagrangian bound on the LP, from the last departure pricing
         self.active_res = np.zeros(0, dtype=np.int64)  # cells with a row: resource, step
         self.active_step = np.zeros(0, dtype=np.int64)
         self._track()
@@ -144,6 +149,14 @@ class _Master:
             )
             for r in self.routes
         ]
+        self.lp: MasterLP | None = None  # rebuilt at the next solve: rows were renumbered
+        sizes = [rows.size for rows, _ in self.cells]
+        self.ent_route = np.repeat(np.arange(len(self.cells)), sizes)
+        self.ent_row = np.concatenate([rows for rows, _ in self.cells] or [np.zeros(0, np.int64)])
+        self.ent_off = np.concatenate([offs for _, offs in self.cells] or [np.zeros(0, np.int64)])
+        self.ent_by_row = np.argsort(self.ent_row, kind="stable")
+        self.ent_row_sorted = self.ent_row[self.ent_by_row]
+        self._closed: NDArray[np.bool_] | None = None  # routes x departures through a closed cell
 
     def add_routes(self, routes: list[TimedRoute]) -> None:
         """Append routes and re-track: rows may be added and renumbered, so prices computed
@@ -171,46 +184,141 @@ class _Master:
 
     # -- the LP ------------------------------------------------------------------------------
     def solve(self) -> _Solution:
-        """Solve the master over the current columns (adding cell rows as needed)."""
-        col_r = np.array([r for r, ts in enumerate(self.steps) for _ in ts], dtype=np.int64)
-        col_t = np.array([t for ts in self.steps for t in ts], dtype=np.int64)
-        # Cells: gather every column's tracked cells, number the distinct ones.
-        keys, owners = [], []
+        """Solve the master over the current columns (adding cell rows as needed), starting
+        from the last solve's basis."""
+        if self.lp is None:
+            self._new_lp()
+        self._sync_columns()
+        assert self.lp is not None
+        cap = self.cap.ravel()
+        while True:
+            sol = self.lp.solve()
+            key, col = self._entries()
+            load = np.bincount(key, weights=sol.x[col], minlength=cap.size)
+            # Row generation: only cells that bind or were once overfilled get a row; a cell
+            # without one is checked after each solve and added if the solution overfills it.
+            over = np.flatnonzero((load > cap + 1e-9) & (self.key_row < 0))
+            if over.size == 0:
+                break
+            self._add_cell_rows(over)
+        return _Solution(
+            x=sol.x,
+            col_r=self.col_r,
+            col_t=self.col_t,
+            origin=sol.origin,
+            dest=sol.dest,
+            fair=sol.fair,
+            cell_res=self.tracked[self.cell_keys // self.width],
+            cell_step=self.cell_keys % self.width,
+            cell_price=sol.cell,
+            objective=sol.objective,
+        )
+
+    def _new_lp(self) -> None:
+        """A fresh LP over every column so far (after the rows were renumbered)."""
+        p = self.problem
+        self.lp = MasterLP(
+            self.supply,
+            np.array([d.capacity_people for d in p.destinations], dtype=np.float64),
+            -2.0 * self.weight,
+            self.fair,
+            self.H,
+        )
+        self.key_row = np.full(self.cap.size, -1, dtype=np.int64)
+        self.cell_keys = np.zeros(0, dtype=np.int64)
+        self.col_r = np.zeros(0, dtype=np.int64)
+        self.col_t = np.zeros(0, dtype=np.int64)
+        self.n_in_lp = np.zeros(len(self.routes), dtype=np.int64)
+        self.ent_key: list[NDArray[np.int64]] = []
+        self.ent_col: list[NDArray[np.int64]] = []
+        self._add_cell_rows(np.unique(self._active_keys()))
+
+    def _entries(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Every column's tracked cells (key) with the column's index."""
+        if len(self.ent_key) > 1:
+            self.ent_key = [np.concatenate(self.ent_key)]
+            self.ent_col = [np.concatenate(self.ent_col)]
+        if not self.ent_key:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return self.ent_key[0], self.ent_col[0]
+
+    def _sync_columns(self) -> None:
+        """Put the departures added to `steps` since the last solve into the LP."""
+        assert self.lp is not None
+        new_r, new_t, keys, owners = [], [], [], []
         first = 0
         for r, ts in enumerate(self.steps):
-            if not ts:
+            done = int(self.n_in_lp[r])
+            if len(ts) <= done:
                 continue
+            steps = np.array(ts[done:], dtype=np.int64)
+            self.n_in_lp[r] = len(ts)
             rows, offs = self.cells[r]
-            steps = np.array(ts, dtype=np.int64)
             keys.append((rows[:, None] * self.width + offs[:, None] + steps[None, :]).ravel())
-            owners.append(
-                np.repeat(first + np.arange(steps.size)[None, :], rows.size, axis=0).ravel()
-            )
+            owners.append(np.tile(first + np.arange(steps.size), rows.size))
+            new_r.append(np.full(steps.size, r, dtype=np.int64))
+            new_t.append(steps)
             first += steps.size
-        key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
-        owner = np.concatenate(owners) if owners else np.zeros(0, np.int64)
-        # Row generation: only cells that bind or were once overfilled get a row; a cell
-        # without one is checked after each solve and added if the solution overfills it.
-        while True:
-            active = np.isin(key, self._active_keys())
-            solution = self._lp(col_r, col_t, key[active], owner[active])
-            load = np.bincount(key, weights=solution.x[owner], minlength=self.cap.size)
-            over = np.flatnonzero(load > self.cap.ravel() + 1e-9)
-            over = over[~np.isin(over, key[active])]
-            if over.size == 0:
-                return solution
-            self.active_res = np.concatenate((self.active_res, self.tracked[over // self.width]))
-            self.active_step = np.concatenate((self.active_step, over % self.width))
+        if not new_r:
+            return
+        col_r, col_t = np.concatenate(new_r), np.concatenate(new_t)
+        key, owner = np.concatenate(keys), np.concatenate(owners)
+        base = self.col_r.size
+        self.ent_key.append(key)
+        self.ent_col.append(owner + base)
+        has = self.key_row[key] >= 0
+        origin = self.r_origin[col_r]
+        self.lp.add_columns(
+            self.values(col_r, col_t),
+            origin,
+            self.r_dest[col_r],
+            self.occ[origin].astype(np.float64),
+            col_t,
+            owner[has],
+            self.key_row[key[has]],
+        )
+        self.col_r = np.concatenate((self.col_r, col_r))
+        self.col_t = np.concatenate((self.col_t, col_t))
+        off = ~self.enabled[col_r]
+        if off.any():
+            self.lp.disable(base + np.flatnonzero(off))
+
+    def _add_cell_rows(self, keys: NDArray[np.int64]) -> None:
+        """Rows for cells `keys` (tracked keys without a row yet)."""
+        assert self.lp is not None
+        if keys.size == 0:
+            return
+        new = np.full(self.cap.size, -1, dtype=np.int64)
+        new[keys] = np.arange(keys.size)
+        key, col = self._entries()
+        hit = new[key] >= 0
+        self.lp.add_cell_rows(self.cap.ravel()[keys], col[hit], new[key[hit]])
+        self.key_row[keys] = self.cell_keys.size + np.arange(keys.size)
+        self.cell_keys = np.concatenate((self.cell_keys, keys))
+        self.active_res = np.concatenate((self.active_res, self.tracked[keys // self.width]))
+        self.active_step = np.concatenate((self.active_step, keys % self.width))
+
+    def disable_routes(self, routes: NDArray[np.int64]) -> None:
+        """Routes no longer used: no new departures, and their columns fixed at zero."""
+        self.enabled[routes] = False
+        if self.lp is not None:
+            cols = np.flatnonzero(~self.enabled[self.col_r])
+            self.lp.disable(cols)
 
     def seed_rows(self, bookings: list[Booking]) -> None:
         """Rows for the cells the greedy filled: they are the likely bottlenecks, and giving
         them rows at once saves the first solves of the row generation."""
         load = np.zeros(self.cap.size)
         for b in bookings:
+            if b.step + self.r_total[b.route] > self.H:
+                continue  # not a column: its cells would be rows without an entry
             rows, offs = self.cells[b.route]
             keys = rows * self.width + offs + b.step
             np.add.at(load, keys[keys < load.size], b.pcu)
         full = np.flatnonzero((load > EPS) & (load >= self.cap.ravel() - 1e-6))
+        if self.lp is not None:
+            self._add_cell_rows(full[self.key_row[full] < 0])
+            return
         self.active_res = np.concatenate((self.active_res, self.tracked[full // self.width]))
         self.active_step = np.concatenate((self.active_step, full % self.width))
 
@@ -218,99 +326,6 @@ class _Master:
         rows = self.row_of[self.active_res]
         keep = rows >= 0
         return np.asarray(rows[keep] * self.width + self.active_step[keep], dtype=np.int64)
-
-    def _lp(
-        self,
-        col_r: NDArray[np.int64],
-        col_t: NDArray[np.int64],
-        key: NDArray[np.int64],
-        owner: NDArray[np.int64],
-    ) -> _Solution:
-        """One solve of the master with rows for the cells in `key`."""
-        p = self.problem
-        n_o, n_d = len(p.origins), len(p.destinations)
-        n_x = col_r.size
-        origin, dest = self.r_origin[col_r], self.r_dest[col_r]
-        cell_keys, cell_row = np.unique(key, return_inverse=True)
-        fair = self.fair is not None
-        # Row blocks: origins, destinations, fairness (hi, lo per origin, one gap), cells.
-        r_dest = n_o
-        r_fair = r_dest + n_d
-        r_cell = r_fair + (2 * n_o + 1 if fair else 0)
-        n_rows = r_cell + cell_keys.size
-        # Variables: columns, unserved per origin, then (lo, hi) with fairness.
-        v_un = n_x
-        n_vars = n_x + n_o + (2 if fair else 0)
-        rows_i = [origin, r_dest + dest, r_cell + cell_row, np.arange(n_o)]
-        cols_i = [np.arange(n_x), np.arange(n_x), owner, v_un + np.arange(n_o)]
-        vals = [np.ones(n_x), self.occ[origin], np.ones(key.size), np.ones(n_o)]
-        lo_b = np.concatenate((self.supply, np.full(n_d, -np.inf)))
-        hi_b = np.concatenate((self.supply, np.array([d.capacity_people for d in p.destinations])))
-        if fair:
-            assert self.fair is not None
-            v_lo, v_hi = n_vars - 2, n_vars - 1
-            for block, sign in ((0, 1), (n_o, 1)):
-                rows_i += [r_fair + block + origin, r_fair + block + np.arange(n_o)]
-                cols_i += [np.arange(n_x), v_un + np.arange(n_o)]
-                vals += [col_t.astype(float) * sign, np.full(n_o, float(self.H))]
-            rows_i += [r_fair + np.arange(n_o), r_fair + n_o + np.arange(n_o)]
-            cols_i += [np.full(n_o, v_hi), np.full(n_o, v_lo)]
-            vals += [-self.supply, -self.supply]
-            rows_i += [np.array([r_fair + 2 * n_o] * 2)]
-            cols_i += [np.array([v_hi, v_lo])]
-            vals += [np.array([1.0, -1.0])]
-            lo_b = np.concatenate((lo_b, np.full(n_o, -np.inf), np.zeros(n_o), [-np.inf]))
-            hi_b = np.concatenate((hi_b, np.zeros(n_o), np.full(n_o, np.inf), [self.fair]))
-        cap = self.cap.ravel()[cell_keys]
-        lo_b = np.concatenate((lo_b, np.full(cell_keys.size, -np.inf)))
-        hi_b = np.concatenate((hi_b, cap))
-        matrix = csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows_i), np.concatenate(cols_i))),
-            shape=(n_rows, n_vars),
-        )
-        obj = np.concatenate(
-            (
-                self.values(col_r, col_t),
-                -2.0 * self.weight,
-                np.zeros(2 if fair else 0),
-            )
-        )
-        var_lo = np.zeros(n_vars)
-        var_hi = np.full(n_vars, np.inf)
-        if fair:
-            var_hi[-2:] = self.H
-        model = mbh.ModelBuilderHelper()
-        model.fill_model_from_sparse_data(
-            var_lo,  # type: ignore[arg-type]  # the stub's dtype spelling is wrong
-            var_hi,  # type: ignore[arg-type]
-            obj,  # type: ignore[arg-type]
-            lo_b,  # type: ignore[arg-type]
-            hi_b,  # type: ignore[arg-type]
-            matrix,
-        )
-        model.set_maximize(True)
-        solver = mbh.ModelSolverHelper("glop")
-        solver.solve(model)
-        if solver.status() != mbh.SolveStatus.OPTIMAL:
-            raise PlanningError(
-                f"path generation: the LP solver stopped ({solver.status_string()})"
-            )
-        x = np.asarray(solver.variable_values(), dtype=np.float64)
-        y = np.asarray(solver.dual_values(), dtype=np.float64)
-        solution = _Solution(
-            x=x[:n_x],
-            col_r=col_r,
-            col_t=col_t,
-            origin=y[:n_o],
-            dest=y[r_dest:r_fair],
-            fair=y[r_fair : r_fair + n_o] + y[r_fair + n_o : r_fair + 2 * n_o]
-            if fair
-            else np.zeros(n_o),
-            cell_res=self.tracked[cell_keys // self.width],
-            cell_step=cell_keys % self.width,
-            cell_price=y[r_cell:],
-        )
-        return solution
 
     # -- pricing -----------------------------------------------------------------------------
     def cell_prices(self, duals: _Solution) -> NDArray[np.float64]:
@@ -323,42 +338,68 @@ class _Master:
 
     def price_departures(self, duals: _Solution) -> int:
         """Add the enabled routes' best departures with positive reduced cost (at most
-        `PER_ROUTE` a route, `MAX_NEW` in all, best first); how many. Vectorised over routes
-        and steps: only cells with a price cost anything."""
-        prices = self.cell_prices(duals)
+        `PER_ROUTE` a route, `MAX_NEW` in all, best first); how many. Also sets `lagrange`,
+        the Lagrangian bound on the LP over every departure of the enabled routes."""
         n_r, span = len(self.routes), self.H + 1
         total, origin, dest = self.r_total, self.r_origin, self.r_dest
         t = np.arange(span)
         ok = self.enabled & (self.supply[origin] > EPS) & (total <= self.H)
-        cost = np.zeros((n_r, span))
-        priced = np.flatnonzero(prices.any(axis=1))
-        is_priced = np.zeros(prices.shape[0], dtype=bool)
-        is_priced[priced] = True
-        for r in np.flatnonzero(ok).tolist():
-            rows, offs = self.cells[r]
-            keep = is_priced[rows]
-            if keep.any():
-                cost[r] = prices[rows[keep][:, None], offs[keep][:, None] + t[None, :]].sum(0)
         rc = (
             self.values(np.arange(n_r)[:, None], t[None, :])
             - (duals.origin[origin] + self.occ[origin] * duals.dest[dest])[:, None]
             - duals.fair[origin][:, None] * t[None, :]
-            - cost
+            - self._route_costs(duals, span)
         )
         rc[~ok] = -np.inf
         rc[t[None, :] > (self.H - total)[:, None]] = -np.inf
-        for r, ts in enumerate(self.steps):
-            rc[r, ts] = -np.inf  # already columns
-        found: list[tuple[float, int, int]] = []
-        for r in np.flatnonzero((rc > TOL).any(axis=1)).tolist():
-            good = np.flatnonzero(rc[r] > TOL)
-            if good.size > PER_ROUTE:
-                good = good[np.argpartition(-rc[r, good], PER_ROUTE)[:PER_ROUTE]]
-            found.extend((float(rc[r, k]), r, int(k)) for k in good.tolist())
-        found.sort(reverse=True)
-        for _, r, k in found[:MAX_NEW]:
-            self.steps[r].append(k)
-        return min(len(found), MAX_NEW)
+        # Each origin sends its supply over its columns: no column pays more than its best.
+        best = np.full(len(self.supply), 0.0)
+        np.maximum.at(best, origin, rc.max(axis=1))
+        self.lagrange = duals.objective + float((self.supply * best).sum())
+        rc[duals.col_r, duals.col_t] = -np.inf  # already columns
+        k = min(PER_ROUTE, span)
+        top = np.argpartition(-rc, k - 1, axis=1)[:, :k]
+        val = np.take_along_axis(rc, top, axis=1).ravel()
+        step = top.ravel()
+        good = np.flatnonzero(val > TOL)
+        if good.size > MAX_NEW:
+            good = good[np.argpartition(-val[good], MAX_NEW - 1)[:MAX_NEW]]
+        for j, t_new in zip((good // k).tolist(), step[good].tolist(), strict=True):
+            self.steps[j].append(t_new)
+        return int(good.size)
+
+    def _route_costs(self, duals: _Solution, span: int) -> NDArray[np.float64]:
+        """cost[r, t]: the cells' prices a departure on route r in step t pays (inf through a
+        closed cell). Only cells with a price cost anything: each meets the routes through
+        its resource (a join on sorted entries, not a scan of every route and step)."""
+        if self._closed is None or self._closed.shape[1] != span:
+            c_row, c_step = np.nonzero(self.cap <= EPS)
+            hits = self._join(c_row, c_step, np.ones(c_row.size), span)
+            self._closed = hits.reshape(len(self.routes), span) > 0
+        rows = self.row_of[duals.cell_res]
+        live = (duals.cell_price != 0.0) & (self.cap[rows, duals.cell_step] > EPS)
+        cost = self._join(rows[live], duals.cell_step[live], duals.cell_price[live], span)
+        cost = cost.reshape(len(self.routes), span)
+        cost[self._closed] = np.inf
+        return cost
+
+    def _join(
+        self,
+        c_row: NDArray[np.int64],
+        c_step: NDArray[np.int64],
+        weight: NDArray[np.float64],
+        span: int,
+    ) -> NDArray[np.float64]:
+        """Sum of `weight` over the cells (row, step) each (route, departure) passes, flat."""
+        lo = np.searchsorted(self.ent_row_sorted, c_row, side="left")
+        n = np.searchsorted(self.ent_row_sorted, c_row, side="right") - lo
+        cell = np.repeat(np.arange(c_row.size), n)
+        ent = self.ent_by_row[np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))]
+        depart = c_step[cell] - self.ent_off[ent]
+        ok = (depart >= 0) & (depart < span)
+        flat = self.ent_route[ent[ok]] * span + depart[ok]
+        total = np.bincount(flat, weights=weight[cell[ok]], minlength=len(self.routes) * span)
+        return np.asarray(total, dtype=np.float64)
 
     def _best_reduced_cost(
         self, route: TimedRoute, prices: NDArray[np.float64], duals: _Solution
@@ -439,6 +480,13 @@ def generate(
 ) -> ColgenResult:
     """Column generation from the greedy's bookings, then the enforceable restriction."""
     started = time.perf_counter()
+    net = pricing_network(problem)
+    if net is not None and not fits(net, horizon):
+        net = None
+    if net is None and 0 < problem.window_steps < horizon:
+        # Too large for the exact pricing: the LP decides who is out by the window's end
+        # (the cells after it were most of its rows); the greedy books the rest after it.
+        horizon = problem.window_steps
     master = _Master(problem, supply, bus_pcu, buses, horizon)
     for b in greedy:
         if (
@@ -447,19 +495,31 @@ def generate(
         ):
             master.steps[b.route].append(b.step)
     master.seed_rows(greedy)
-    net = pricing_network(problem)
-    if net is not None and not fits(net, horizon):
-        net = None
-    rounds, proven = 0, False
+    rounds, proven, stop = 0, False, "round limit"
+    if net is None:
+        # Without the exact pricing there is no proof to wait for, and the first rounds bring
+        # most of the gain (docs/benchmarks.md): a fixed number keeps the plan reproducible.
+        max_rounds = min(max_rounds, HEURISTIC_ROUNDS)
     duals = master.solve()
-    while rounds < max_rounds and time.perf_counter() - started < time_limit_s:
+    round_s = 0.0
+    while rounds < max_rounds:
+        began = time.perf_counter()
+        if began - started + round_s > time_limit_s:  # the next round would end past it
+            stop = "time limit"
+            break
         rounds += 1
         new = master.price_paths(net, duals) if net is not None else 0
         new += master.price_departures(duals)
         if new == 0:
             proven = net is not None and not master.looped
+            stop = "converged" if proven else "no column with a positive reduced cost"
             break
+        before = duals.objective
         duals = master.solve()
+        round_s = time.perf_counter() - began
+        if net is None and duals.objective - before <= STALL * abs(duals.objective):
+            stop = "stalled"  # without the exact pricing there is no proof to wait for
+            break
     lp_out = _people_by_window(master, duals)
     # Enforceable: each origin keeps its `max_routes` most used routes to each destination
     # (as many as the greedy's candidate routes: `--routes`).
@@ -475,10 +535,10 @@ def generate(
             restricted = True
         keep = set(used[:max_routes]) or set(mine)
         for r in mine:
-            master.enabled[r] = r in keep
+            if r not in keep:
+                master.enabled[r] = False
     if restricted:
-        for r in np.flatnonzero(~master.enabled).tolist():
-            master.steps[r] = []
+        master.disable_routes(np.flatnonzero(~master.enabled))
         duals = master.solve()
         for _ in range(max_rounds):
             if time.perf_counter() - started >= time_limit_s or master.price_departures(duals) == 0:
@@ -494,11 +554,12 @@ def generate(
         if b.step + master.routes[b.route].total_steps <= problem.window_steps
     )
     report = {
-        "method": "path generation (LP over routes with departure steps, OR-Tools GLOP)",
+        "method": "path generation (LP over routes with departure steps, HiGHS)",
         "pricing": "time-expanded (exact when travel times are whole steps)"
         if net is not None
         else "departure steps of the candidate routes only (network too large or corridor)",
         "rounds": rounds,
+        "stopped": stop,
         "converged": proven,
         "columns": int(duals.x.size),
         "routes_generated": len(master.routes) - len(problem.routes),
@@ -506,18 +567,16 @@ def generate(
         "enforceable_people_out_by_window_end": round(float(final_out), 1),
         "rounding_loss_people": round(float(max(lp_out - final_out, 0.0)), 1),
         "max_routes_per_origin_and_destination": max_routes,
+        "horizon_steps": horizon,
         "seconds": round(time.perf_counter() - started, 2),
     }
     return ColgenResult(replace(problem, routes=master.routes), bookings, supply - sent, report)
 
 
 def _people_by_window(master: _Master, duals: _Solution) -> float:
-    total = 0.0
-    for r, t, x in zip(duals.col_r.tolist(), duals.col_t.tolist(), duals.x.tolist(), strict=True):
-        route = master.routes[r]
-        if t + route.total_steps <= master.problem.window_steps:
-            total += x * master.occ[route.origin]
-    return total
+    out = duals.col_t + master.r_total[duals.col_r] <= master.problem.window_steps
+    people = duals.x * master.occ[master.r_origin[duals.col_r]]
+    return float(people[out].sum())
 
 
 def _feasible_bookings(master: _Master, duals: _Solution) -> list[Booking]:
