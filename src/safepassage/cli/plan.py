@@ -106,7 +106,7 @@ def plan_cmd(
         "auto",
         "--quality",
         help="fast: the greedy alone; best: the greedy, then path generation (an LP) where it"
-        " does better; auto: best on instances small enough for it to take seconds, else fast.",
+        " does better; auto (the default): best.",
     ),
     show_schedule: bool = typer.Option(
         False, "--schedule", help="Print the schedule: slots per assembly point, bus timetables."
