@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from ortools.linear_solver import pywraplp  # type: ignore[attr-defined]
+from ortools.linear_solver import pywraplp  # type: ignore[attr-defined,unused-ignore]
 
 #: Weight of getting people out earlier, beside the window's count (per person, at most).
 EARLY = 1e-3
