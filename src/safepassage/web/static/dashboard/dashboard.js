@@ -276,6 +276,7 @@
         select.appendChild(o);
       });
       if (chosen) select.value = chosen;
+      reports();
       if (!list.corridors.length) { say("No corridor in the log yet."); return null; }
       if (map) { map.remove(); map = null; $("map").replaceChildren(); delete $("map").dataset.state; }
       return refresh().then(listen);
@@ -299,6 +300,42 @@
       a.click();
       a.remove();
     }).catch(function (err) { say(String(err.message || err)); });
+  }
+
+  // -- reports (serve --reports DIR) --------------------------------------------------
+  // A tab cannot send the token and a blob URL would run the report under this page's policy
+  // (its inline map refused), so the server gives a link signed for one minute; the tab is
+  // opened at once (a popup blocker allows it only within the click) and sent there.
+  function openReport(name) {
+    var tab = window.open("", "_blank");
+    fetch("/api/v1/reports/" + encodeURIComponent(name) + "/link", {
+      method: "POST", headers: { Authorization: "Bearer " + L.token() },
+    }).then(function (r) {
+      if (!r.ok) throw new Error("report " + name + ": " + r.status);
+      return r.json();
+    }).then(function (link) {
+      if (!tab) { say("The browser blocked the new tab; allow pop-ups for this page."); return; }
+      tab.opener = null;
+      tab.location.href = link.url;
+    }).catch(function (err) { if (tab) tab.close(); say(String(err.message || err)); });
+  }
+
+  function size(bytes) {
+    return bytes >= 1e6 ? (bytes / 1e6).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1e3)) + " kB";
+  }
+
+  function reports() {
+    return L.get("/api/v1/reports").then(function (list) {
+      fill("reports", list.reports.map(function (r) {
+        var li = el("li");
+        var b = el("button", "Open " + r.name);
+        b.type = "button";
+        b.addEventListener("click", function () { openReport(r.name); });
+        li.appendChild(b);
+        li.appendChild(el("span", " " + r.kind + ", " + r.format.toUpperCase() + ", " + size(r.bytes) + ", made " + r.modified.text));
+        return li;
+      }), list.directory ? "No report in the served folder." : "No reports are served (start the server with --reports DIR).");
+    }).catch(function (err) { fill("reports", [], String(err.message || err)); });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
