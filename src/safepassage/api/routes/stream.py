@@ -19,6 +19,20 @@ from safepassage.api.routes.state import full_state, known_state
 
 router = APIRouter()
 
+
+def encoded(state: object) -> str:
+    """The state as FastAPI's JSONResponse writes GET's answer (compact, no NaN); values JSON
+    lacks (none today) as FastAPI encodes them. Not jsonable_encoder on the whole state: it
+    cost ten times as much (docs/benchmarks.md, "State stream")."""
+    return json.dumps(
+        state,
+        default=jsonable_encoder,
+        ensure_ascii=False,
+        allow_nan=False,
+        separators=(",", ":"),
+    )
+
+
 #: How often the log's head is looked at (one index lookup), a keep-alive for proxies, and
 #: how long one stream lasts before the client reconnects (no connection is held forever).
 CHECK_S, KEEP_ALIVE_S, MAX_STREAM_S = 0.5, 15.0, 3600.0
@@ -43,7 +57,7 @@ async def stream_state(
             key = (projection.last_seq, int(now.timestamp() // 60), svc.models.version)
             if key != sent:  # computed only when the log, the minute or the model moved
                 state = await run_in_threadpool(full_state, svc, projection, corridor, now)
-                data = json.dumps(jsonable_encoder(state))  # as FastAPI encodes GET's answer
+                data = encoded(state)
                 yield f"id: {key[0]}\nevent: state\ndata: {data}\n\n"
                 sent, quiet = key, time.monotonic()
             elif time.monotonic() - quiet > KEEP_ALIVE_S:
