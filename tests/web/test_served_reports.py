@@ -131,7 +131,8 @@ def test_a_report_runs_its_own_inline_code_only(tmp_path: Path, folder: Path) ->
     assert policy["script-src"] == _sha("var a = 1;")  # not the JSON block, which never runs
     styles = set(policy["style-src"].split())
     assert styles == {"'unsafe-hashes'", _sha("p{color:red}"), _sha("color:blue")}
-    assert "connect-src data: blob:" in csp and "http" not in csp
+    assert "connect-src" not in csp and "http" not in csp  # no request: default-src 'none'
+    assert policy["img-src"] == "data:" and policy["worker-src"] == "blob:"
 
 
 def test_a_signed_link_opens_one_report_for_a_minute(tmp_path: Path, folder: Path) -> None:
