@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import re
 import subprocess
 import sys
@@ -164,26 +163,19 @@ def test_a_signed_link_opens_one_report_for_a_minute(tmp_path: Path, folder: Pat
 
 
 @pytest.mark.skipif(not HAS_PLAYWRIGHT, reason=NO_PLAYWRIGHT)
-def test_a_served_plan_opens_from_the_dashboard_and_draws_its_map(tmp_path: Path) -> None:
+def test_served_reports_open_from_the_dashboard_and_draw_their_maps(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     reports.mkdir()
-    made = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "safepassage",
-            "plan",
-            str(MARIUPOL),
-            "--html",
-            str(reports / "plan.html"),
-            "--lang",
-            "uk",
-        ],
-        capture_output=True,
-        text=True,
-        env=os.environ,
-    )
-    assert made.returncode == 0, made.stderr
+    for command in (
+        ["plan", str(MARIUPOL), "--html", str(reports / "plan.html"), "--lang", "uk"],
+        ["forecast", str(MARIUPOL), "--runs", "5", "--days", "1", "--html"],
+    ):
+        if command[0] == "forecast":
+            command.append(str(reports / "outlook.html"))  # its kind comes from its title
+        made = subprocess.run(
+            [sys.executable, "-m", "safepassage", *command], capture_output=True, text=True
+        )
+        assert made.returncode == 0, made.stderr
     db = str(tmp_path / "ops.db")
     store = EventStore(db)
     open_corridor(store, datetime.now(UTC))
@@ -193,8 +185,9 @@ def test_a_served_plan_opens_from_the_dashboard_and_draws_its_map(tmp_path: Path
     with served(db, *options) as base, offline_page(base) as (page, refused, _):
         page.goto(f"{base}/dashboard#token={desk}")
         page.wait_for_selector("#reports button")
-        assert "plan, HTML" in page.inner_text("#reports")
-        # The new tab too: every request but the server's refused (as for the dashboard).
+        listed = page.inner_text("#reports")
+        assert "plan, HTML" in listed and "forecast, HTML" in listed
+        # The new tabs too: every request but the server's refused (as for the dashboard).
         elsewhere: list[str] = []
 
         def only_server(r: Any) -> None:
@@ -209,18 +202,22 @@ def test_a_served_plan_opens_from_the_dashboard_and_draws_its_map(tmp_path: Path
         page.context.on(
             "console", lambda m: violations.append(m.text) if "Security" in m.text else None
         )
-        with page.context.expect_page() as opened:
-            page.click("#reports button")
-        tab = opened.value
-        tab.wait_for_url(re.compile(r".*/reports/plan\.html\?.*"))
-        assert desk not in tab.url
-        tab.wait_for_selector("[data-sp-map][data-state]:not([data-state=loading])", timeout=60_000)
-        box = tab.locator("[data-sp-map]")
-        assert box.get_attribute("data-state") == "ready", box.get_attribute("data-errors")
-        _poll(tab, "window.spMaps[0].queryRenderedFeatures({layers: ['sp-labels']}).length > 0")
-        assert "Запоріжжя" in tab.inner_text(".sp-legend")
-        # Styled by its own inline style sheet (refused, the body would be as wide as the tab).
-        assert tab.evaluate("getComputedStyle(document.body).maxWidth") == "1100px"
+        for name, label in (("plan.html", "Запоріжжя"), ("outlook.html", "Zaporizhzhia")):
+            with page.context.expect_page() as opened:
+                page.click(f"#reports button:has-text('{name}')")
+            tab = opened.value
+            tab.wait_for_url(re.compile(f".*/reports/{re.escape(name)}\\?.*"))
+            assert desk not in tab.url
+            tab.wait_for_selector(
+                "[data-sp-map][data-state]:not([data-state=loading])", timeout=60_000
+            )
+            box = tab.locator("[data-sp-map]")
+            assert box.get_attribute("data-state") == "ready", box.get_attribute("data-errors")
+            _poll(tab, "window.spMaps[0].queryRenderedFeatures({layers: ['sp-labels']}).length > 0")
+            assert label in tab.inner_text(".sp-legend")
+            # Styled by its own inline style sheet (refused, the body would fill the tab).
+            assert tab.evaluate("getComputedStyle(document.body).maxWidth") != "none"
+            tab.close()
         assert refused == [] and elsewhere == [] and violations == []
 
 
