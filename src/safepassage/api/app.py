@@ -115,11 +115,13 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     for module in (events, stream, state, public, reports, intake, admin, claims, pages, refit):
         app.include_router(module.router)
+    # The plan, forecast and brief files of `serve --reports DIR` (readers; signed tab links).
+    app.include_router(
+        served_reports.reports_router(reports_dir, link_key or secrets.token_bytes(32))
+    )
     # Maps: the package's static files, the basemaps, the scenarios' places and names.
     app.include_router(pages.map_routes(basemaps or {}))
     app.include_router(pages.places_router(list(scenarios), basemaps or {}))
-    key = link_key or secrets.token_bytes(32)
-    app.include_router(served_reports.reports_router(reports_dir, key))
     # The last added runs first. The log guard is outermost: a broken log is refused (503)
     # before any token is looked up in a database that may have been tampered with, and its
     # warning reaches every answer, the gate's 401/413/429 included; it puts the security
