@@ -6,6 +6,8 @@ the scenario's names, incidents and convoy positions; a checkpoint of a window t
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -29,6 +31,8 @@ from tests.web.browser import (
 
 pytestmark = pytest.mark.skipif(not HAS_PLAYWRIGHT, reason=NO_PLAYWRIGHT)
 DEMO_LOG = MARIUPOL.parent / "mariupol-2022-log.jsonl"
+#: Where the test run leaves its screenshots for the README (docs/img) when asked to.
+SHOTS = os.environ.get("SAFEPASSAGE_SCREENSHOTS")
 
 
 def _rendered(page: Any, layer: str, prop: str) -> list[str]:
@@ -78,6 +82,13 @@ def test_coordinator_map_of_the_demo_log_offline(tmp_path: Path) -> None:
         assert {"Zaporizhzhia", "Berdiansk"} <= labels
         assert _rendered(page, "sp-incident", "kind") and _rendered(page, "sp-convoy", "kind")
         assert "window ended" in page.inner_text(".sp-legend")
+        # The README's picture (docs/img/coordinator-map.png), before this test adds anything.
+        _poll(page, "window.spMaps[0].loaded()")
+        shot = tmp_path / "coordinator-map.png"
+        page.screenshot(path=str(shot), full_page=False)
+        assert shot.stat().st_size > 20_000
+        if SHOTS:
+            shutil.copy(shot, Path(SHOTS) / "coordinator-map.png")
 
         # Live: an incident recorded now reaches the open page through the stream, without a
         # reload (the fallback would poll only every 30 s).

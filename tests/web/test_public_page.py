@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -355,3 +356,29 @@ def test_public_page_without_javascript_in_three_languages(tmp_path: Path) -> No
         assert shot.stat().st_size > 10_000
         if SHOTS:
             shutil.copy(shot, Path(SHOTS) / "status-uk.png")
+
+
+def test_an_unconfirmed_status_is_shown_with_the_last_confirmed_one(tmp_path: Path) -> None:
+    store = EventStore(str(tmp_path / "ops.db"))
+    now = datetime.now(UTC)
+    _fill(store, now)  # "open", confirmed, said by ICRC two hours before `now`
+    claim = {"status": "closed", "said_by": "city council", "basis": "claimed"}
+    store.append([_event("corridor_status", now - timedelta(minutes=40), claim)], REPORTER)
+    later = now + timedelta(hours=1)  # everything recorded is past the 30-minute delay
+    app = create_app(store, settings=StateSettings(public_delay_min=30), clock=lambda: later)
+    c = TestClient(app)
+    (corridor,) = c.get("/status.json").json()["corridors"]
+    assert corridor["status_detail"]["said_by"] == "city council"
+    last = corridor["last_confirmed"]
+    assert last["said"] == "open" and last["said_by"] == "ICRC"
+    assert last["verification"] == "confirmed" and "reporter" not in last
+    # The time the page writes: the confirmed status's, in the corridor's zone (oracle: the
+    # event's time formatted here, not the server's text).
+    said = (now - timedelta(hours=2)).astimezone(ZoneInfo(corridor["zone"]))
+    assert last["as_of"]["text"].startswith(said.strftime("%Y-%m-%d %H:%M"))
+    text = c.get("/status").text
+    assert "This status has not been confirmed by anyone independent." in text
+    assert f"Last confirmed: OPEN, by ICRC, {said.strftime('%Y-%m-%d %H:%M')}" in text
+    uk = c.get("/status?lang=uk").text
+    assert "Цей стан ніхто незалежний не підтвердив." in uk and "Востаннє підтверджено:" in uk
+    store.close()

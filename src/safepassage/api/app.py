@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import secrets
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -27,6 +28,7 @@ from safepassage.api.routes import (
     public,
     refit,
     reports,
+    served_reports,
     state,
     stream,
 )
@@ -60,6 +62,8 @@ def create_app(
     base_url: str | None = None,
     docs: bool = False,
     models: ModelEstimates | None = None,
+    reports_dir: Path | None = None,
+    link_key: bytes | None = None,
 ) -> FastAPI:
     """The API over `store`. `clock` is injectable so that tests control "now"; a revoked
     token stops working within `token_ttl_s` seconds. Per user, `rate` requests and
@@ -70,7 +74,9 @@ def create_app(
     (it loads its script from a CDN, so it is off unless asked for). The log is checked at
     once; a broken one is refused (503) unless `allow_broken_log` (then every response carries
     a warning); its head is signed every `checkpoint_every_s` seconds and at shutdown.
-    `models`: the corridors' model estimates (docs/forecast.md, "Live estimates")."""
+    `models`: the corridors' model estimates (docs/forecast.md, "Live estimates").
+    `reports_dir`: the plan, forecast and brief files served to readers; their tab links are
+    signed with `link_key` (random when not given: then good in this process only)."""
     settings = settings or StateSettings()
     if scenarios and not settings.places:
         # Where the served scenarios' places are: an incident near the route (by distance)
@@ -117,6 +123,10 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     for module in (events, stream, state, public, reports, intake, admin, claims, pages, refit):
         app.include_router(module.router)
+    # The plan, forecast and brief files of `serve --reports DIR` (readers; signed tab links).
+    app.include_router(
+        served_reports.reports_router(reports_dir, link_key or secrets.token_bytes(32))
+    )
     # Maps: the package's static files, the basemaps, the scenarios' places and names.
     app.include_router(pages.map_routes(basemaps or {}))
     app.include_router(pages.places_router(list(scenarios), basemaps or {}))
@@ -170,8 +180,10 @@ def _database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
 
 def app_from_environment() -> FastAPI:
     """The app of `safepassage serve` (one per server process): the database, the public
-    delay, the staleness rule and the base URL of links come from SAFEPASSAGE_DB,
-    SAFEPASSAGE_PUBLIC_DELAY_MIN, SAFEPASSAGE_STATUS_STALE_AFTER_MIN and SAFEPASSAGE_BASE_URL."""
+    delay, the staleness rule, the base URL of links and the reports' directory come from
+    SAFEPASSAGE_DB, SAFEPASSAGE_PUBLIC_DELAY_MIN, SAFEPASSAGE_STATUS_STALE_AFTER_MIN,
+    SAFEPASSAGE_BASE_URL and SAFEPASSAGE_REPORTS; the key that signs report links (the same
+    in every worker) from SAFEPASSAGE_LINK_KEY."""
     import gc
     import os
 
@@ -191,6 +203,10 @@ def app_from_environment() -> FastAPI:
         scenarios=pages.scenarios_from_environment(),
         basemaps=pages.basemaps_from_environment(),
         models=models_from_environment(),
+        reports_dir=Path(os.environ["SAFEPASSAGE_REPORTS"])
+        if os.environ.get("SAFEPASSAGE_REPORTS")
+        else None,
+        link_key=bytes.fromhex(os.environ.get("SAFEPASSAGE_LINK_KEY", "")) or None,
     )
     # Latency under load (measured, docs/benchmarks.md): the collector's passes over the
     # app's long-lived objects caused most of the p99 tail; freeze them, collect less often.

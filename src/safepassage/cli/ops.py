@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
 
 import typer
@@ -96,6 +97,13 @@ def serve_cmd(
         min=0.0,
         help="Refit the models on confirmed counts every N minutes (0: only on request).",
     ),
+    reports: Path | None = typer.Option(
+        None,
+        "--reports",
+        envvar="SAFEPASSAGE_REPORTS",
+        help="Folder of plan, forecast and brief files (.html, .pdf) served to readers "
+        "(env SAFEPASSAGE_REPORTS).",
+    ),
 ) -> None:
     """Run the operations API (spec at /openapi.json); pages at /status, /dashboard,
     /dashboard/map and /report/. The log is checked first (from its newest signed checkpoint)
@@ -131,6 +139,16 @@ def serve_cmd(
         load_scenario(path)  # every problem reported now, with its line, not in a server log
     os.environ["SAFEPASSAGE_SCENARIOS"] = os.pathsep.join(str(p.resolve()) for p in scenario)
     _models_to_environment(calibration, scenario, refit_minutes)
+    if reports is not None and not reports.is_dir():
+        raise SafePassageError(
+            Problem(
+                f"--reports {reports}: no such folder",
+                hint="give the folder where `safepassage plan|forecast|brief` wrote their files",
+            )
+        )
+    os.environ["SAFEPASSAGE_REPORTS"] = str(reports.resolve()) if reports else ""
+    # One key for every worker process: a report link signed by one is good in the others.
+    os.environ["SAFEPASSAGE_LINK_KEY"] = secrets.token_hex(32)
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     base = base_url.rstrip("/") or f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
     os.environ["SAFEPASSAGE_BASE_URL"] = base
@@ -139,7 +157,8 @@ def serve_cmd(
         f"log: {result.head.events_seq if result.head else 0:,} events ({signed})\n"
         f"dashboard:   {base}/dashboard\npublic page: {base}/status\n"
         f"API spec:    {base}/openapi.json\n"
-        f"map:         {base}/dashboard/map\nreporters:   {base}/report/",
+        f"map:         {base}/dashboard/map\nreporters:   {base}/report/"
+        + (f"\nreports:     {reports.resolve()} (readers, from the dashboard)" if reports else ""),
         highlight=False,
         soft_wrap=True,
     )

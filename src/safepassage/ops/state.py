@@ -506,6 +506,7 @@ class PublicProjection:
                         "zone": full["zone"],
                         "status": status["status"] if status else "unknown",
                         "status_detail": _public_status(status),
+                        "last_confirmed": _public_status(full["last_confirmed_status"]),
                         "route": full["route"],
                         "window": full["window"],
                         "expected_trip_min": full["expected_trip_min"],

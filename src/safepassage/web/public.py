@@ -226,15 +226,17 @@ def _corridor(
     through = name(c["left_through"]) if c.get("left_through") else t["first_checkpoint"]
     confirmed = None
     if detail is not None:
-        confirmed = (
-            t["last_confirmed"].format(
-                status=t.get(detail["said"], detail["said"]),
-                who=detail["said_by"],
-                time=detail["as_of"]["text"],
+        # The latest status when confirmed; else it is said to be unconfirmed, followed by the
+        # latest confirmed one (older, with its time) when there is one.
+        last = detail if detail["verification"] == "confirmed" else c.get("last_confirmed")
+        confirmed = "" if last is detail else t["never_confirmed"]
+        if last is not None:
+            line = t["last_confirmed"].format(
+                status=t.get(last["said"], last["said"]),
+                who=last["said_by"],
+                time=last["as_of"]["text"],
             )
-            if detail["verification"] == "confirmed"
-            else t["never_confirmed"]
-        )
+            confirmed = f"{confirmed} {line}".strip()
     return {
         "id": c["corridor"],
         "title": t["corridor"].format(id=c.get("name") or readable_id(c["corridor"])),

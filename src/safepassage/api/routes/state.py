@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Response
 
 from safepassage.api.deps import Reader, Svc
-from safepassage.api.services import etag
+from safepassage.api.services import Services, etag
 from safepassage.ops.state import Projection
 
 router = APIRouter()
@@ -20,6 +20,13 @@ def known_state(projection: Projection, corridor: str, now: datetime) -> dict[st
     if not state["known"]:
         raise HTTPException(404, f"no events for corridor {corridor!r}")
     return state
+
+
+def full_state(svc: Services, projection: Projection, corridor: str, now: datetime) -> Any:
+    """What GET /api/v1/state/{corridor} and its stream send: the live state and, under a key
+    of their own (never mixed into the observed figures), the model estimates."""
+    state = known_state(projection, corridor, now)
+    return {**state, "model_estimates": svc.models.view(corridor, state["zone"], now)}
 
 
 @router.get("/api/v1/state/{corridor}")
@@ -37,9 +44,7 @@ def get_state(
     if if_none_match == tag:
         return Response(status_code=304, headers={"ETag": tag})
     response.headers["ETag"] = tag
-    state = known_state(projection, corridor, now)
-    # Model estimates beside the observed figures, under a key of their own (never mixed).
-    return {**state, "model_estimates": svc.models.view(corridor, state["zone"], now)}
+    return full_state(svc, projection, corridor, now)
 
 
 @router.get("/api/v1/state")

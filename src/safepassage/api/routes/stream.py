@@ -11,12 +11,27 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 
 from safepassage.api.deps import Reader, Svc
-from safepassage.api.routes.state import known_state
+from safepassage.api.routes.state import full_state, known_state
 
 router = APIRouter()
+
+
+def encoded(state: object) -> str:
+    """The state as FastAPI's JSONResponse writes GET's answer (compact, no NaN); values JSON
+    lacks (none today) as FastAPI encodes them. Not jsonable_encoder on the whole state: it
+    cost ten times as much (docs/benchmarks.md, "State stream")."""
+    return json.dumps(
+        state,
+        default=jsonable_encoder,
+        ensure_ascii=False,
+        allow_nan=False,
+        separators=(",", ":"),
+    )
+
 
 #: How often the log's head is looked at (one index lookup), a keep-alive for proxies, and
 #: how long one stream lasts before the client reconnects (no connection is held forever).
@@ -27,21 +42,23 @@ CHECK_S, KEEP_ALIVE_S, MAX_STREAM_S = 0.5, 15.0, 3600.0
 async def stream_state(
     corridor: str, user: Reader, svc: Svc, request: Request
 ) -> StreamingResponse:
-    """`event: state` with the corridor's live state (as GET /api/v1/state/{corridor}) at once,
-    then whenever the log grows or the minute turns; `: keep-alive` comments in between."""
+    """`event: state` with the corridor's live state, the same JSON as GET
+    /api/v1/state/{corridor} (model estimates included), at once, then whenever the log grows,
+    the minute turns or the model's estimates change; `: keep-alive` comments in between."""
     projection = await run_in_threadpool(svc.live.refresh)
     known_state(projection, corridor, svc.clock())  # 404 before the stream starts
 
     async def events() -> AsyncIterator[str]:
-        sent: tuple[int, int] | None = None
+        sent: tuple[int, int, int] | None = None
         started = quiet = time.monotonic()
         while time.monotonic() - started < MAX_STREAM_S:
             projection = await run_in_threadpool(svc.live.refresh)
             now = svc.clock()
-            key = (projection.last_seq, int(now.timestamp() // 60))
-            if key != sent:  # the state is computed only when the log or the minute moved
-                state = await run_in_threadpool(known_state, projection, corridor, now)
-                yield f"id: {key[0]}\nevent: state\ndata: {json.dumps(state, default=str)}\n\n"
+            key = (projection.last_seq, int(now.timestamp() // 60), svc.models.version)
+            if key != sent:  # computed only when the log, the minute or the model moved
+                state = await run_in_threadpool(full_state, svc, projection, corridor, now)
+                data = encoded(state)
+                yield f"id: {key[0]}\nevent: state\ndata: {data}\n\n"
                 sent, quiet = key, time.monotonic()
             elif time.monotonic() - quiet > KEEP_ALIVE_S:
                 yield ": keep-alive\n\n"

@@ -179,6 +179,41 @@
     }), "No incident reported.", 6);
   }
 
+  // -- model estimates -----------------------------------------------------------------
+  // Apart from the observed figures, each line saying it is a model's and from which
+  // calibration; the calibration's age is shown so that an old fit is not read as news.
+  function hours(h) { return h.toFixed(1) + " h"; }
+
+  function band(f) { return "P10 " + hours(f.p10) + ", P50 " + hours(f.p50) + ", P90 " + hours(f.p90); }
+
+  function modelEstimates(state) {
+    var m = state.model_estimates;
+    var cal = m && m.calibration;
+    var lines = [];
+    if (!m || !m.configured) lines.push("No model for this corridor: the server was not given a calibration for it (serve --calibration).");
+    else if (!cal) lines.push("The model has no estimate yet" + (m.refit.running ? " (a fit is running)." : "."));
+    else {
+      var age = (Date.now() - new Date(cal.fitted_at.time).getTime()) / 60000;
+      lines.push("Calibration " + cal.id + " (" + cal.origin + "), fitted " + cal.fitted_at.text + " (" + ago(Math.max(0, age)) + ") on " +
+        cal.counts + " confirmed count(s)" + (cal.counts_up_to ? " up to " + cal.counts_up_to.text : "") +
+        (cal.source_of_counts ? " from " + cal.source_of_counts : "") + "; at " + name(cal.checkpoint));
+      var t = cal.throughput_vph;
+      if (t) lines.push("Its throughput: P10 " + Math.round(t.p10) + ", P50 " + Math.round(t.p50) + ", P90 " + Math.round(t.p90) + " vehicles an hour");
+      lines.push((m.stale ? "OUT OF DATE: the estimates were valid until " : "Valid until ") + m.valid_until.text);
+    }
+    var last = m && m.refit && m.refit.last;
+    if (last) lines.push("Last refit: " + String(last.outcome).replace(/_/g, " ") + ", " + last.at.text + (last.reason ? " (" + last.reason + ")" : ""));
+    fill("model-calibration", lines.map(function (t) { return el("li", t); }), "");
+    fill("model-waits", ((m && m.waits) || []).map(function (w) {
+      return el("li", "MODEL ESTIMATE: a vehicle joining the queue at " + name(w.what.place) + " at " + w.as_of.text +
+        " waits " + band(w) + " (" + w.method + "; " + w.status.text + ")");
+    }), "No model wait.");
+    fill("model-etas", ((m && m.etas) || []).map(function (e) {
+      return el("li", "MODEL ESTIMATE: leaving " + name(e.what.from) + " at " + e.as_of.text + ", at " + name(e.what.place) +
+        " about " + e.eta.p50.text + " (" + band(e) + " on the way; " + e.status.text + ")");
+    }), (m && m.etas_note) || "No model ETA.");
+  }
+
   // -- every figure --------------------------------------------------------------------
   function figures(state) {
     var box = $("figures");
@@ -219,6 +254,7 @@
     counts(state);
     paces(state);
     convoys(state);
+    modelEstimates(state);
     incidents(state);
     figures(state);
     var data = L.liveData(places, state);
@@ -276,6 +312,7 @@
         select.appendChild(o);
       });
       if (chosen) select.value = chosen;
+      reports();
       if (!list.corridors.length) { say("No corridor in the log yet."); return null; }
       if (map) { map.remove(); map = null; $("map").replaceChildren(); delete $("map").dataset.state; }
       return refresh().then(listen);
@@ -299,6 +336,42 @@
       a.click();
       a.remove();
     }).catch(function (err) { say(String(err.message || err)); });
+  }
+
+  // -- reports (serve --reports DIR) --------------------------------------------------
+  // A tab cannot send the token and a blob URL would run the report under this page's policy
+  // (its inline map refused), so the server gives a link signed for one minute; the tab is
+  // opened at once (a popup blocker allows it only within the click) and sent there.
+  function openReport(name) {
+    var tab = window.open("", "_blank");
+    fetch("/api/v1/reports/" + encodeURIComponent(name) + "/link", {
+      method: "POST", headers: { Authorization: "Bearer " + L.token() },
+    }).then(function (r) {
+      if (!r.ok) throw new Error("report " + name + ": " + r.status);
+      return r.json();
+    }).then(function (link) {
+      if (!tab) { say("The browser blocked the new tab; allow pop-ups for this page."); return; }
+      tab.opener = null;
+      tab.location.href = link.url;
+    }).catch(function (err) { if (tab) tab.close(); say(String(err.message || err)); });
+  }
+
+  function size(bytes) {
+    return bytes >= 1e6 ? (bytes / 1e6).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1e3)) + " kB";
+  }
+
+  function reports() {
+    return L.get("/api/v1/reports").then(function (list) {
+      fill("reports", list.reports.map(function (r) {
+        var li = el("li");
+        var b = el("button", "Open " + r.name);
+        b.type = "button";
+        b.addEventListener("click", function () { openReport(r.name); });
+        li.appendChild(b);
+        li.appendChild(el("span", " " + r.kind + ", " + r.format.toUpperCase() + ", " + size(r.bytes) + ", made " + r.modified.text));
+        return li;
+      }), list.directory ? "No report in the served folder." : "No reports are served (start the server with --reports DIR).");
+    }).catch(function (err) { fill("reports", [], String(err.message || err)); });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
