@@ -19,7 +19,7 @@ from pathlib import Path
 
 from fastapi.encoders import jsonable_encoder
 
-from safepassage.api.routes.stream import encoded
+from safepassage.api.routes.state import encoded
 from safepassage.api.services import LiveState
 from safepassage.ops.state import StateSettings
 from safepassage.ops.store import EventStore

@@ -5,6 +5,7 @@ tells the public nothing, feed links from the configured base URL, only named co
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -169,6 +170,16 @@ def test_health_tells_the_public_only_that_it_is_up(env: dict[str, Any]) -> None
     assert c.get("/api/v1/health").json() == {"ok": True}
     assert c.get("/api/v1/health", headers=auth(env, "rep")).json() == {"ok": True}
     assert c.get("/api/v1/health", headers=auth(env, "obs")).json()["events"] == 0
+    # Readers also hear whether the full check of the log after start has finished (it starts
+    # with the app's lifespan, which a client opened with `with` runs).
+    with TestClient(env["app"]) as started:
+        for _ in range(100):
+            health = started.get("/api/v1/health", headers=auth(env, "obs")).json()
+            if health["log_full_check"] == "done":
+                break
+            assert health["log_full_check"] in ("pending", "running")
+            time.sleep(0.05)
+        assert health["log_full_check"] == "done"
 
 
 def test_public_outputs_show_only_named_corridors_and_links_from_the_base_url(

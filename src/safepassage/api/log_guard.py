@@ -45,6 +45,9 @@ class LogGuard:
     def __init__(self, store: EventStore, *, allow_broken: bool, every_s: float = 60.0) -> None:
         self.store, self.allow_broken, self.every_s = store, allow_broken, every_s
         self.problem: str | None = None
+        #: The full check after start: "pending", "running", then "done" (readers see it in
+        #: health; while it runs it takes up to half a core, which shows in latency).
+        self.full_check = "pending"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._round(full=False)  # at once: a broken log is never served unknowingly
@@ -63,7 +66,10 @@ class LogGuard:
     def _run(self) -> None:
         # Rows before the newest checkpoint, once, off the start path, in small pages with a
         # pause as long as each page took: at most about half of one core while serving.
+        self.full_check = "running"
         self._round(full=True)
+        if not self._stop.is_set():
+            self.full_check = "done"
         while not self._stop.wait(self.every_s):
             self._round(full=False)
 

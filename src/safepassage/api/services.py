@@ -74,6 +74,23 @@ class TokenCache:
         return user
 
 
+class EncodedCache:
+    """At most `size` encoded answers by key, oldest out first (thread-safe enough: a lost
+    race only encodes a state twice)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: dict[str, bytes] = {}
+
+    def get(self, key: str) -> bytes | None:
+        return self._items.get(key)
+
+    def put(self, key: str, value: bytes) -> None:
+        while len(self._items) >= self.size:
+            self._items.pop(next(iter(self._items)), None)
+        self._items[key] = value
+
+
 class LiveState:
     """The projection kept up to date with the log (also with writes by other processes)."""
 
@@ -131,6 +148,9 @@ class Services:
     base_url: str | None = None  # where links in feeds point (never the Host header)
     guard: LogGuard | None = None
     models: ModelEstimates = field(default_factory=ModelEstimates)  # the corridors' models
+    #: GET state's encoded answers by ETag (the state is the same for one tag: same log head,
+    #: minute and model); a few kept, the oldest dropped first.
+    encoded_states: EncodedCache = field(default_factory=lambda: EncodedCache(64))
 
     def problems(self) -> list[str]:
         """What keeps the service from working as it should, in words (none: healthy)."""

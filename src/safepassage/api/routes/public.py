@@ -43,7 +43,8 @@ async def health(
     if not reader:
         return {"ok": True}
     head = await run_in_threadpool(svc.store.head)
-    return {"ok": True, "backend": svc.store.backend, "events": head}
+    check = svc.guard.full_check if svc.guard is not None else "pending"
+    return {"ok": True, "backend": svc.store.backend, "events": head, "log_full_check": check}
 
 
 @router.get("/api/v1/public/status")

@@ -2,10 +2,12 @@
 
 # No `from __future__ import annotations`: FastAPI reads these signatures at run time.
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Response
+from fastapi.encoders import jsonable_encoder
 
 from safepassage.api.deps import Reader, Svc
 from safepassage.api.services import Services, etag
@@ -22,6 +24,19 @@ def known_state(projection: Projection, corridor: str, now: datetime) -> dict[st
     return state
 
 
+def encoded(state: object) -> str:
+    """The state as FastAPI's JSONResponse would write it (compact, no NaN); values JSON
+    lacks (none today) as FastAPI encodes them. Not FastAPI's own serialisation of a route's
+    return value: on the state that cost ten times as much (docs/benchmarks.md)."""
+    return json.dumps(
+        state,
+        default=jsonable_encoder,
+        ensure_ascii=False,
+        allow_nan=False,
+        separators=(",", ":"),
+    )
+
+
 def full_state(svc: Services, projection: Projection, corridor: str, now: datetime) -> Any:
     """What GET /api/v1/state/{corridor} and its stream send: the live state and, under a key
     of their own (never mixed into the observed figures), the model estimates."""
@@ -34,17 +49,19 @@ def get_state(
     corridor: str,
     user: Reader,
     svc: Svc,
-    response: Response,
     if_none_match: Annotated[str | None, Header()] = None,
-) -> Any:
+) -> Response:
     """The live state of one corridor: status, counts, throughput, convoys, ETAs, alerts."""
     now = svc.clock()
     projection = svc.live.refresh()
     tag = etag(projection.last_seq, int(now.timestamp() // 60), corridor, svc.models.version)
     if if_none_match == tag:
         return Response(status_code=304, headers={"ETag": tag})
-    response.headers["ETag"] = tag
-    return full_state(svc, projection, corridor, now)
+    cached = svc.encoded_states.get(tag)
+    if cached is None:  # computed and encoded once per log head, minute and model
+        cached = encoded(full_state(svc, projection, corridor, now)).encode()
+        svc.encoded_states.put(tag, cached)
+    return Response(cached, media_type="application/json", headers={"ETag": tag})
 
 
 @router.get("/api/v1/state")

@@ -5,32 +5,17 @@ EventSource cannot send a header)."""
 # No `from __future__ import annotations`: FastAPI reads these signatures at run time.
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 
 from safepassage.api.deps import Reader, Svc
-from safepassage.api.routes.state import full_state, known_state
+from safepassage.api.routes.state import encoded, full_state, known_state
 
 router = APIRouter()
-
-
-def encoded(state: object) -> str:
-    """The state as FastAPI's JSONResponse writes GET's answer (compact, no NaN); values JSON
-    lacks (none today) as FastAPI encodes them. Not jsonable_encoder on the whole state: it
-    cost ten times as much (docs/benchmarks.md, "State stream")."""
-    return json.dumps(
-        state,
-        default=jsonable_encoder,
-        ensure_ascii=False,
-        allow_nan=False,
-        separators=(",", ":"),
-    )
 
 
 #: How often the log's head is looked at (one index lookup), a keep-alive for proxies, and
