@@ -103,7 +103,9 @@ def oracle(history: list[dict[str, Any]]) -> dict[str, Any]:
     for e in standing:
         d = e["data"]
         kind = "crossed" if d["direction"] == "out" else "arrived"
-        units = [("vehicles", d["vehicles"])]
+        # 0 vehicles beside another number is "not stated", not a count of none.
+        others = bool(d["buses"]) or "people" in d or "waiting" in d
+        units = [("vehicles", d["vehicles"])] if d["vehicles"] or not others else []
         units += [("buses", d["buses"])] if d["buses"] else []
         units += [("people", d["people"])] if "people" in d else []
         for unit, n in units:

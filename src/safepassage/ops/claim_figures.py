@@ -107,7 +107,13 @@ def base_figures(e: StoredEvent, zone: str) -> list[Figure]:
     source = _count_source(e)
     kind: Kind = "crossed" if d.get("direction", "out") == "out" else "arrived"
     span = Span("interval", end, time_or_none(d.get("interval_start")))
-    numbers: list[tuple[Kind, Unit, int, Span]] = [(kind, "vehicles", d.get("vehicles", 0), span)]
+    # No vehicles stated (a count of people, buses or a queue alone) is not a count of none:
+    # a "0 vehicles" figure would stand beside other sources' as if the source had said it.
+    # The payload defaults vehicles to 0, so 0 beside another number reads as not stated.
+    others = bool(d.get("buses")) or d.get("people") is not None or d.get("waiting") is not None
+    numbers: list[tuple[Kind, Unit, int, Span]] = []
+    if d.get("vehicles", 0) or not others:
+        numbers.append((kind, "vehicles", d.get("vehicles", 0), span))
     if d.get("buses"):
         numbers.append((kind, "buses", d["buses"], span))
     if d.get("people") is not None:
