@@ -11,6 +11,7 @@ from tests.conftest import shared_file
 
 LOG = Path(__file__).resolve().parents[2] / "scenarios" / "mariupol-2022-log.jsonl"
 CORRIDOR = "mariupol-zaporizhzhia"
+SCENARIO = LOG.parent / "mariupol-2022.yaml"
 
 
 def _db(tmp_path: Path) -> str:
@@ -27,7 +28,8 @@ def test_report_commands_on_the_mariupol_log(tmp_path: Path) -> None:
         "report", "sitrep", "--corridor", CORRIDOR, "--db", db, "--at", "2022-03-15T14:00+02:00"
     )
     assert sitrep.returncode == 0, sitrep.stderr
-    assert "# Situation report: corridor mariupol-zaporizhzhia" in sitrep.stdout
+    # The corridor by the name its announcement gave it.
+    assert "# Situation report: corridor Mariupol - Zaporizhzhia" in sitrep.stdout
     text = sitrep.stdout
     # The council's "open" of 14 March 13:00 was not renewed: a day later it is unknown.
     # (Brackets and "+" come Markdown-escaped by md(); they render as written in the log.)
@@ -51,6 +53,25 @@ def test_report_commands_on_the_mariupol_log(tmp_path: Path) -> None:
     cap = cli("report", "cap", "--corridor", CORRIDOR, "--db", db, "--public-delay", "0")
     assert cap.returncode == 0, cap.stderr
     xmlschema.XMLSchema(str(shared_file("cap/CAP-v1.2.xsd"))).validate(cap.stdout)
+
+
+def test_sitrep_names_places_from_the_scenario_inert_in_markdown(tmp_path: Path) -> None:
+    """With `--scenario`, places read by their names, never by id; a name is Markdown-escaped
+    like every other text (a scenario's name could carry a link or HTML)."""
+    db = _db(tmp_path)
+    scenario = SCENARIO.read_text(encoding="utf-8").replace(
+        'en: "Mariupol (exit)"', 'en: "Mariupol [exit](http://x.example) <b>"'
+    )
+    path = tmp_path / "scenario.yaml"
+    path.write_text(scenario, encoding="utf-8")
+    plain = cli("report", "sitrep", "--corridor", CORRIDOR, "--db", db, "--scenario", str(SCENARIO))
+    assert plain.returncode == 0, plain.stderr
+    assert r"### Mariupol \(exit\)" in plain.stdout and "cp01-mariupol-exit" not in plain.stdout
+    assert r"Route: Mariupol \(exit\) - Manhush - Berdiansk" in plain.stdout
+    hostile = cli("report", "sitrep", "--corridor", CORRIDOR, "--db", db, "--scenario", str(path))
+    assert hostile.returncode == 0, hostile.stderr
+    assert r"### Mariupol \[exit\]\(http://x.example\) \<b\>" in hostile.stdout
+    assert "](http" not in hostile.stdout and "<b>" not in hostile.stdout
 
 
 def test_report_mistakes_are_named(tmp_path: Path) -> None:

@@ -156,3 +156,11 @@ def test_the_served_scenarios_give_the_positions(tmp_path: Path) -> None:
         "status_contradicted"
     ]
     assert s["incidents"][0]["where"].startswith("near the route (0.")
+    # Its time stays its time; the position it gave is `position` (it once took `at`'s place,
+    # and the sitrep and the dashboard's incident table failed on it).
+    assert s["incidents"][0]["at"]["time"] == "2022-03-15T11:00:00+00:00"  # 13:00 Kyiv
+    assert s["incidents"][0]["position"] == [lat + 0.005, lon]
+    # The situation report names the route's places from the served scenario, not by id.
+    sitrep = client.get("/api/v1/state/m/sitrep.md", headers=head).text
+    assert r"Route: Mariupol \(exit\) - Manhush - Berdiansk" in sitrep
+    assert "cp01-mariupol-exit" not in sitrep

@@ -35,11 +35,13 @@ from safepassage.api.routes import (
 from safepassage.api.routes.claims_pages import claims_pages
 from safepassage.api.routes.events import MAX_BULK
 from safepassage.api.services import LiveState, RateLimiter, Services, TokenCache
+from safepassage.model.names import in_words
 from safepassage.model.scenario import Scenario
 from safepassage.ops.committer import GroupCommitter
 from safepassage.ops.state import StateSettings
 from safepassage.ops.status import NEAR_ROUTE_KM
 from safepassage.ops.store import EventStore, storage_problem
+from safepassage.report.sitrep import md
 
 
 def create_app(
@@ -98,6 +100,7 @@ def create_app(
         clock_skew_s=clock_skew_s,
         base_url=base_url.rstrip("/") if base_url else None,
         models=models or ModelEstimates(),
+        place_words=in_words(list(scenarios), escape=md),
     )
 
     @asynccontextmanager

@@ -151,6 +151,8 @@ class Services:
     #: GET state's encoded answers by ETag (the state is the same for one tag: same log head,
     #: minute and model); a few kept, the oldest dropped first.
     encoded_states: EncodedCache = field(default_factory=lambda: EncodedCache(64))
+    #: Place ids to the served scenarios' names in reports people read (the sitrep).
+    place_words: Callable[[str], str] = field(default=lambda text: text)
 
     def problems(self) -> list[str]:
         """What keeps the service from working as it should, in words (none: healthy)."""

@@ -56,13 +56,19 @@ def sitrep(
     db: str = DbOption,
     at: str | None = AtOption,
     out: Path | None = OutOption,
+    scenario: Path | None = typer.Option(
+        None, "--scenario", help="The corridor's scenario: its places by name, not by id."
+    ),
 ) -> None:
     """A situation report (Markdown) for coordinators: status, counts confirmed and
     unconfirmed apart, queues, convoys and ETAs, alerts, incidents."""
-    from safepassage.report.sitrep import sitrep_markdown
+    from safepassage.model.load import load_scenario
+    from safepassage.model.names import in_words
+    from safepassage.report.sitrep import md, sitrep_markdown
 
+    words = in_words(load_scenario(scenario)[0], escape=md) if scenario is not None else None
     (state,) = _states(db, [corridor], at)
-    _emit(sitrep_markdown(state), out)
+    _emit(sitrep_markdown(state, words=words), out)
 
 
 @app.command("hxl")

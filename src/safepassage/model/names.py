@@ -8,7 +8,7 @@ the first name given, and last to the id made readable, so a page never shows no
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from safepassage.model.scenario import Checkpoint, Place, Scenario, Waypoint
@@ -66,14 +66,21 @@ def public_route(scenario: Scenario, lang: str = FALLBACK) -> list[str]:
 _TOKEN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
-def in_words(scenario: Scenario | None, lang: str = "en") -> Callable[[str], str]:
+def in_words(
+    scenario: Scenario | Sequence[Scenario] | None,
+    lang: str = "en",
+    escape: Callable[[str], str] = lambda name: name,
+) -> Callable[[str], str]:
     """A function putting the scenario's display name (in `lang`) for every place id in a
     text ("1 more inspection lane at cp04-manhush" -> "... at Manhush"): the planner's
-    descriptions name places by id, people read names."""
-    places = scenario.places() if scenario is not None else {}
+    descriptions and the live state name places by id, people read names. Several scenarios
+    (a server serving more than one): their places together. `escape` makes a name inert in
+    the output's markup (the Markdown sitrep)."""
+    many = [] if scenario is None else [scenario] if isinstance(scenario, Scenario) else scenario
+    places = {ident: p for s in many for ident, p in s.places().items()}
 
     def name(match: re.Match[str]) -> str:
         ident = match.group(0)
-        return display_name(places[ident], lang) if ident in places else ident
+        return escape(display_name(places[ident], lang)) if ident in places else ident
 
     return lambda text: _TOKEN.sub(name, text)

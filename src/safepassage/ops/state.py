@@ -312,12 +312,15 @@ class Projection:
             "convoys": list(convoys.values()),
             "incidents": [
                 {
+                    # The report's own fields first: its `at` (a position) is `position`
+                    # here, so that it never takes the place of the time.
+                    **{k: v for k, v in e.data.items() if k != "at"},
+                    "position": e.data.get("at"),
                     "id": e.id,
                     "at": timed(e.occurred_at, zone),
                     "status": e.status,
                     "source": e.source,
                     "where": incident_place(e, route, self.geometry),
-                    **e.data,
                 }
                 for e in sorted(c.incidents.values(), key=_key)
             ],

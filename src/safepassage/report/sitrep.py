@@ -8,6 +8,7 @@ how old it is; reconstructions, assumptions and plans are labelled as such.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from safepassage.figures.when import stamp
@@ -55,15 +56,27 @@ def _checkpoint(cp_id: str, cp: dict[str, Any]) -> list[str]:
     return lines
 
 
-def sitrep_markdown(state: dict[str, Any], *, title: str | None = None) -> str:
-    """The report of a corridor state (`Projection.corridor_state`)."""
+def sitrep_markdown(
+    state: dict[str, Any],
+    *,
+    title: str | None = None,
+    words: Callable[[str], str] | None = None,
+) -> str:
+    """The report of a corridor state (`Projection.corridor_state`); `words` puts names for
+    place ids (`model.names.in_words` of the corridor's scenario, with `md` as its escape):
+    people read names."""
+    text = _sitrep(state, title)
+    return words(text) if words is not None else text
+
+
+def _sitrep(state: dict[str, Any], title: str | None) -> str:
     if not state.get("known"):
         return (
             f"# Situation report: {_md(state['corridor'])}\n\nNothing recorded for this corridor.\n"
         )
     zone = state["zone"]
     lines = [
-        f"# {_md(title or 'Situation report')}: corridor {_md(state['corridor'])}",
+        f"# {_md(title or 'Situation report')}: corridor {_md(state.get('name') or state['corridor'])}",
         "",
         f"As of {state['as_of']['text']} (log up to event #{state['events_applied']}).",
         "",

@@ -23,7 +23,8 @@ def get_sitrep(corridor: CorridorPath, user: Reader, svc: Svc) -> PlainTextRespo
     """The corridor's situation report (Markdown): status, counts confirmed and unconfirmed
     apart, queues, convoys and ETAs, alerts, incidents."""
     state = known_state(svc.live.refresh(), corridor, svc.clock())
-    return PlainTextResponse(sitrep_markdown(state), media_type="text/markdown")
+    text = sitrep_markdown(state, words=svc.place_words)
+    return PlainTextResponse(text, media_type="text/markdown")
 
 
 @router.get("/api/v1/state/{corridor}/hxl.csv", response_class=PlainTextResponse)

@@ -268,7 +268,7 @@
     });
     (state.incidents || []).forEach(function (inc) {
       var where = inc.place && index[inc.place];
-      var geometry = where ? where.geometry : Array.isArray(inc.at) ? { type: "Point", coordinates: [inc.at[1], inc.at[0]] } : null;
+      var geometry = where ? where.geometry : Array.isArray(inc.position) ? { type: "Point", coordinates: [inc.position[1], inc.position[0]] } : null;
       if (geometry) features.push({ type: "Feature", geometry: geometry, properties: { kind: "incident", name: String(inc.kind || "incident") } });
     });
     (state.convoys || []).forEach(function (c) {
