@@ -164,3 +164,8 @@ def test_the_served_scenarios_give_the_positions(tmp_path: Path) -> None:
     sitrep = client.get("/api/v1/state/m/sitrep.md", headers=head).text
     assert r"Route: Mariupol \(exit\) - Manhush - Berdiansk" in sitrep
     assert "cp01-mariupol-exit" not in sitrep
+    # The corridors' list carries the names their announcements gave (the pages show those).
+    assert client.get("/api/v1/state", headers=head).json() == {
+        "corridors": ["m"],
+        "names": {"m": "M"},
+    }

@@ -229,6 +229,15 @@ class Projection:
     def corridor_ids(self) -> list[str]:
         return sorted(self.corridors)
 
+    def corridor_names(self) -> dict[str, str]:
+        """The name each announced corridor was given (by its latest announcement)."""
+        out: dict[str, str] = {}
+        for ident, c in self.corridors.items():
+            announced = max(c.announced.values(), key=_key, default=None)
+            if announced is not None and announced.data.get("name"):
+                out[ident] = str(announced.data["name"])
+        return out
+
     def corridor_state(self, corridor: str, now: datetime | None = None) -> dict[str, Any]:
         """Everything a coordinator sees for one corridor at `now`."""
         now = now or datetime.now(UTC)

@@ -65,6 +65,7 @@ def get_state(
 
 
 @router.get("/api/v1/state")
-def get_corridors(user: Reader, svc: Svc) -> dict[str, list[str]]:
-    """The corridors in the log."""
-    return {"corridors": svc.live.refresh().corridor_ids()}
+def get_corridors(user: Reader, svc: Svc) -> dict[str, Any]:
+    """The corridors in the log, and the names their announcements gave them."""
+    projection = svc.live.refresh()
+    return {"corridors": projection.corridor_ids(), "names": projection.corridor_names()}

@@ -307,7 +307,7 @@
       var chosen = select.value;
       select.replaceChildren();
       list.corridors.forEach(function (c) {
-        var o = el("option", name(c));
+        var o = el("option", (list.names && list.names[c]) || name(c));
         o.value = c;
         select.appendChild(o);
       });

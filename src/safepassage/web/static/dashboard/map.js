@@ -68,7 +68,7 @@
       list.corridors.forEach(function (c) {
         var o = document.createElement("option");
         o.value = c;
-        o.textContent = name(c);
+        o.textContent = (list.names && list.names[c]) || name(c);
         select.appendChild(o);
       });
       if (chosen) select.value = chosen;
