@@ -170,7 +170,13 @@ def main() -> None:
                 )
             )
             results[name] = {"fast": fast, "best": best, **base, "exact": exact, "fine": fine}
-            bound = {"out": fast["bound_out"], "egress": fast["bound_egress_s"]}
+            # The bound every rung is compared with: what `best` states (the tighter of the
+            # bounds at the plan's step and at 5 s steps), else the plan-step bound.
+            egress = [e for e in (fast["bound_egress_s"], best["bound_egress_s"]) if e is not None]
+            bound = {
+                "out": min(fast["bound_out"], best["bound_out"]),  # type: ignore[type-var]
+                "egress": max(egress) if egress else None,  # type: ignore[type-var]
+            }
             plain = base["plain_ccrp"]
             plain_rung = "plain CCRP" + ("" if plain["finished"] else " (stopped)")  # type: ignore[index]
             lines += [
@@ -182,8 +188,12 @@ def main() -> None:
             if exact.get("ran"):
                 lines.append(row(name, "exact", exact, bound))
             lines.append(
-                f"| {name} | bound | | {fast['bound_out']:,.0f} | | "
+                f"| {name} | bound at the plan's steps | | {fast['bound_out']:,.0f} | | "
                 f"{(fast['bound_egress_s'] or 0) / 3600:.2f} h | |"  # type: ignore[operator]
+            )
+            lines.append(
+                f"| {name} | bound as `best` states it | | {bound['out']:,.0f} | | "
+                f"{(bound['egress'] or 0) / 3600:.2f} h | |"  # type: ignore[operator]
             )
             lines.append(
                 f"| {name} | bound at 5 s steps | | {fine['bound_out']:,.0f} | | "

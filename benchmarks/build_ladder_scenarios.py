@@ -38,7 +38,9 @@ def _km_lon(lat: float) -> float:
 
 
 def _network(name: str) -> dict[str, str]:
-    return {"osm": os.path.relpath(SHARED / "osm" / name, OUT)}
+    # Relative to the repository's layout (the shared data beside the checkout), not to where
+    # SAFEPASSAGE_SHARED_DATA happened to point when built: the files are committed.
+    return {"osm": f"../../../shared/data/osm/{name}"}
 
 
 def _points(
