@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 import tempfile
 import uuid
@@ -237,8 +238,10 @@ def test_the_news_report_of_a_corridor_opening(tmp_path: Path) -> None:
     assert cars["value"] == 160 and cars["status"]["state"] == "reported"
     assert [s["name"] for s in cars["also_said_by"]] == ["field report"]
     assert cars["source"]["name"] == "Mariupol city council" and cars["basis"] == "claimed"
+    # As a number, not inside an id or a hash (random hex held "320" once in ~50 runs).
+    as_number = re.compile(r"(?<![0-9A-Za-z-])320(?![0-9A-Za-z-])")
     for name in ("state", "public", "sitrep", "hxl", "cap", "page"):
-        assert "320" not in json.dumps(out[name]), name
+        assert not as_number.search(json.dumps(out[name])), name
     # The toll, with its denial and that it cannot be verified, everywhere it is shown.
     [toll] = out["state"]["figures"]
     assert toll["status"]["state"] == "denied" and toll["status"]["unverifiable"]
