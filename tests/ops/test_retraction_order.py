@@ -4,7 +4,6 @@ equals an independent recomputation from the set of events that still stand."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ from hypothesis import strategies as st
 
 from safepassage.ops.state import Projection
 from safepassage.ops.store import StoredEvent
+from tests.ops.stored import stored_event
 
 T0 = datetime(2022, 3, 15, 12, 0, tzinfo=UTC)
 NOW = T0 + timedelta(minutes=50)
@@ -22,20 +22,7 @@ CHECKPOINTS = ("cp-a", "cp-b")
 
 
 def _event(seq: int, raw: dict[str, Any]) -> StoredEvent:
-    return StoredEvent(
-        seq=seq,
-        id=raw["id"],
-        type=raw["type"],
-        corridor="c",
-        occurred_at=raw["occurred_at"],
-        recorded_at=T0.isoformat(),
-        reporter="r",
-        status=raw.get("status", "unverified"),
-        source=None,
-        supersedes=raw.get("supersedes"),
-        data=json.loads(json.dumps(raw["data"])),  # each arrival gets its own copy
-        hash="",
-    )
+    return stored_event(seq, raw, T0)
 
 
 @st.composite

@@ -19,26 +19,14 @@ from safepassage.ops import claims
 from safepassage.ops.derived import PlaceIndex
 from safepassage.ops.state import Projection
 from safepassage.ops.store import StoredEvent
+from tests.ops.stored import stored_event
 
 T0 = datetime(2022, 3, 15, 12, 0, tzinfo=UTC)
 NOW = T0 + timedelta(minutes=90)
 
 
 def _event(seq: int, raw: dict[str, Any]) -> StoredEvent:
-    return StoredEvent(
-        seq=seq,
-        id=raw["id"],
-        type=raw["type"],
-        corridor="c",
-        occurred_at=raw["occurred_at"],
-        recorded_at=T0.isoformat(),
-        reporter="r",
-        status=raw.get("status", "unverified"),
-        source=raw.get("source"),
-        supersedes=raw.get("supersedes"),
-        data=json.loads(json.dumps(raw["data"])),
-        hash="",
-    )
+    return stored_event(seq, raw, T0)
 
 
 @st.composite

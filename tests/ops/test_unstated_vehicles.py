@@ -4,32 +4,26 @@ vehicles: "6,426 people arrived" must not become "0 vehicles arrived", beside an
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from safepassage.ops.state import Projection
 from safepassage.ops.store import StoredEvent
+from tests.ops.stored import stored_event
 
 T0 = datetime(2022, 3, 16, 10, 0, tzinfo=UTC)
 
 
 def _event(seq: int, data: dict[str, Any], source: str) -> StoredEvent:
-    return StoredEvent(
-        seq=seq,
-        id=str(uuid.uuid4()),
-        type="checkpoint_count",
-        corridor="c",
-        occurred_at=(T0 + timedelta(minutes=seq)).isoformat(),
-        recorded_at=T0.isoformat(),
-        reporter="desk",
-        status="unverified",
-        source=source,
-        supersedes=None,
-        data=json.loads(json.dumps(data)),
-        hash="",
-    )
+    raw = {
+        "id": str(uuid.uuid4()),
+        "type": "checkpoint_count",
+        "occurred_at": (T0 + timedelta(minutes=seq)).isoformat(),
+        "source": source,
+        "data": data,
+    }
+    return stored_event(seq, raw, T0)
 
 
 def _state(*counts: tuple[dict[str, Any], str]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from safepassage.decide.names import Namer
 from safepassage.model.instants import elapsed_s
-from safepassage.model.names import display_name
+from safepassage.model.names import place_namer
 from safepassage.model.scenario import Scenario
 from safepassage.plan.problem import TimedRoute
 from safepassage.plan.result import Plan
@@ -33,12 +33,7 @@ Name = Callable[[str], str]
 
 def namer_of(scenario: Scenario | None, lang: str = "en") -> Name:
     """A place id to the scenario's display name in `lang` (the id without a scenario)."""
-    places = scenario.places() if scenario is not None else {}
-
-    def name(ident: str) -> str:
-        return display_name(places[ident], lang) if ident in places else ident
-
-    return name
+    return place_namer(scenario, lang)
 
 
 def _passes(

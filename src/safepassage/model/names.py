@@ -66,21 +66,30 @@ def public_route(scenario: Scenario, lang: str = FALLBACK) -> list[str]:
 _TOKEN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
+def place_namer(
+    scenario: Scenario | Sequence[Scenario] | None,
+    lang: str = "en",
+    escape: Callable[[str], str] = lambda name: name,
+) -> Callable[[str], str]:
+    """A place id to the scenario's display name in `lang` (the id itself where no scenario
+    has it). Several scenarios (a server serving more than one): their places together.
+    `escape` makes a name inert in the output's markup (the Markdown sitrep)."""
+    many = [] if scenario is None else [scenario] if isinstance(scenario, Scenario) else scenario
+    places = {ident: p for s in many for ident, p in s.places().items()}
+
+    def name(ident: str) -> str:
+        return escape(display_name(places[ident], lang)) if ident in places else ident
+
+    return name
+
+
 def in_words(
     scenario: Scenario | Sequence[Scenario] | None,
     lang: str = "en",
     escape: Callable[[str], str] = lambda name: name,
 ) -> Callable[[str], str]:
-    """A function putting the scenario's display name (in `lang`) for every place id in a
-    text ("1 more inspection lane at cp04-manhush" -> "... at Manhush"): the planner's
-    descriptions and the live state name places by id, people read names. Several scenarios
-    (a server serving more than one): their places together. `escape` makes a name inert in
-    the output's markup (the Markdown sitrep)."""
-    many = [] if scenario is None else [scenario] if isinstance(scenario, Scenario) else scenario
-    places = {ident: p for s in many for ident, p in s.places().items()}
-
-    def name(match: re.Match[str]) -> str:
-        ident = match.group(0)
-        return escape(display_name(places[ident], lang)) if ident in places else ident
-
-    return lambda text: _TOKEN.sub(name, text)
+    """A function putting the display name (as `place_namer`) for every place id in a text
+    ("1 more inspection lane at cp04-manhush" -> "... at Manhush"): the planner's
+    descriptions and the live state name places by id, people read names."""
+    name = place_namer(scenario, lang, escape)
+    return lambda text: _TOKEN.sub(lambda match: name(match.group(0)), text)

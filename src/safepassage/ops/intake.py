@@ -304,17 +304,10 @@ def _incident(tokens: list[str], text: str, places: list[str]) -> IncidentReport
         kinds = "SHELLING, SHOOTING, MINES, DETENTION, BLOCKED, ACCIDENT or OTHER"
         return Rejection("no incident kind", f"Start with one of {kinds}: {INCIDENT_FORMAT}")
     kind = _INCIDENT_KINDS[latin(tokens[0])]
-    at = _time_at(tokens, INCIDENT_FORMAT)
-    if isinstance(at, Rejection):
-        return at
-    place = None
-    if at > 1:
-        found = _place(tokens[1:at], places, INCIDENT_FORMAT)
-        if isinstance(found, Rejection):
-            return found
-        place = found
-    time_ = _time(tokens[at])
-    assert time_ is not None
+    found = _place_then_time(tokens, places, INCIDENT_FORMAT)
+    if isinstance(found, Rejection):
+        return found
+    place, at, time_ = found
     # The note is what follows the time, as written (up to 200 characters).
     after = text.split(tokens[at], 1)[1].strip() if tokens[at] in text else ""
     return IncidentReport(kind, place, time_, after[:200] or None)
@@ -324,17 +317,29 @@ def _status(tokens: list[str], places: list[str]) -> StatusReport | Rejection:
     if not tokens or latin(tokens[0]) not in _STATUSES:
         return Rejection("no status given", f"Write: {STATUS_FORMAT}")
     status = _STATUSES[latin(tokens[0])]
-    at = _time_at(tokens, STATUS_FORMAT)
-    if isinstance(at, Rejection):
-        return at
-    checkpoint = None
-    if at > 1:
-        found = _place(tokens[1:at], places, STATUS_FORMAT)
-        if isinstance(found, Rejection):
-            return found
-        checkpoint = found
+    found = _place_then_time(tokens, places, STATUS_FORMAT)
+    if isinstance(found, Rejection):
+        return found
+    checkpoint, at, time_ = found
     if len(tokens) > at + 1:
         return Rejection(f"unexpected {tokens[at + 1]!r} after the time", f"Write: {STATUS_FORMAT}")
+    return StatusReport(status, checkpoint, time_)
+
+
+def _place_then_time(
+    tokens: list[str], places: list[str], form: str
+) -> tuple[str | None, int, time] | Rejection:
+    """After the form's first word: an optional place, then the time (the incident and
+    status forms): the place (None when none is written), where the time is, the time."""
+    at = _time_at(tokens, form)
+    if isinstance(at, Rejection):
+        return at
+    place = None
+    if at > 1:
+        found = _place(tokens[1:at], places, form)
+        if isinstance(found, Rejection):
+            return found
+        place = found
     time_ = _time(tokens[at])
     assert time_ is not None
-    return StatusReport(status, checkpoint, time_)
+    return place, at, time_

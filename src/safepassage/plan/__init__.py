@@ -77,7 +77,7 @@ def make_plan(
         return plan
     calc = BoundCalculator(problem, buses=bus_bound(prepared, problem, gate_checkpoints(problem)))
     plan.bound = _bound(calc, problem, plan)
-    # `fast` keeps its times (a second bound costs Porto ~4 s) and states the plan-step bound.
+    # `fast` keeps its times (a second bound cost Porto ~3 s) and states the plan-step bound.
     fine = (
         None
         if quality != "best"

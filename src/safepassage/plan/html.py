@@ -10,7 +10,7 @@ from typing import Any
 from markupsafe import Markup
 
 from safepassage import __version__
-from safepassage.model.names import display_name, in_words
+from safepassage.model.names import display_name, in_words, place_namer
 from safepassage.model.scenario import Scenario
 from safepassage.plan.result import Plan
 from safepassage.web.assets import (
@@ -29,12 +29,7 @@ CSS = static_text("report/report.css")
 
 
 def _namer(scenario: Scenario | None, lang: str) -> Any:
-    places = scenario.places() if scenario else {}
-
-    def name(ident: str) -> str:
-        return display_name(places[ident], lang) if ident in places else ident
-
-    return name, in_words(scenario, lang)
+    return place_namer(scenario, lang), in_words(scenario, lang)
 
 
 def _curve_chart(plan: Plan, d: dict[str, Any]) -> Any:

@@ -8,7 +8,6 @@
   var $ = function (id) { return document.getElementById(id); };
   var places = { type: "FeatureCollection", features: [] };
   var map = null;
-  var stop = null;
   var name = L.Names(places);
 
   function el(tag, text, cls) {
@@ -279,22 +278,9 @@
     view.dataset.events = String(state.events_applied);
   }
 
-  function refresh() {
-    var corridor = $("corridor").value;
-    if (!corridor) return Promise.resolve();
-    return L.get("/api/v1/state/" + encodeURIComponent(corridor)).then(function (state) {
-      draw(corridor, state);
-    }).catch(function (err) { say(String(err.message || err)); });
-  }
-
-  function listen() {
-    var corridor = $("corridor").value;
-    if (stop) stop();
-    if (!corridor) return;
-    stop = L.listen(corridor, function (state) {
-      if (corridor === $("corridor").value) draw(corridor, state);
-    }, function (mode) { $("view").dataset.live = mode; }, refresh);
-  }
+  var feed = null;  // L.follow of the corridor chosen, made once the page is loaded
+  function refresh() { return feed.refresh(); }
+  function listen() { feed.listen(); }
 
   function show() {
     var lang = $("lang").value;
@@ -303,15 +289,7 @@
       name = L.Names(places);
       return L.get("/api/v1/state");
     }).then(function (list) {
-      var select = $("corridor");
-      var chosen = select.value;
-      select.replaceChildren();
-      list.corridors.forEach(function (c) {
-        var o = el("option", (list.names && list.names[c]) || name(c));
-        o.value = c;
-        select.appendChild(o);
-      });
-      if (chosen) select.value = chosen;
+      L.fillCorridors($("corridor"), list, name);
       reports();
       if (!list.corridors.length) { say("No corridor in the log yet."); return null; }
       if (map) { map.remove(); map = null; $("map").replaceChildren(); delete $("map").dataset.state; }
@@ -375,6 +353,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    feed = L.follow($("corridor"), draw, say, $("view"));
     L.tokenFromFragment();
     window.addEventListener("hashchange", function () { if (L.tokenFromFragment()) show(); });
     $("sign-in").addEventListener("submit", function (ev) {

@@ -284,7 +284,44 @@
     return { type: "FeatureCollection", features: features };
   }
 
+  // The corridor a page follows (the value of `select`): read at once, then followed live;
+  // `box` says how (stream or polling) in its data-live.
+  function follow(select, draw, say, box) {
+    var stop = null;
+    function refresh() {
+      var corridor = select.value;
+      if (!corridor) return Promise.resolve();
+      return get("/api/v1/state/" + encodeURIComponent(corridor)).then(function (state) {
+        draw(corridor, state);
+      }).catch(function (err) { say(String(err.message || err)); });
+    }
+    function start() {
+      var corridor = select.value;
+      if (stop) stop();
+      if (!corridor) return;
+      stop = listen(corridor, function (state) {
+        if (corridor === select.value) draw(corridor, state);
+      }, function (mode) { box.dataset.live = mode; }, refresh);
+    }
+    return { refresh: refresh, listen: start };
+  }
+
+  // The corridors of GET /api/v1/state as options, by the names their announcements gave
+  // (else `name`), keeping the one chosen.
+  function fillCorridors(select, list, name) {
+    var chosen = select.value;
+    select.replaceChildren();
+    list.corridors.forEach(function (c) {
+      var o = document.createElement("option");
+      o.value = c;
+      o.textContent = (list.names && list.names[c]) || name(c);
+      select.appendChild(o);
+    });
+    if (chosen) select.value = chosen;
+  }
+
   window.spLive = {
+    follow: follow, fillCorridors: fillCorridors,
     token: token, tokenFromFragment: tokenFromFragment, signIn: signIn, get: get, listen: listen,
     Names: Names, figure: figure, pace: pace, waitText: waitText, comparison: comparison,
     value: value, what: what, source: source, minutes: minutes, when: when,

@@ -8,7 +8,6 @@
   var $ = function (id) { return document.getElementById(id); };
   var places = null;
   var map = null;
-  var stop = null;
 
   function say(text) { $("message").textContent = text; }
 
@@ -38,22 +37,9 @@
     box.dataset.updates = String(Number(box.dataset.updates || 0) + 1);
   }
 
-  function refresh() {
-    var corridor = $("corridor").value;
-    if (!corridor) return Promise.resolve();
-    return L.get("/api/v1/state/" + encodeURIComponent(corridor)).then(function (state) {
-      draw(corridor, state);
-    }).catch(function (err) { say(String(err.message || err)); });
-  }
-
-  function listen() {
-    var corridor = $("corridor").value;
-    if (stop) stop();
-    if (!corridor) return;
-    stop = L.listen(corridor, function (state) {
-      if (corridor === $("corridor").value) draw(corridor, state);
-    }, function (mode) { $("map").dataset.live = mode; }, refresh);
-  }
+  var feed = null;  // L.follow of the corridor chosen, made once the page is loaded
+  function refresh() { return feed.refresh(); }
+  function listen() { feed.listen(); }
 
   function show() {
     var lang = $("lang").value;
@@ -61,17 +47,7 @@
       places = collection;
       return L.get("/api/v1/state");
     }).then(function (list) {
-      var select = $("corridor");
-      var chosen = select.value;
-      var name = L.Names(places);
-      select.textContent = "";
-      list.corridors.forEach(function (c) {
-        var o = document.createElement("option");
-        o.value = c;
-        o.textContent = (list.names && list.names[c]) || name(c);
-        select.appendChild(o);
-      });
-      if (chosen) select.value = chosen;
+      L.fillCorridors($("corridor"), list, L.Names(places));
       if (!list.corridors.length) { say("No corridor in the log yet."); return null; }
       if (map) { map.remove(); map = null; $("map").textContent = ""; delete $("map").dataset.state; }
       return refresh().then(listen);
@@ -79,6 +55,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    feed = L.follow($("corridor"), draw, say, $("map"));
     L.tokenFromFragment();
     window.addEventListener("hashchange", function () { if (L.tokenFromFragment()) show(); });
     $("sign-in").addEventListener("submit", function (ev) {
