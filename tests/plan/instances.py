@@ -13,10 +13,12 @@ STEP_S = 60.0
 
 @st.composite
 def small_scenarios(
-    draw: st.DrawFn, *, with_hours: bool = False, fixed: bool = False
+    draw: st.DrawFn, *, with_hours: bool = False, fixed: bool = False, at_exits: bool = False
 ) -> dict[str, Any]:
     """1-3 origins, 1-2 destinations (2 and each origin tied to one when `fixed`), 0-2
-    checkpoints on a random connected link graph."""
+    checkpoints on a random connected link graph; with `at_exits`, also a checkpoint on the road
+    into every destination (random hours when `with_hours`), as at a city's exits (random extra
+    links may bypass it)."""
     n_origins = draw(st.integers(2 if fixed else 1, 3))
     n_dest = 2 if fixed else draw(st.integers(1, 2))
     n_mid = draw(st.integers(1, 3))
@@ -46,8 +48,13 @@ def small_scenarios(
         link(o, draw(st.sampled_from(mids)))
     for i, m in enumerate(mids[1:], 1):
         link(mids[i - 1], m)
+    exits = {d: f"cp-{d}" for d in dests} if at_exits else {}
     for d in dests:
-        link(draw(st.sampled_from(mids)), d)
+        if d in exits:  # the exit's checkpoint on its own place just before it
+            link(draw(st.sampled_from(mids)), exits[d])
+            link(exits[d], d)
+        else:
+            link(draw(st.sampled_from(mids)), d)
     for _ in range(draw(st.integers(0, 3))):
         a, b = draw(st.sampled_from(names)), draw(st.sampled_from(names))
         if a != b:
@@ -70,6 +77,18 @@ def small_scenarios(
             **({"open": "09:10-09:40"} if with_hours and draw(st.booleans()) else {}),
         }
         for m in cps
+    ]
+    hours = ["09:05-09:15", "09:20-09:50", "09:00-09:10"]
+    checkpoints += [
+        {
+            "id": cp,
+            "at": [at[d][0], at[d][1] + 0.005],
+            "controlled_by": "X",
+            "lanes": draw(st.integers(1, 2)),
+            "inspection_s": {"mean": 60 * draw(st.integers(1, 2))},
+            **({"open": draw(st.sampled_from(hours))} if with_hours else {}),
+        }
+        for d, cp in exits.items()
     ]
     # Checkpoints sit on the mid nodes: rename those nodes to the checkpoint ids.
     rename = {m: f"cp-{m}" for m in cps}

@@ -77,13 +77,9 @@ class RoadGraph:
         w = np.maximum(np.asarray(weight, dtype=np.float64), MIN_WEIGHT)
         finite = np.isfinite(w)
         src, dst, w = self.edge_source[finite], self.edge_target[finite], w[finite]
-        if self._has_parallel_edges:
-            order = np.lexsort((w, dst, src))
-            src, dst, w = src[order], dst[order], w[order]
-            first = np.ones(src.shape[0], dtype=bool)
-            first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-            src, dst, w = src[first], dst[first], w[first]
-        return csr_matrix((w, (src, dst)), shape=(self.n_nodes, self.n_nodes))
+        if not self._has_parallel_edges:
+            return csr_matrix((w, (src, dst)), shape=(self.n_nodes, self.n_nodes))
+        return least_weight_matrix(src, dst, w, self.n_nodes)
 
     @cached_property
     def _has_parallel_edges(self) -> bool:
@@ -234,3 +230,16 @@ def straight_geometry(
     geom_lat[0::2], geom_lat[1::2] = lat[source], lat[target]
     start = np.arange(0, 2 * m, 2, dtype=np.int64)
     return {"geom_start": start, "geom_end": start + 1, "geom_lon": geom_lon, "geom_lat": geom_lat}
+
+
+def least_weight_matrix(
+    src: NDArray[np.int64], dst: NDArray[np.int64], weight: FloatArray, n_nodes: int
+) -> csr_matrix:
+    """Arcs as a sparse matrix for shortest paths, keeping the least weight of parallel arcs
+    (a sparse matrix would add them up). Weights must be positive: SciPy reads a stored zero
+    as no arc."""
+    order = np.lexsort((weight, dst, src))
+    src, dst, weight = src[order], dst[order], np.asarray(weight)[order]
+    first = np.ones(src.shape[0], dtype=bool)
+    first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+    return csr_matrix((weight[first], (src[first], dst[first])), shape=(n_nodes, n_nodes))

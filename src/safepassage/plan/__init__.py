@@ -120,13 +120,20 @@ def _finer_bound(
         prepared, step_s=FINE_STEP_S, slot_s=slot_s, routes_per_origin=routes_per_origin
     )
     calc = BoundCalculator(
-        fine, buses=bus_bound(prepared, fine, gate_checkpoints(fine)), time_expanded=False
+        fine,
+        buses=bus_bound(prepared, fine, gate_checkpoints(fine)),
+        time_expanded=False,
+        entry_grid=round(ratio),
     )
-    hi = int(plan.egress_time_s / FINE_STEP_S) + 2 if plan.egress_time_s else 1
+    # One plan step of slack: a fine step's flow is a fluid at 1/ratio of a plan step's
+    # capacity, so a vehicle the plan passes in one step spreads over `ratio` fine steps and
+    # can be that much later there than in the plan's model (tests/plan/test_cuts.py).
+    slack = calc.entry_grid
+    hi = int(plan.egress_time_s / FINE_STEP_S) + 2 + slack if plan.egress_time_s else 1
     steps = calc.least_steps_for(plan.people_served, max(hi, 1))
     bound = Bound(
-        people_out_by_window_end_max=calc.people_by(fine.window_steps),
-        egress_time_s_min=None if steps is None else steps * FINE_STEP_S,
+        people_out_by_window_end_max=calc.people_by(fine.window_steps + slack),
+        egress_time_s_min=None if steps is None else max(0, steps - slack) * FINE_STEP_S,
         exact_subsets=calc.exact,
         subsets_evaluated=calc.subsets_evaluated,
     )
@@ -155,7 +162,7 @@ def _people_by(calc: BoundCalculator, fine: BoundCalculator | None, s: int, step
     """The bound on people out by step `s` of the plan (the tighter of the two, where both)."""
     people = calc.people_by(s)
     if fine is not None:
-        people = min(people, fine.people_by(round(s * step_s / FINE_STEP_S)))
+        people = min(people, fine.people_by(round(s * step_s / FINE_STEP_S) + fine.entry_grid))
     return people
 
 

@@ -31,7 +31,9 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from safepassage.network.graph import least_weight_matrix
 from safepassage.plan.buses import BusCapacity
+from safepassage.plan.cuts import CutNetwork, TimedCut, cut_through, timed_cuts, varying_resources
 from safepassage.plan.problem import PlanningProblem
 from safepassage.plan.ssp import FlowCurve, successive_shortest_paths
 from safepassage.plan.steps import floor_steps_array
@@ -77,6 +79,7 @@ class _Network:
     origin_node: NDArray[np.int64]  # per origin, where its flow enters
     sink_nodes: NDArray[np.int64]  # every destination's sink node (unique)
     sink_of: NDArray[np.int64]  # per destination, its sink node
+    resource: NDArray[np.int64]  # per arc: edge id or n_edges + checkpoint; -1 between legs
 
     def sinks_for(self, destinations: Iterable[int]) -> NDArray[np.int64]:
         """The sink nodes of these destination indices."""
@@ -112,12 +115,14 @@ def _network(problem: PlanningProblem) -> _Network:
             floor_steps_array(g.travel_time_s[e], step),
         )
     )
+    resource1 = np.concatenate((g.n_edges + np.arange(c, dtype=np.int64), e))
     layers = len(problem.via_nodes) + 1
     offsets = np.arange(layers, dtype=np.int64) * size
     tail = (tail1[None, :] + offsets[:, None]).ravel()
     head = (head1[None, :] + offsets[:, None]).ravel()
     capacity = np.tile(cap1, layers)
     arc_steps = np.tile(steps1, layers)
+    resource = np.tile(resource1, layers)
     if problem.via_nodes:
         via = np.array(problem.via_nodes, dtype=np.int64)
         big = int(cap1.sum()) + 1
@@ -125,6 +130,7 @@ def _network(problem: PlanningProblem) -> _Network:
         head = np.concatenate((head, via + offsets[1:]))
         capacity = np.concatenate((capacity, np.full(via.size, big)))
         arc_steps = np.concatenate((arc_steps, np.zeros(via.size, dtype=np.int64)))
+        resource = np.concatenate((resource, np.full(via.size, -1, dtype=np.int64)))
     return _Network(
         tail=tail,
         head=head,
@@ -135,6 +141,7 @@ def _network(problem: PlanningProblem) -> _Network:
         sink_nodes=np.unique(out_of[[d.node for d in problem.destinations]]).astype(np.int64)
         + offsets[-1],
         sink_of=out_of[[d.node for d in problem.destinations]].astype(np.int64) + offsets[-1],
+        resource=resource,
     )
 
 
@@ -178,8 +185,10 @@ class BoundCalculator:
         *,
         buses: BusCapacity | None = None,
         time_expanded: bool = True,
+        entry_grid: int = 1,
     ) -> None:
         self.problem = problem
+        self.entry_grid = entry_grid  # this many steps make one of the plan's (cuts.py)
         self.net = _network(problem)
         origins = problem.origins
         # Cars here; bus passengers are bounded apart (`buses`) and added: a valid sum, since
@@ -192,7 +201,9 @@ class BoundCalculator:
         self.exact = len(origins) <= EXACT_ORIGINS
         self.allowed = [frozenset(o.allowed) for o in origins]
         self.groups = _groups(self.allowed)
-        self.subsets = self._family()
+        self._varies = _capacity_varies(problem)
+        member_sets = self._member_sets()
+        self.subsets = self._family(extra=member_sets)
         # Per group (the whole set first), the family's subsets inside it, computed once.
         self._inside = [self._subsets_within(np.arange(len(origins)))] + [
             self._subsets_within(group) for group in self.groups
@@ -202,18 +213,85 @@ class BoundCalculator:
         self._fills: dict[
             int, tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
         ] = {}
-        m = problem.graph.n_edges
-        self._gates = [m + i for i in gate_checkpoints(problem)]
-        self._gate_cum = np.zeros((len(self._gates), 1))
-        if self._gates:
-            self._extend_gates(problem.window_steps + 1)
+        self.cuts = self._timed_cuts(member_sets)
+        everyone = frozenset(range(len(origins)))
+        # Buses pass the cuts of every origin (one PCU a trip at least), not the others.
+        self._for_all = np.array([cut.members == everyone for cut in self.cuts], dtype=bool)
+        self._covering = [
+            np.array(
+                [k for k, cut in enumerate(self.cuts) if cut.members.issuperset(subset.tolist())],
+                dtype=np.int64,
+            )
+            for subset in self.subsets
+        ]
+        self._cut_cache: dict[int, NDArray[np.float64]] = {}
         self.window_cars: float | None = None  # cars-only optimum by the window's end
         if time_expanded:
             from safepassage.plan.expanded import car_people_by_window_end
 
             self.window_cars = car_people_by_window_end(problem)
 
-    def _family(self) -> list[NDArray[np.int64]]:
+    def _member_sets(self) -> list[NDArray[np.int64]]:
+        """Origin sets that get their own cuts over time: all origins, each group of fixed
+        destinations and, in each, the origins that cannot avoid a capacity that changes with
+        time (the others would make every cut of their set pass only steady roads)."""
+        if not self._varies and not self.problem.via_nodes:
+            return []
+        everyone = np.arange(len(self.problem.origins))
+        sets = [everyone] + (self.groups if len(self.groups) > 1 else [])
+        if self._varies:
+            net, steady = self.net, self._steady_arcs()
+            for members in list(sets):
+                sinks = self.net.sinks_for(self._may_use(members))
+                stuck = members[~_reaches(net, steady, net.origin_node[members], sinks)]
+                if 0 < stuck.size < members.size:
+                    sets.append(stuck)
+        unique = {m.tobytes(): m for m in sets}
+        return list(unique.values())
+
+    def _may_use(self, members: NDArray[np.int64]) -> frozenset[int]:
+        return frozenset().union(*(self.allowed[k] for k in members.tolist()))
+
+    def _steady_arcs(self) -> NDArray[np.bool_]:
+        """Arcs of the bound's network whose capacity never changes with time."""
+        resource = self.net.resource
+        out = np.ones(resource.shape[0], dtype=bool)
+        real = resource >= 0
+        out[real] = ~varying_resources(self.problem, resource[real])
+        return out
+
+    def _timed_cuts(self, member_sets: list[NDArray[np.int64]]) -> list[TimedCut]:
+        """Minimum cuts over time of every member set, and each gate checkpoint on its own."""
+        net = self.net
+        arcs = CutNetwork(net.tail, net.head, net.steps, net.resource, net.n_nodes)
+        cuts: list[TimedCut] = []
+        for members in member_sets:
+            sources = net.origin_node[members]
+            sinks = net.sinks_for(self._may_use(members))
+            members_set = frozenset(members.tolist())
+            cuts.extend(
+                timed_cuts(self.problem, arcs, sources, sinks, members_set, self.entry_grid)
+            )
+        if member_sets:
+            everyone = member_sets[0]
+            m = self.problem.graph.n_edges
+            for gate in gate_checkpoints(self.problem):
+                cuts.append(
+                    cut_through(
+                        self.problem,
+                        arcs,
+                        np.array([m + gate], dtype=np.int64),
+                        net.origin_node[everyone],
+                        net.sinks_for(self._may_use(everyone)),
+                        frozenset(everyone.tolist()),
+                        self.entry_grid,
+                    )
+                )
+        return cuts
+
+    def _family(self, extra: list[NDArray[np.int64]]) -> list[NDArray[np.int64]]:
+        """Origin subsets for Hoppe-Tardos: all of them when few, else a documented family
+        (with the `extra` sets that have cuts of their own)."""
         n = len(self.problem.origins)
         if self.exact:
             return [
@@ -234,12 +312,13 @@ class BoundCalculator:
                 if len(self.groups) <= MANY_GROUPS:
                     top = group[np.argsort(-self.people[group])[:3]]
                     family.extend(np.array([i]) for i in top)
+        family.extend(np.sort(members) for members in extra)
         unique = {subset.tobytes(): subset for subset in family}
         return list(unique.values())
 
     def _free_flow_steps(self) -> NDArray[np.float64]:
         net = self.net
-        m = csr_matrix((net.steps + 1e-6, (net.tail, net.head)), shape=(net.n_nodes, net.n_nodes))
+        m = least_weight_matrix(net.tail, net.head, net.steps + np.float64(1e-6), net.n_nodes)
         dist = dijkstra(m.T.tocsr(), directed=True, indices=net.sink_nodes)
         return np.asarray(np.atleast_2d(dist).min(axis=0)[net.origin_node])
 
@@ -257,17 +336,18 @@ class BoundCalculator:
 
     def people_by(self, horizon: int) -> float:
         """The bound on people out by step `horizon`."""
-        gate = self._gate_pcu(horizon)
+        values = self._cut_values(horizon)
+        gate = float(values[self._for_all].min()) if self._for_all.any() else np.inf
         # Out by an earlier step is at most out by the window's end: the cap holds up to it.
         cap = self.window_cars if horizon <= self.problem.window_steps else None
         if self.buses is None:
-            return min(self._car_people_by(horizon, gate, cap), self.reception)
+            return min(self._car_people_by(horizon, values, cap), self.reception)
         b = self.buses
         most = int(min(b.trips_by(horizon), math.ceil(b.need / b.seats), gate))
 
         def total(trips: int) -> float:
-            # Buses and cars share the gates: `trips` bus passages leave gate - trips for cars.
-            cars = self._car_people_by(horizon, gate - trips, cap)
+            # Buses and cars share the cuts of all origins: `trips` crossings leave the rest.
+            cars = self._car_people_by(horizon, values - trips * self._for_all, cap)
             return cars + float(min(b.need, trips * b.seats))
 
         # `total` is concave in trips (cars fill fullest first): binary search for its top.
@@ -280,15 +360,26 @@ class BoundCalculator:
                 hi = mid
         return min(total(lo), self.reception)
 
+    def _cut_values(self, horizon: int) -> NDArray[np.float64]:
+        """PCU each cut over time lets through by `horizon` (cached per horizon)."""
+        if horizon not in self._cut_cache:
+            self._cut_cache[horizon] = np.array(
+                [cut.pcu_by(self.problem, horizon) for cut in self.cuts], dtype=np.float64
+            )
+        return self._cut_cache[horizon]
+
     def _subsets_within(self, members: NDArray[np.int64]) -> list[int]:
         inside = np.zeros(len(self.people), dtype=bool)
         inside[members] = True
         return [i for i, subset in enumerate(self.subsets) if inside[subset].all()]
 
-    def _car_people_by(self, horizon: int, gate: float, cap: float | None = None) -> float:
+    def _car_people_by(
+        self, horizon: int, cut_pcu: NDArray[np.float64], cap: float | None = None
+    ) -> float:
         """Car people out by `horizon`: the least of the all-origins minimum, the sum of the
-        groups' minima (when destinations are fixed) and `cap`."""
-        best = self._min_over(np.arange(len(self.people)), self._inside[0], horizon, gate)
+        groups' minima (when destinations are fixed) and `cap`; `cut_pcu`: what each cut over
+        time lets cars through."""
+        best = self._min_over(np.arange(len(self.people)), self._inside[0], horizon, cut_pcu)
         if len(self.groups) > 1:
             by_group = 0.0
             for group, within in zip(self.groups, self._inside[1:], strict=True):
@@ -296,15 +387,20 @@ class BoundCalculator:
                     self.problem.destinations[j].capacity_people
                     for j in self.allowed[int(group[0])]
                 )
-                by_group += min(self._min_over(group, within, horizon, gate), reception)
+                by_group += min(self._min_over(group, within, horizon, cut_pcu), reception)
             best = min(best, by_group)
         return best if cap is None else min(best, cap)
 
     def _min_over(
-        self, members: NDArray[np.int64], within: list[int], horizon: int, gate: float
+        self,
+        members: NDArray[np.int64],
+        within: list[int],
+        horizon: int,
+        cut_pcu: NDArray[np.float64],
     ) -> float:
         """Hoppe-Tardos over the family's subsets (`within`) of `members`: people of
-        `members` outside the subset plus what the subset gets out."""
+        `members` outside the subset plus what the subset gets out (at most what its flow
+        curve and every cut over time of a set containing it let through)."""
         total = float(self.people[members].sum())
         best = total
         for i in within:
@@ -312,7 +408,10 @@ class BoundCalculator:
             rest = total - float(self.people[subset].sum())
             if rest >= best:
                 continue
-            pcu = min(self._curve(i).out_by(horizon), gate)
+            pcu = self._curve(i).out_by(horizon)
+            covering = self._covering[i]
+            if covering.size:
+                pcu = min(pcu, max(0.0, float(cut_pcu[covering].min())))
             best = min(best, rest + self._fill(i, pcu))
         return best
 
@@ -334,21 +433,6 @@ class BoundCalculator:
         before_pcu = float(supply[k - 1]) if k else 0.0
         before_people = float(people[k - 1]) if k else 0.0
         return before_people + (pcu - before_pcu) * float(occupancy[k])
-
-    def _gate_pcu(self, horizon: int) -> float:
-        """What the corridor's checkpoints at via points let through by `horizon`: every unit
-        must pass each of them, and only while it is open (a cut over time)."""
-        if not self._gates or horizon <= 0:
-            return np.inf
-        if horizon > self._gate_cum.shape[1] - 1:
-            self._extend_gates(2 * horizon)
-        return float(self._gate_cum[:, horizon].min())
-
-    def _extend_gates(self, steps: int) -> None:
-        block = self.problem.capacity_block(np.array(self._gates, dtype=np.int64), 0, steps)
-        self._gate_cum = np.concatenate(
-            (np.zeros((len(self._gates), 1)), np.cumsum(block, axis=1)), axis=1
-        )
 
     @property
     def subsets_evaluated(self) -> int:
@@ -396,6 +480,26 @@ def gate_checkpoints(problem: PlanningProblem) -> list[int]:
         if not reach[:, targets].any():
             gates.append(i)
     return gates
+
+
+def _capacity_varies(problem: PlanningProblem) -> bool:
+    """Whether any checkpoint has opening hours or any hazard lasts part of the time."""
+    return bool(problem.timed_closures) or any(c.hours is not None for c in problem.checkpoints)
+
+
+def _reaches(
+    net: _Network,
+    usable: NDArray[np.bool_],
+    sources: NDArray[np.int64],
+    sinks: NDArray[np.int64],
+) -> NDArray[np.bool_]:
+    """Per source: whether it reaches any sink over the `usable` arcs."""
+    keep = np.flatnonzero(usable)
+    matrix = csr_matrix(
+        (np.ones(keep.size), (net.tail[keep], net.head[keep])), shape=(net.n_nodes, net.n_nodes)
+    )
+    dist = np.atleast_2d(dijkstra(matrix, directed=True, indices=sources, unweighted=True))
+    return np.asarray(np.isfinite(dist[:, sinks]).any(axis=1))
 
 
 def _groups(allowed: list[frozenset[int]]) -> list[NDArray[np.int64]]:

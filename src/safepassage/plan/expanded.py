@@ -31,17 +31,14 @@ GUARD = 1e-6
 
 
 def _capacities(problem: PlanningProblem, net: _Network, horizon: int) -> NDArray[np.float64]:
-    """Per-step capacity of each arc of the static network (rows) in steps 0..horizon-1."""
-    c = len(problem.checkpoints)
-    e = np.flatnonzero(~problem.closed_edges)
-    resources = np.concatenate((problem.graph.n_edges + np.arange(c, dtype=np.int64), e))
-    per_layer = problem.capacity_block(resources, 0, horizon)
-    layers = net.tail.shape[0] // max(resources.shape[0], 1) if resources.size else 1
-    blocks = [per_layer] * layers
-    extra = net.tail.shape[0] - layers * resources.shape[0]  # via transitions
-    if extra:
-        blocks.append(np.full((extra, horizon), np.inf))
-    return np.vstack(blocks)
+    """Per-step capacity of each arc of the static network (rows) in steps 0..horizon-1
+    (unlimited between corridor legs)."""
+    caps = np.full((net.resource.shape[0], horizon), np.inf)
+    real = np.flatnonzero(net.resource >= 0)
+    # Each resource once (it repeats in every corridor leg), then one row per arc.
+    unique, arc_row = np.unique(net.resource[real], return_inverse=True)
+    caps[real] = problem.capacity_block(unique, 0, horizon)[arc_row]
+    return caps
 
 
 def _arcs(
