@@ -49,16 +49,13 @@ result = dict(seconds=seconds, out=plan.people_out_by_window_end, egress_s=plan.
 # that relaxation (and it stays a bound for the plan at 60 s steps).
 FINE_BOUND = """
 from safepassage.model import prepare_scenario
-from safepassage.plan.bound import BoundCalculator, gate_checkpoints
-from safepassage.plan.buses import bus_bound
-from safepassage.plan.problem import build_problem
+from safepassage.plan import finer_bound, make_plan
 prepared = prepare_scenario({path!r}, cut_off="warning")
-p = build_problem(prepared, step_s={step})
-calc = BoundCalculator(p, buses=bus_bound(prepared, p, gate_checkpoints(p)))
-hi = int({egress_s} / {step}) + 2
-steps = calc.least_steps_for({served}, max(hi, 1))
-result = dict(step_s={step}, bound_out=calc.people_by(p.window_steps),
-              bound_egress_s=None if steps is None else steps * {step})
+plan = make_plan(prepared, quality="fast")
+fine = finer_bound(prepared, plan.problem, plan, slot_s=600.0, routes_per_origin=4)
+assert fine is not None
+result = dict(step_s={step}, bound_out=fine[0].people_out_by_window_end_max,
+              bound_egress_s=fine[0].egress_time_s_min)
 """
 
 BASELINES = """
@@ -164,11 +161,7 @@ def main() -> None:
                 if args.no_exact
                 else run_child(EXACT.format(path=str(path), limit=args.exact_limit))
             )
-            fine = run_child(
-                FINE_BOUND.format(
-                    path=str(path), step=5.0, egress_s=fast["egress_s"], served=fast["served"]
-                )
-            )
+            fine = run_child(FINE_BOUND.format(path=str(path), step=5.0))
             results[name] = {"fast": fast, "best": best, **base, "exact": exact, "fine": fine}
             # The bound every rung is compared with: what `best` states (the tighter of the
             # bounds at the plan's step and at 5 s steps), else the plan-step bound.

@@ -142,7 +142,7 @@ def test_the_plan_never_beats_its_stated_bound_on_roads_of_part_steps(
     must also hold for the plan's own 60 s model (a vehicle passes a road in one plan step
     where the 5 s fluid spreads it over twelve; one reaching a checkpoint mid-step is given
     that whole step), so the plan's figures never pass it. Without the one-step slack of
-    `_finer_bound` this failed (egress bound 305 s, plan 300 s)."""
+    `finer_bound` this failed (egress bound 305 s, plan 300 s)."""
     for link, extra in zip(data["network"]["links"], fractions, strict=False):
         link["length_km"] = link["length_km"] + extra
     plan = plan_of(data, quality="best")

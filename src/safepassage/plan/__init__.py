@@ -81,7 +81,7 @@ def make_plan(
     fine = (
         None
         if quality != "best"
-        else _finer_bound(prepared, problem, plan, slot_s, routes_per_origin)
+        else finer_bound(prepared, problem, plan, slot_s, routes_per_origin)
     )
     if fine is not None:
         plan.bound = _tighter(plan.bound, fine[0], fine[1].problem.step_s)
@@ -104,7 +104,7 @@ def make_plan(
 FINE_STEP_S = 5.0
 
 
-def _finer_bound(
+def finer_bound(
     prepared: PreparedScenario,
     problem: PlanningProblem,
     plan: Plan,

@@ -13,9 +13,10 @@ documented family beyond (all origins, nested sets by distance and by occupancy,
 origins alone). People per vehicle differ between origins: the PCU a subset gets out are
 filled with its fullest vehicles first. Fixed destinations: a subset's flow ends only at its
 origins' destinations, and each group of origins with the same destinations has its own
-minimum, summed over the groups. Time-varying capacities are relaxed in the curves (checkpoint
-hours count only as a cut at corridor checkpoints, partial hazards not at all); where small
-enough, the time-expanded network (`plan/expanded.py`) caps people by the window's end.
+minimum, summed over the groups. Time-varying capacities are relaxed in the curves and counted
+through cuts over time (`plan/cuts.py`: roads and checkpoints every vehicle of a set of
+origins must pass, each only while open); where small enough, the time-expanded network
+(`plan/expanded.py`) caps people by the window's end exactly.
 Reception capacities are summed per group. Every relaxation keeps the bound valid.
 """
 
@@ -518,10 +519,13 @@ def relaxations(problem: PlanningProblem, *, time_expanded: bool = False) -> lis
     where = "egress bound only; " if time_expanded else ""
     if hours:
         relaxed.append(
-            f"checkpoint opening hours ({where}counted only where every evacuee must pass, as a cut)"
+            f"checkpoint opening hours ({where}counted through cuts over time: each checkpoint's"
+            " hours, not how the hours of checkpoints in a row combine)"
         )
     if problem.timed_closures:
-        relaxed.append(f"hazards that last part of the time ({where}taken as open)")
+        relaxed.append(
+            f"hazards that last part of the time ({where}counted through cuts over time only)"
+        )
     if problem.via_nodes:
         relaxed.append("corridor legs share no capacity (one network layer per leg)")
     if any(math.isfinite(d.capacity_people) for d in problem.destinations):
