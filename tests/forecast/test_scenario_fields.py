@@ -60,3 +60,17 @@ def test_held_or_lost_rules_are_checked(tmp_path: Path) -> None:
     with pytest.raises(SafePassageError) as err:
         forecast_prepared(prepare_scenario(path), runs=2, seed=1, mode="demand")
     assert "cp99-nowhere" in str(err.value) and "held_or_lost[0]" in str(err.value)
+
+
+def test_open_seconds_in_the_repeated_autumn_hour() -> None:
+    """Kyiv, 30 October 2022: 04:00 summer time became 03:00 again. From 03:30 summer time to
+    03:15 winter time 45 minutes pass, all inside 03:00-04:00 on the clock (open twice that
+    night); compared on wall clocks the end came before the start and nothing was open."""
+    kyiv = ZoneInfo("Europe/Kyiv")
+    start = datetime(2022, 10, 30, 3, 30, tzinfo=kyiv)  # fold 0: summer time, 00:30 UTC
+    end = datetime(2022, 10, 30, 3, 15, fold=1, tzinfo=kyiv)  # winter time, 01:15 UTC
+    assert open_seconds(start, end, None) == 45 * 60
+    assert open_seconds(start, end, (time(3), time(4))) == 45 * 60
+    # The whole night: 03:00-04:00 on the clock lasted two hours.
+    night = datetime(2022, 10, 30, 0, 0, tzinfo=kyiv)
+    assert open_seconds(night, night.replace(hour=6), (time(3), time(4))) == 2 * 3600

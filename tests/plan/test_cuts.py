@@ -80,6 +80,24 @@ def test_cuts_see_hours_at_the_exits_without_the_time_expanded_network() -> None
     assert plan.people_out_by_window_end == pytest.approx(best, abs=1e-6)
 
 
+def test_cuts_count_hours_on_the_clock_across_a_clock_change() -> None:
+    """Kyiv, 27 March 2022: clocks jump from 03:00 to 04:00. A window 02:40-04:20 local is 40
+    minutes; exits open 04:00-04:10 local are open in minutes 20-29 of it (not 80-89)."""
+    data = exits_with_hours()
+    data["timezone"] = "Europe/Kyiv"
+    data["corridor"]["window"] = {"start": "2022-03-27T02:40", "end": "2022-03-27T04:20"}
+    for checkpoint in data["checkpoints"]:
+        checkpoint["open"] = "04:00-04:10"
+    plan = plan_of(data)
+    assert plan is not None
+    assert plan.problem.window_steps == 40
+    best = Oracle(data).people_by_window_end()
+    assert best == pytest.approx(40)
+    cut_only = BoundCalculator(plan.problem, time_expanded=False).people_by(40)
+    assert best - 1e-6 <= cut_only <= best + 1e-3
+    assert plan.people_out_by_window_end == pytest.approx(best, abs=1e-6)
+
+
 def test_an_origin_that_avoids_the_checkpoints_keeps_its_own_cut() -> None:
     """A third origin with its own road to a third exit without a checkpoint: the cut of all
     origins must then pass that road; the two that cannot avoid the checkpoints get theirs."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -50,7 +50,7 @@ class Observation:
 
 def open_seconds(start: datetime, end: datetime, hours: tuple[time, time] | None) -> float:
     """Seconds between `start` and `end` during which daily `hours` are open (local time)."""
-    if end <= start:
+    if elapsed_s(start, end) <= 0:
         return 0.0
     if hours is None:
         return elapsed_s(start, end)
@@ -67,7 +67,7 @@ def _open_spans(
     opens, closes = hours
     out = []
     day = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    while day < end:
+    while _utc(day) < _utc(end):
         a = day.replace(hour=opens.hour, minute=opens.minute)
         b = (
             day + timedelta(days=1)
@@ -76,11 +76,17 @@ def _open_spans(
         )
         spans = [(a, b)] if a < b else [(day, b), (a, day + timedelta(days=1))]
         for lo, hi in spans:
-            lo, hi = max(lo, start), min(hi, end)
-            if hi > lo:
+            # On instants: in the repeated autumn hour two moments share a wall clock, and
+            # Python compares datetimes of one zone on their wall clocks.
+            lo, hi = max(lo, start, key=_utc), min(hi, end, key=_utc)
+            if _utc(hi) > _utc(lo):
                 out.append((lo, hi))
         day += timedelta(days=1)
     return out
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
 
 
 def hours_text(hours: tuple[time, time] | None) -> str:
@@ -100,14 +106,16 @@ class _Grid:
 def _grid(
     opened: datetime, observations: list[Observation], hours: tuple[time, time] | None
 ) -> _Grid:
-    last = max(o.at for o in observations)
-    moments = {opened, *(o.at for o in observations)}
+    last = max((o.at for o in observations), key=_utc)
+    # Keyed by instant: two moments in the repeated autumn hour are equal as datetimes.
+    moments = {_utc(m): m for m in (opened, *(o.at for o in observations))}
     if hours is not None:
-        moments |= {hi for _, hi in _open_spans(opened, last, hours)}
-    ordered = sorted(m for m in moments if m <= last)
+        moments.update((_utc(hi), hi) for _, hi in _open_spans(opened, last, hours))
+    keys = sorted(k for k in moments if k <= _utc(last))
+    ordered = [moments[k] for k in keys]
     s = np.array([elapsed_s(opened, m) for m in ordered])
     o = np.array([open_seconds(opened, m, hours) for m in ordered])
-    return _Grid(s, o, [ordered.index(ob.at) for ob in observations])
+    return _Grid(s, o, [keys.index(_utc(ob.at)) for ob in observations])
 
 
 @dataclass

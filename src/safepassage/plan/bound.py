@@ -552,6 +552,12 @@ def knowledge(problem: PlanningProblem, *, time_expanded: bool = False) -> list[
         )
     elif any(len(o.allowed) < len(problem.destinations) for o in problem.origins):
         knows.append("fixed destinations: only the destinations every origin may use count")
+    if _capacity_varies(problem):
+        knows.append(
+            "opening hours and part-time hazards: cuts over time (the roads and checkpoints"
+            " every vehicle of a set of origins must pass, each only in the steps it is open,"
+            " can be reached and still leads out in time)"
+        )
     if time_expanded:
         knows.append(
             "people by the window's end: also capped by the time-expanded network (cars only;"
