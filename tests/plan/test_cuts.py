@@ -17,6 +17,7 @@ from safepassage.errors import ScenarioError
 from safepassage.model import prepare_scenario
 from safepassage.plan import Plan, make_plan
 from safepassage.plan.bound import BoundCalculator
+from safepassage.plan.exact import solve_exact
 from tests.plan.instances import small_scenarios, write
 from tests.plan.oracle import Oracle
 
@@ -185,3 +186,24 @@ def test_kotka_night_is_within_one_percent_of_its_bound(kotka_pbf: Path, tmp_pat
     assert plan.gap()["people_out_by_window_end"] <= 0.01
     egress_gap = plan.gap()["egress_time_s"]
     assert egress_gap is not None and egress_gap <= 0.05
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_scenarios(with_hours=True, at_exits=True), st.data())
+def test_cut_bound_with_corridor_legs_never_below_the_exact_optimum(
+    data: dict[str, Any], draw: st.DataObject
+) -> None:
+    """With `via` points (one network layer per leg, a checkpoint in several legs counted
+    once), the bound from the cuts and curves alone stays at or above the exact solver's
+    optimum (the time-expanded network with the same legs: independent of the cuts)."""
+    ids = [n["id"] for n in data["network"]["nodes"]] + [c["id"] for c in data["checkpoints"]]
+    data["corridor"]["via"] = draw.draw(
+        st.lists(st.sampled_from(ids), min_size=1, max_size=2, unique=True)
+    )
+    plan = plan_of(data, with_bound=False)
+    if plan is None:
+        return
+    exact = solve_exact(plan.problem).people_out_by_window_end
+    bound = BoundCalculator(plan.problem, time_expanded=False).people_by(plan.problem.window_steps)
+    assert bound >= exact - 1e-6
+    assert plan.people_out_by_window_end <= bound + 1e-6
