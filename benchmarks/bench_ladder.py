@@ -25,6 +25,7 @@ BUILT = [
     "kotka-night",
     "columbus-two-shelters",
     "porto-douro",
+    "monaco-autumn",
 ]
 ALL = [*BUILT, "castlemaine", "porto"]
 

@@ -12,6 +12,12 @@ written is committed under benchmarks/scenarios/, with the network path relative
 - kotka-night: 15 assembly points in Karhula (Kotka), 400 people and 160 cars each, two exits
   with a checkpoint each (2 lanes, 45 s a car) open 06:00-22:00; the window runs from 20:00 to
   10:00 the next morning, so the night closes the corridor for eight hours.
+- monaco-autumn (built after the planner was tuned, as a check on an unseen case): 20
+  assembly points in Monaco (seed 21), 300 people and 120 cars each; three exits: west and
+  east each behind a checkpoint that closes at night (west 06:00-22:00, 2 lanes; east
+  07:00-21:00, 1 lane), north without a checkpoint. The western half may use west or north,
+  the eastern half only east. The window (20:00-10:00, Europe/Monaco) spans the night the
+  clocks go back (25 October 2026): 15 hours pass, not 14.
 """
 
 from __future__ import annotations
@@ -166,12 +172,62 @@ def kotka() -> dict[str, object]:
     }
 
 
+def monaco() -> dict[str, object]:
+    pbf = SHARED / "osm" / "monaco.osm.pbf"
+    g = load_network(pbf)
+    centre = (float(np.median(g.lat)), float(np.median(g.lon)))
+    points, state = _points(pbf, centre, 1500, 20, 21)
+    comp = state[1]  # type: ignore[index]
+    lat, lon = g.lat[comp], g.lon[comp]
+    picks = {
+        "exit-west": int(np.argmin(lon)),
+        "exit-east": int(np.argmax(lon)),
+        "exit-north": int(np.argmax(lat)),
+    }
+    exits = {n: (float(lat[k]), float(lon[k])) for n, k in picks.items()}
+    west_half = sorted(points, key=lambda p: p[1])[: len(points) // 2]
+    origins = [
+        {
+            "id": f"ap{i:02d}",
+            "at": [a, b],
+            "people": 300,
+            "cars": 120,
+            "to": ["exit-west", "exit-north"] if (a, b) in west_half else ["exit-east"],
+        }
+        for i, (a, b) in enumerate(points)
+    ]
+    hours = {"exit-west": ("06:00-22:00", 2), "exit-east": ("07:00-21:00", 1)}
+    return {
+        "name": "Monaco: three exits, two closing at night, the night the clocks go back"
+        " (ladder instance)",
+        "timezone": "Europe/Monaco",
+        "network": _network("monaco.osm.pbf"),
+        "origins": origins,
+        "destinations": [{"id": n, "at": list(e)} for n, e in exits.items()],
+        "checkpoints": [
+            {
+                "id": f"cp-{n}",
+                "at": list(exits[n]),
+                "controlled_by": "ladder",
+                "lanes": lanes,
+                "inspection_s": {"mean": 45, "sd": 20},
+                "open": open_,
+            }
+            for n, (open_, lanes) in hours.items()
+        ],
+        "occupancy": {"car": 2.5},
+        "corridor": {"window": {"start": "2026-10-24T20:00", "end": "2026-10-25T10:00"}},
+        "sources": ["OSM extract of Monaco, 2016 (Project-OSRM/osrm-backend test data, ODbL); points drawn with seed 21"],
+    }
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     for name, build in (
         ("columbus-two-shelters", columbus),
         ("porto-douro", porto),
         ("kotka-night", kotka),
+        ("monaco-autumn", monaco),
     ):
         path = OUT / f"{name}.yaml"
         path.write_text(
