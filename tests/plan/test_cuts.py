@@ -207,3 +207,27 @@ def test_cut_bound_with_corridor_legs_never_below_the_exact_optimum(
     bound = BoundCalculator(plan.problem, time_expanded=False).people_by(plan.problem.window_steps)
     assert bound >= exact - 1e-6
     assert plan.people_out_by_window_end <= bound + 1e-6
+
+
+def test_a_cut_counts_each_resource_over_its_own_steps() -> None:
+    """pcu_by against the capacities summed step by step: steady roads multiplied, checkpoints
+    with hours summed over their open steps, each within [earliest, horizon - later)."""
+    import numpy as np
+
+    from safepassage.plan.cuts import TimedCut
+
+    plan = plan_of(exits_with_hours(), with_bound=False)
+    assert plan is not None
+    p = plan.problem
+    m = p.graph.n_edges
+    resources = np.array([0, 1, m, m + 1], dtype=np.int64)
+    earliest = np.array([0, 3, 2, 15], dtype=np.int64)
+    later = np.array([1, 0, 4, 2], dtype=np.int64)
+    cut = TimedCut(frozenset({0, 1}), resources, earliest, later)
+    for horizon in (5, 17, 40, 90, 30):
+        block = p.capacity_block(resources, 0, horizon + 1)
+        expected = sum(
+            float(block[i, earliest[i] : max(earliest[i], horizon - later[i])].sum())
+            for i in range(resources.size)
+        )
+        assert cut.pcu_by(p, horizon) == pytest.approx(expected)

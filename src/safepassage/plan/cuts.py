@@ -41,6 +41,7 @@ class TimedCut:
     earliest: NDArray[np.int64]
     later: NDArray[np.int64]
     _cum: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 1)))
+    _varying: NDArray[np.bool_] | None = None
 
     def pcu_by(self, problem: PlanningProblem, horizon: int) -> float:
         """PCU that can cross the cut in time to be out by step `horizon`."""
@@ -48,14 +49,21 @@ class TimedCut:
             return 0.0
         hi = np.clip(horizon - self.later, 0, None)
         lo = np.minimum(self.earliest, hi)
-        need = int(hi.max()) + 1
-        if self._cum.shape[0] != self.resources.size or self._cum.shape[1] < need:
-            block = problem.capacity_block(self.resources, 0, max(need, 2 * self._cum.shape[1]))
-            self._cum = np.concatenate(
-                (np.zeros((self.resources.size, 1)), np.cumsum(block, axis=1)), axis=1
-            )
-        rows = np.arange(self.resources.size)
-        return float((self._cum[rows, hi] - self._cum[rows, lo]).sum())
+        if self._varying is None:
+            self._varying = varying_resources(problem, self.resources)
+        v = self._varying
+        # Steady capacities multiply; only the varying ones keep running sums over the steps
+        # (a cut of many roads over a long egress search would not fit in memory otherwise).
+        total = float((problem.base_capacity(self.resources[~v]) * (hi - lo)[~v]).sum())
+        if not v.any():
+            return total
+        need = int(hi[v].max()) + 1
+        if self._cum.shape[0] != int(v.sum()) or self._cum.shape[1] < need:
+            steps = max(need, 2 * self._cum.shape[1])
+            block = problem.capacity_block(self.resources[v], 0, steps)
+            self._cum = np.concatenate((np.zeros((block.shape[0], 1)), np.cumsum(block, axis=1)), 1)
+        rows = np.arange(self._cum.shape[0])
+        return total + float((self._cum[rows, hi[v]] - self._cum[rows, lo[v]]).sum())
 
 
 @dataclass(frozen=True)
