@@ -121,7 +121,7 @@ def finer_bound(
     )
     calc = BoundCalculator(
         fine,
-        buses=bus_bound(prepared, fine, gate_checkpoints(fine)),
+        buses=bus_bound(prepared, fine, gate_checkpoints(fine), grid=round(ratio)),
         time_expanded=False,
         entry_grid=round(ratio),
     )

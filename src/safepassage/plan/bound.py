@@ -225,6 +225,17 @@ class BoundCalculator:
             )
             for subset in self.subsets
         ]
+        # What one bus trip takes of each cut of all origins (the least it takes of any of
+        # its resources, at the plan's steps); zero for the other cuts.
+        self._bus_charge = np.array(
+            [
+                float(buses.units(cut.resources).min())
+                if buses is not None and for_all and cut.resources.size
+                else 0.0
+                for cut, for_all in zip(self.cuts, self._for_all, strict=True)
+            ],
+            dtype=np.float64,
+        )
         self._cut_cache: dict[int, NDArray[np.float64]] = {}
         self.window_cars: float | None = None  # cars-only optimum by the window's end
         if time_expanded:
@@ -338,7 +349,11 @@ class BoundCalculator:
     def people_by(self, horizon: int) -> float:
         """The bound on people out by step `horizon`."""
         values = self._cut_values(horizon)
-        gate = float(values[self._for_all].min()) if self._for_all.any() else np.inf
+        charged = self._bus_charge > 0
+        # Bus trips through the cuts of all origins: at most what each lets through.
+        gate = (
+            float((values[charged] / self._bus_charge[charged]).min()) if charged.any() else np.inf
+        )
         # Out by an earlier step is at most out by the window's end: the cap holds up to it.
         cap = self.window_cars if horizon <= self.problem.window_steps else None
         if self.buses is None:
@@ -348,7 +363,7 @@ class BoundCalculator:
 
         def total(trips: int) -> float:
             # Buses and cars share the cuts of all origins: `trips` crossings leave the rest.
-            cars = self._car_people_by(horizon, values - trips * self._for_all, cap)
+            cars = self._car_people_by(horizon, values - trips * self._bus_charge, cap)
             return cars + float(min(b.need, trips * b.seats))
 
         # `total` is concave in trips (cars fill fullest first): binary search for its top.

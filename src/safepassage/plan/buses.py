@@ -13,10 +13,12 @@ in 2022, so a plan that depends on them is marked as such.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
 from safepassage.model.prepare import PreparedScenario
@@ -114,20 +116,49 @@ def _book(
 
 @dataclass(frozen=True)
 class BusCapacity:
-    """Upper bounds for the bound: bus trips that can be out by step H, and their seats."""
+    """Upper bounds for the bound: bus trips that can be out by step H, and their seats;
+    `units` gives the least a bus takes of each resource (car units, PCU on roads)."""
 
     trips_by: Callable[[int], int]
     seats: int
     need: int  # people who need a seat
+    units: Callable[[NDArray[np.int64]], NDArray[np.float64]]
+
+
+def bus_units_floor(
+    prepared: PreparedScenario, problem: PlanningProblem, grid: int = 1
+) -> Callable[[NDArray[np.int64]], NDArray[np.float64]]:
+    """The least a bus takes of each resource under any of the planners' rules (`bus_need`
+    here; `decide.bus_timing.bus_units` with the scenario's `bus_inspection_s`), at the plan's
+    steps: `grid` of this problem's steps make one of the plan's."""
+    m = problem.graph.n_edges
+    bus_s = {c.id: c.bus_inspection_s for c in prepared.scenario.checkpoints}
+    ratios: list[float] = []
+    for c in problem.checkpoints:
+        seconds = bus_s.get(c.id)
+        ratios.append(np.inf if seconds is None else seconds / c.service_s)
+    ratio = np.array([*ratios, np.inf], dtype=np.float64)
+
+    def units(resources: NDArray[np.int64]) -> NDArray[np.float64]:
+        base = problem.base_capacity(resources) * grid
+        is_cp = resources >= m
+        out = np.minimum(BUS_PCU, 0.99 * base)
+        out[is_cp] = np.minimum(np.minimum(1.0, 0.99 * base[is_cp]), ratio[resources[is_cp] - m])
+        return np.asarray(out, dtype=np.float64)
+
+    return units
 
 
 def bus_bound(
-    prepared: PreparedScenario, problem: PlanningProblem, gates: Sequence[int] = ()
+    prepared: PreparedScenario, problem: PlanningProblem, gates: Sequence[int] = (), grid: int = 1
 ) -> BusCapacity | None:
     """Every bus runs back to back on the shortest free-flow legs (depot or destination to the
     nearest origin, load, fastest route out, unload), always full. Where every evacuee must
-    pass a checkpoint with opening hours (`gates`, checkpoint indices), a bus that reaches it
-    while closed waits for it to open: still a lower bound on each trip's time."""
+    pass a checkpoint (`gates`, checkpoint indices; one with opening hours first), the buses
+    pass it one after another in the order they reach it, each taking the least it can of the
+    checkpoint's capacity (`bus_units_floor`) and waiting while it is closed: first come,
+    first served gives every n-th trip its earliest time, since every bus then runs the same
+    cycle. Still a lower bound on each trip's time (cars are left out: they only delay buses)."""
     buses = prepared.scenario.fleet.buses
     need = sum(o.bus_people for o in problem.origins)
     if not buses or not need or not problem.routes:
@@ -142,49 +173,96 @@ def bus_bound(
     reach = dict(zip(depots, to_origin.min(axis=1).tolist(), strict=True))
     back = min(reach[d.node] for d in problem.destinations)
     limit = problem.window_steps + int(14 * 86400 / step)
-    to_gate, after_gate, next_open = _gate_timing(problem, gates, limit)
+    units = bus_units_floor(prepared, problem, grid)
+    gate = _gate_of(problem, gates)
+    to_gate, after_gate, capacity, next_open = _gate_timing(problem, gate, limit)
+    per_bus = float(units(np.array([problem.graph.n_edges + gate]))[0]) if gate >= 0 else 0.0
+    server = _GateServer(capacity, next_open, per_bus)
+    cycle = (UNLOAD_S + back + LOAD_S) / step
+    # A bus whose depot reaches no origin makes no trip; one that cannot come back, one.
+    arrivals = [
+        (floor_steps(reach[prepared.node_of[b.depot]] + LOAD_S, step) + to_gate, i)
+        for i, b in enumerate(buses)
+        if math.isfinite(reach[prepared.node_of[b.depot]])
+    ]
+    heapq.heapify(arrivals)
     out_steps: list[int] = []
-    for bus in buses:
-        ready = (reach[prepared.node_of[bus.depot]] + LOAD_S) / step
-        while ready < limit:
-            at_gate = floor_steps(ready * step, step) + to_gate
-            if at_gate >= limit or next_open[at_gate] < 0:
-                break
-            out = int(next_open[at_gate]) + after_gate
-            out_steps.append(out)
-            ready = out + (UNLOAD_S + back + LOAD_S) / step
+    while arrivals:
+        at_gate, i = heapq.heappop(arrivals)
+        passed = server.pass_at(at_gate) if at_gate < limit else -1
+        if passed < 0:
+            continue
+        out = passed + after_gate
+        out_steps.append(out)
+        if math.isfinite(cycle):
+            heapq.heappush(arrivals, (floor_steps((out + cycle) * step, step) + to_gate, i))
     outs = np.sort(np.array(out_steps, dtype=np.int64))
     seats = max(b.seats for b in buses)
 
     def trips(horizon: int) -> int:
         return int(np.searchsorted(outs, horizon, side="right"))
 
-    return BusCapacity(trips, seats, need)
+    return BusCapacity(trips, seats, need, units)
+
+
+class _GateServer:
+    """A checkpoint passing buses first come, first served as a fluid: each bus takes
+    `per_bus` of its capacity, spread over steps if need be (looser than any planner's rule,
+    so still a bound); closed steps are skipped."""
+
+    def __init__(self, capacity: NDArray[np.float64], next_open: NDArray[np.int64], per_bus: float):
+        self.capacity, self.next_open, self.per_bus = capacity, next_open, per_bus
+        self.step, self.left = -1, 0.0
+
+    def pass_at(self, arrival: int) -> int:
+        """The step the bus that reaches the checkpoint in step `arrival` has passed (-1:
+        not within the horizon)."""
+        if arrival > self.step:
+            self.step, self.left = arrival, float(self.capacity[arrival])
+        need = self.per_bus
+        while need > self.left + 1e-12:
+            need -= self.left
+            nxt = self.step + 1
+            if nxt >= self.capacity.shape[0]:
+                return -1
+            nxt = int(self.next_open[nxt])
+            if nxt < 0:
+                return -1
+            self.step, self.left = nxt, float(self.capacity[nxt])
+        self.left -= need
+        return self.step
+
+
+def _gate_of(problem: PlanningProblem, gates: Sequence[int]) -> int:
+    """The gate whose passing limits the buses: the first with opening hours, else the
+    first; -1 without a gate."""
+    hours = [g for g in gates if problem.checkpoints[g].hours is not None]
+    return (hours or list(gates) or [-1])[0]
 
 
 def _gate_timing(
-    problem: PlanningProblem, gates: Sequence[int], limit: int
-) -> tuple[int, int, np.ndarray]:
-    """Least steps from leaving an origin to the gate and from the gate to out, and for each
-    step the next step the gate is open (-1: never again). Without a gate with hours: the
-    fastest route's time, split at its start, and always open."""
-    m = problem.graph.n_edges
-    hours = [g for g in gates if problem.checkpoints[g].hours is not None]
-    if not hours:
+    problem: PlanningProblem, gate: int, limit: int
+) -> tuple[int, int, NDArray[np.float64], NDArray[np.int64]]:
+    """Least steps from leaving an origin to the gate and from the gate to out, the gate's
+    capacity in each step, and for each step the next step it is open (-1: never again).
+    Without a gate: the fastest route's time, split at its start, and no limit."""
+    if gate < 0:
         shortest = min(r.total_steps for r in problem.routes)
-        return 0, shortest, np.arange(limit + 1, dtype=np.int64)
-    gate = m + hours[0]
+        return 0, shortest, np.full(limit + 1, np.inf), np.arange(limit + 1, dtype=np.int64)
+    resource = problem.graph.n_edges + gate
     before, after = [], []
     for r in problem.routes:
-        where = np.flatnonzero(r.resources == gate)
+        where = np.flatnonzero(r.resources == resource)
         if where.size:
             before.append(int(r.offsets[where[0]]))
             after.append(r.total_steps - int(r.offsets[where[0]]))
-    open_ = problem.capacity_block(np.array([gate], dtype=np.int64), 0, limit + 1)[0] > 0
+    if not before:  # no candidate route passes it (cannot be a gate then): no limit
+        return _gate_timing(problem, -1, limit)
+    capacity = problem.capacity_block(np.array([resource], dtype=np.int64), 0, limit + 1)[0]
     nxt = np.full(limit + 1, -1, dtype=np.int64)
     upcoming = -1
     for s in range(limit, -1, -1):
-        if open_[s]:
+        if capacity[s] > 0:
             upcoming = s
         nxt[s] = upcoming
-    return min(before), min(after), nxt
+    return min(before), min(after), capacity, nxt
