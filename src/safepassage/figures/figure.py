@@ -4,11 +4,11 @@ and when, with the zone. Figures are values; arithmetic on them is in `arithmeti
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import cached_property, lru_cache
-from typing import Any, Literal, NamedTuple, get_args
+from functools import lru_cache
+from typing import Any, Generic, Literal, NamedTuple, TypeVar, get_args, overload
 
 from safepassage.figures.when import moment, stamp, timed, zone_name
 
@@ -300,6 +300,28 @@ class Span:
         }
 
 
+T = TypeVar("T")
+
+
+class _once(Generic[T]):
+    """A property computed on first read and kept in the instance, as `cached_property`,
+    without its lock (Python 3.11 takes one per read until the value is kept: a rebuild
+    reads millions of keys for the first time)."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute, self.name = compute, compute.__name__
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _once[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> T: ...
+    def __get__(self, obj: object | None, owner: type) -> _once[T] | T:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.compute(obj)
+        return value
+
+
 class SumKey(NamedTuple):
     """What must be the same for figures to be added: kind, unit, place, status, source."""
 
@@ -308,6 +330,10 @@ class SumKey(NamedTuple):
     place: str | None
     state: str
     source: str
+
+
+#: One key object per key: a log of a million counts has a few hundred keys, not millions.
+_sum_key = lru_cache(maxsize=4096)(SumKey)
 
 
 @dataclass(frozen=True)
@@ -328,9 +354,9 @@ class Figure:
     also: tuple[Source, ...] = ()
     refs: tuple[str, ...] = field(default=())
 
-    @cached_property
+    @_once
     def key(self) -> SumKey:
-        return SumKey(self.kind, self.unit, self.place, self.status.state, self.source.name)
+        return _sum_key(self.kind, self.unit, self.place, self.status.state, self.source.name)
 
     @property
     def as_of(self) -> datetime:

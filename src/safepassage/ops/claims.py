@@ -127,6 +127,9 @@ class ClaimsRegister:
     # state never needs it), then kept.
     _at_place: dict[tuple[str, str], list[tuple[datetime, str]]] | None = None
     _longest: dict[tuple[str, str], timedelta] = field(default_factory=dict)
+    # Every claim by the time it happened (then id), for the queue; made when first asked
+    # for, then kept as claims come and go.
+    _order: list[tuple[str, str]] | None = None
 
     def apply(self, e: StoredEvent) -> None:
         # The version moves only when the register changes, so that what is cached on it
@@ -154,7 +157,7 @@ class ClaimsRegister:
         """A claim no review names (the common case, a new count): it shows its figures as
         entered, made only when read."""
         self.claims[e.id] = e
-        self._index(e, 1)
+        self._track(e, 1)
         self.version += 1
         self._pending[e.corridor] += 1 if initial_status(e).state in PENDING else 0
         self._record(e.id, e.corridor, ())
@@ -162,9 +165,9 @@ class ClaimsRegister:
     def _put_claim(self, e: StoredEvent) -> None:
         old = self.claims.get(e.id)
         if old is not None:
-            self._index(old, -1)
+            self._track(old, -1)
         self.claims[e.id] = e
-        self._index(e, 1)
+        self._track(e, 1)
 
     def _places(self) -> dict[tuple[str, str], list[tuple[datetime, str]]]:
         if self._at_place is None:
@@ -172,6 +175,23 @@ class ClaimsRegister:
             for e in self.claims.values():
                 self._index(e, 1)
         return self._at_place
+
+    def _ordered(self) -> list[tuple[str, str]]:
+        if self._order is None:
+            self._order = sorted(_key(e) for e in self.claims.values())
+        return self._order
+
+    def _track(self, e: StoredEvent, sign: int) -> None:
+        """Add (+1) or drop (-1) a claim in the indexes kept once made (by place, by time)."""
+        self._index(e, sign)
+        if self._order is None:
+            return
+        if sign > 0:
+            insort(self._order, _key(e))  # near the end: claims arrive about in time order
+        else:
+            at = bisect_left(self._order, _key(e))
+            if at < len(self._order) and self._order[at] == _key(e):
+                del self._order[at]
 
     def _index(self, e: StoredEvent, sign: int) -> None:
         """Add (+1) or drop (-1) a claim in the index of claims by place and time."""
@@ -195,7 +215,7 @@ class ClaimsRegister:
         """Undo what `target` contributed (a claim, a review or an announcement)."""
         self._base_cache.pop(target, None)
         if target in self.claims:
-            self._mutate({target}, True, lambda: self._index(self.claims.pop(target), -1))
+            self._mutate({target}, True, lambda: self._track(self.claims.pop(target), -1))
         elif target in self.reviews:
             r = self.reviews[target]
             self._mutate({str(r.data["claim"])}, True, lambda: self._drop_review(r))
@@ -328,9 +348,6 @@ class ClaimsRegister:
         self._zones[corridor] = known
         return known
 
-    def _reviews_of(self) -> dict[str, list[StoredEvent]]:
-        return {c: list(rs.values()) for c, rs in self._by_claim.items() if rs}
-
     def duplicate_links(self) -> dict[str, str]:
         """Each claim linked as a duplicate -> the claim it is one figure with (the root of
         its chain). Links are taken in the order they happened; one that would close a loop
@@ -405,12 +422,15 @@ class ClaimsRegister:
         duplicate), oldest first (at most `limit`), each with who it is assigned to and
         likely duplicates."""
         links = self.duplicate_links()
-        reviews = self._reviews_of()
         out: list[dict[str, Any]] = []
-        for cid, e in sorted(self.claims.items(), key=lambda kv: _key(kv[1])):
+        for _, cid in self._ordered():
+            e = self.claims[cid]
             if cid in links or (corridor is not None and e.corridor != corridor):
                 continue
-            review = _reviewed(initial_status(e), reviews.get(cid, []))
+            reviews = self._by_claim.get(cid)
+            if not reviews and initial_status(e).state not in PENDING:
+                continue  # entered as decided, never reviewed: not waiting
+            review = _reviewed(initial_status(e), list((reviews or {}).values()))
             if review.state.state not in PENDING:
                 continue
             if len(out) >= limit:

@@ -17,13 +17,15 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar
 
 from safepassage.figures import Figure, SumKey, Value, per_day
 from safepassage.figures.arithmetic import MAX_REFS, bounded_total
 from safepassage.figures.figure import BASIS_ORDER, Basis, Span, Verification
 
 FLOW = ("crossed", "arrived")
+T = TypeVar("T")
 
 
 def order(f: Figure) -> tuple[Any, ...]:
@@ -41,6 +43,15 @@ def _bump(counts: Counter[Any], key: Any, by: int) -> None:
     counts[key] += by
     if not counts[key]:
         del counts[key]
+
+
+def _tally(objects: list[T]) -> list[tuple[T, int]]:
+    """Each distinct object of `objects` with how many times it is there, told apart by
+    identity: the figures of a log share their values, statuses and sources (made once),
+    so a million figures have a handful of each to read."""
+    counts = Counter(map(id, objects))
+    first = dict(zip(map(id, objects), objects, strict=True))
+    return [(first[i], n) for i, n in counts.items()]
 
 
 def _find(items: list[Figure], f: Figure) -> int | None:
@@ -110,22 +121,30 @@ class _Sum:
         """Take `items` (in order) at once, as `add` would one by one, but in bulk: the
         rebuild of a place folds every figure of the log."""
         self.items = items
-        values = [f.value for f in items]
-        statuses = [f.status for f in items]
         self.inexact = sum(1 for f in items if f.span.start is not None or f.also)
-        self.low = sum(v.low or 0 for v in values)
-        self.high = sum(v.high for v in values if v.high is not None)
-        self.no_high = sum(1 for v in values if v.high is None)
-        self.not_exact = sum(1 for v in values if v.qualifier != "exact")
-        self.low_missing = sum(1 for v in values if v.low is None)
-        self.by = Counter(s.by for s in statuses)
-        self.how = Counter(s.how for s in statuses)
-        self.denied = Counter(w for s in statuses for w in s.denied_by)
-        self.disputed = Counter(w for s in statuses for w in s.disputed_by)
-        self.unverifiable = sum(1 for s in statuses if s.unverifiable)
-        self.basis = Counter(f.basis for f in items)
-        self.refs = sum(len(f.refs) for f in items)
-        self.reporters = Counter(name for f in items for name in f.source.names())
+        values = _tally(list(map(attrgetter("value"), items)))
+        self.low = sum((v.low or 0) * n for v, n in values)
+        self.high = sum(v.high * n for v, n in values if v.high is not None)
+        self.no_high = sum(n for v, n in values if v.high is None)
+        self.not_exact = sum(n for v, n in values if v.qualifier != "exact")
+        self.low_missing = sum(n for v, n in values if v.low is None)
+        self.by, self.how = Counter(), Counter()
+        self.denied, self.disputed = Counter(), Counter()
+        self.unverifiable = 0
+        for s, n in _tally(list(map(attrgetter("status"), items))):
+            self.by[s.by] += n
+            self.how[s.how] += n
+            for who in s.denied_by:
+                self.denied[who] += n
+            for who in s.disputed_by:
+                self.disputed[who] += n
+            self.unverifiable += n if s.unverifiable else 0
+        self.basis = Counter(map(attrgetter("basis"), items))
+        self.refs = sum(map(len, map(attrgetter("refs"), items)))
+        self.reporters = Counter()
+        for source, n in _tally(list(map(attrgetter("source"), items))):
+            for name in source.names():
+                self.reporters[name] += n
 
     def result(self) -> Figure:
         if self.inexact:
@@ -235,18 +254,41 @@ class PlaceTotals:
 
     @classmethod
     def of(cls, figures: list[Figure]) -> PlaceTotals:
-        """The running totals of `figures` (in order), made in bulk."""
+        """The running totals of `figures` (in order), made in bulk: what `add` would make
+        of them one by one."""
         out = cls()
         by_key: dict[SumKey, list[Figure]] = {}
         for f in figures:
             if f.kind != "waiting":
                 by_key.setdefault(f.key, []).append(f)
-                out._side(f, 1)
         for key, items in by_key.items():
             out.keys[key] = _Key()
             out.keys[key].fill(items)
             out.changed.add(key)
+            for f in items:
+                if f.span.start is not None and f.span.kind == "interval":
+                    out._in_days(f, 1)
+        out._fill_unreported(by_key)
         return out
+
+    def _fill_unreported(self, by_key: dict[SumKey, list[Figure]]) -> None:
+        """The people-not-reported counts of every key at once: per people key, the
+        vehicles of the counts whose claim stated no people (what `_unreported` keeps)."""
+        for key, items in by_key.items():
+            if key.kind not in FLOW:
+                continue
+            if key.unit == "people":
+                self.people[key] = {f.refs[0] for f in items}
+            elif key.unit == "vehicles" and any(f.span.kind == "interval" for f in items):
+                cars = self.vehicles[key] = {}
+                for f in items:
+                    if f.span.kind == "interval":
+                        cars[f.refs[0]] = cars.get(f.refs[0], 0) + (f.value.high or 0)
+        for key, cars in self.vehicles.items():
+            pkey = _with_unit(key, "people")
+            seen = self.people.get(pkey, set())
+            gone = sum(n for ref, n in cars.items() if ref not in seen)
+            self.missing[pkey] = self.missing.get(pkey, 0) + gone
 
     def add(self, f: Figure) -> None:
         """Add `f` at its place in the register's order."""
@@ -271,8 +313,11 @@ class PlaceTotals:
         """The people-not-reported counts and the per-day buckets of a figure added (+1) or
         taken back (-1)."""
         self._unreported(f, sign)
-        if f.span.kind != "interval" or f.span.start is None:
-            return  # in no day (`per_day` leaves it apart)
+        if f.span.kind == "interval" and f.span.start is not None:
+            self._in_days(f, sign)  # else in no day (`per_day` leaves it apart)
+
+    def _in_days(self, f: Figure, sign: int) -> None:
+        """Add (+1) or take back (-1) a figure with a stated interval in its day's bucket."""
         days, _ = per_day([f])
         for day_key in days:
             bucket = self.days.setdefault(day_key, [])

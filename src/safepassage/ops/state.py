@@ -10,10 +10,12 @@ status and source, never added across them.
 
 from __future__ import annotations
 
+import gc
 import statistics
 from bisect import bisect_left, insort
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,6 +74,20 @@ def _at_place(f: Figure, heard: set[str]) -> bool:
 
 def _key(e: StoredEvent) -> tuple[str, str]:
     return (e.occurred_at, e.id)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Run a bulk build without the cyclic garbage collector: it makes millions of objects
+    that all stay (figures, indexes), and each collection would walk every one of them
+    again for no garbage. Restored as it was, whatever happens."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 @dataclass
@@ -183,17 +199,24 @@ class Projection:
                 cached = (version, cached[1], cached[2])
                 self._place_cache[corridor] = cached
         if cached is None or cached[0] != version:
-            by_place: dict[str, list[Figure]] = defaultdict(list)
-            other: list[Figure] = []
-            for f in self.register.figures(corridor):
-                if _at_place(f, heard):
-                    by_place[f.place or ""].append(f)
-                else:
-                    other.append(f)
-            places = {p: PlaceIndex(by_place.get(p, [])) for p in sorted(set(by_place) | heard)}
-            cached = (version, places, other)
+            with _collector_paused():
+                cached = (version, *self._build_places(corridor, heard))
             self._place_cache[corridor] = cached
         return cached[1], cached[2]
+
+    def _build_places(
+        self, corridor: str, heard: set[str]
+    ) -> tuple[dict[str, PlaceIndex], list[Figure]]:
+        """The corridor's figures by checkpoint and the others, made from the register."""
+        by_place: dict[str, list[Figure]] = defaultdict(list)
+        other: list[Figure] = []
+        for f in self.register.figures(corridor):
+            if _at_place(f, heard):
+                by_place[f.place or ""].append(f)
+            else:
+                other.append(f)
+        places = {p: PlaceIndex(by_place.get(p, [])) for p in sorted(set(by_place) | heard)}
+        return places, other
 
     def _update(
         self,
