@@ -217,7 +217,9 @@ def monaco() -> dict[str, object]:
         ],
         "occupancy": {"car": 2.5},
         "corridor": {"window": {"start": "2026-10-24T20:00", "end": "2026-10-25T10:00"}},
-        "sources": ["OSM extract of Monaco, 2016 (Project-OSRM/osrm-backend test data, ODbL); points drawn with seed 21"],
+        "sources": [
+            "OSM extract of Monaco, 2016 (Project-OSRM/osrm-backend test data, ODbL); points drawn with seed 21"
+        ],
     }
 
 
