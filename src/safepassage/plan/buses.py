@@ -259,10 +259,9 @@ def _gate_timing(
     if not before:  # no candidate route passes it (cannot be a gate then): no limit
         return _gate_timing(problem, -1, limit)
     capacity = problem.capacity_block(np.array([resource], dtype=np.int64), 0, limit + 1)[0]
+    open_steps = np.flatnonzero(capacity > 0)
+    at = np.searchsorted(open_steps, np.arange(limit + 1))  # the first open step from each
     nxt = np.full(limit + 1, -1, dtype=np.int64)
-    upcoming = -1
-    for s in range(limit, -1, -1):
-        if capacity[s] > 0:
-            upcoming = s
-        nxt[s] = upcoming
+    ahead = at < open_steps.size
+    nxt[ahead] = open_steps[at[ahead]]
     return min(before), min(after), capacity, nxt
