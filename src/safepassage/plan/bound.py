@@ -216,7 +216,7 @@ class BoundCalculator:
         ] = {}
         self.cuts = self._timed_cuts(member_sets)
         everyone = frozenset(range(len(origins)))
-        # Buses pass the cuts of every origin (one PCU a trip at least), not the others.
+        # Bus trips cross the cuts of all origins (taking `_bus_charge` each), not the others.
         self._for_all = np.array([cut.members == everyone for cut in self.cuts], dtype=bool)
         self._covering = [
             np.array(
