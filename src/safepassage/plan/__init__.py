@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from safepassage.model.prepare import PreparedScenario
-from safepassage.plan.bound import Bound, BoundCalculator, gate_checkpoints
+from safepassage.plan.bound import Bound, BoundCalculator, capacity_varies, gate_checkpoints
 from safepassage.plan.buses import BusTrip, bus_bound, bus_need, plan_buses
 from safepassage.plan.ccrp import MAX_EXTRA_DAYS, Booking, new_ledger, plan_cars
 from safepassage.plan.ledger import CapacityLedger
@@ -77,14 +77,17 @@ def make_plan(
         return plan
     calc = BoundCalculator(problem, buses=bus_bound(prepared, problem, gate_checkpoints(problem)))
     plan.bound = _bound(calc, problem, plan)
-    # `fast` keeps its times (a second bound cost Porto ~3 s) and states the plan-step bound.
+    # `fast` keeps its times (the whole second bound cost Porto ~3 s): it adds only the cuts
+    # over time at 5 s steps, and only where a capacity changes with time (cheap, and where
+    # whole 60 s steps mislead most: a last car through just before a night closure).
+    cuts_only = quality != "best"
     fine = (
-        None
-        if quality != "best"
-        else finer_bound(prepared, problem, plan, slot_s, routes_per_origin)
+        finer_bound(prepared, problem, plan, slot_s, routes_per_origin, curves=not cuts_only)
+        if not cuts_only or capacity_varies(problem)
+        else None
     )
     if fine is not None:
-        plan.bound = _tighter(plan.bound, fine[0], fine[1].problem.step_s)
+        plan.bound = _tighter(plan.bound, fine[0], fine[1].problem.step_s, cuts_only)
     slot_steps = max(1, floor_steps(slot_s, step_s))
     end = max(plan.egress_steps, problem.window_steps)
     # The bound's curve at every slot, thinned to at most ~150 points for long evacuations
@@ -110,9 +113,12 @@ def finer_bound(
     plan: Plan,
     slot_s: float,
     routes_per_origin: int,
+    *,
+    curves: bool = True,
 ) -> tuple[Bound, BoundCalculator] | None:
-    """The bound at FINE_STEP_S (without its time-expanded part, which grows with the steps),
-    or None where the plan's step is already that fine or not a whole multiple of it."""
+    """The bound at FINE_STEP_S (without its time-expanded part, which grows with the steps;
+    `curves=False`: its cuts over time alone), or None where the plan's step is already that
+    fine or not a whole multiple of it."""
     ratio = problem.step_s / FINE_STEP_S
     if ratio <= 1 or abs(ratio - round(ratio)) > 1e-9:
         return None
@@ -124,6 +130,7 @@ def finer_bound(
         buses=bus_bound(prepared, fine, gate_checkpoints(fine), grid=round(ratio)),
         time_expanded=False,
         entry_grid=round(ratio),
+        curves=curves,
     )
     # One plan step of slack: a fine step's flow is a fluid at 1/ratio of a plan step's
     # capacity, so a vehicle the plan passes in one step spreads over `ratio` fine steps and
@@ -140,12 +147,17 @@ def finer_bound(
     return bound, calc
 
 
-def _tighter(base: Bound, fine: Bound, fine_step_s: float) -> Bound:
+def _tighter(base: Bound, fine: Bound, fine_step_s: float, cuts_only: bool = False) -> Bound:
     """The smaller people bound and the larger egress bound of the two (each is valid)."""
     egress = [e for e in (base.egress_time_s_min, fine.egress_time_s_min) if e is not None]
+    other = (
+        f"its cuts over time at {fine_step_s:g} s steps"
+        if cuts_only
+        else (f"at {fine_step_s:g} s steps")
+    )
     knows = [
         *base.knows,
-        f"the tighter of this bound at the plan's steps and at {fine_step_s:g} s steps"
+        f"the tighter of this bound at the plan's steps and {other}"
         " (each rounds roads' travel times down to whole steps; finer steps round less)",
     ]
     return replace(

@@ -187,8 +187,10 @@ class BoundCalculator:
         buses: BusCapacity | None = None,
         time_expanded: bool = True,
         entry_grid: int = 1,
+        curves: bool = True,
     ) -> None:
         self.problem = problem
+        self.curves = curves  # False: the cuts over time alone (no flow-over-time curves)
         self.entry_grid = entry_grid  # this many steps make one of the plan's (cuts.py)
         self.net = _network(problem)
         origins = problem.origins
@@ -202,7 +204,7 @@ class BoundCalculator:
         self.exact = len(origins) <= EXACT_ORIGINS
         self.allowed = [frozenset(o.allowed) for o in origins]
         self.groups = _groups(self.allowed)
-        self._varies = _capacity_varies(problem)
+        self._varies = capacity_varies(problem)
         member_sets = self._member_sets()
         self.subsets = self._family(extra=member_sets)
         # Per group (the whole set first), the family's subsets inside it, computed once.
@@ -424,7 +426,7 @@ class BoundCalculator:
             rest = total - float(self.people[subset].sum())
             if rest >= best:
                 continue
-            pcu = self._curve(i).out_by(horizon)
+            pcu = self._curve(i).out_by(horizon) if self.curves else np.inf
             covering = self._covering[i]
             if covering.size:
                 pcu = min(pcu, max(0.0, float(cut_pcu[covering].min())))
@@ -498,7 +500,7 @@ def gate_checkpoints(problem: PlanningProblem) -> list[int]:
     return gates
 
 
-def _capacity_varies(problem: PlanningProblem) -> bool:
+def capacity_varies(problem: PlanningProblem) -> bool:
     """Whether any checkpoint has opening hours or any hazard lasts part of the time."""
     return bool(problem.timed_closures) or any(c.hours is not None for c in problem.checkpoints)
 
@@ -567,7 +569,7 @@ def knowledge(problem: PlanningProblem, *, time_expanded: bool = False) -> list[
         )
     elif any(len(o.allowed) < len(problem.destinations) for o in problem.origins):
         knows.append("fixed destinations: only the destinations every origin may use count")
-    if _capacity_varies(problem):
+    if capacity_varies(problem):
         knows.append(
             "opening hours and part-time hazards: cuts over time (the roads and checkpoints"
             " every vehicle of a set of origins must pass, each only in the steps it is open,"
