@@ -71,6 +71,7 @@ class Fleet:
     residual: Residual  # with the cars booked
     types: list[BusType]
     bus_s: list[float | None]
+    room: list[float]  # per destination: people it can still receive after the cars
 
 
 @dataclass
@@ -105,6 +106,10 @@ def fleet_of(plan: Plan, prepared: PreparedScenario) -> Fleet | None:
     )
     residual = Residual(p, used)
     residual.add_cars(p.routes, plan.bookings)
+    room = [d.capacity_people for d in p.destinations]
+    for booking in plan.bookings:
+        route = p.routes[booking.route]
+        room[route.destination] -= booking.pcu * p.origins[route.origin].occupancy
     earliest = earliest_steps(prepared, p)
     groups: dict[tuple[int, int, int], list[int]] = {}
     for i, b in enumerate(buses):
@@ -129,6 +134,7 @@ def fleet_of(plan: Plan, prepared: PreparedScenario) -> Fleet | None:
         residual=residual,
         types=types,
         bus_s=bus_s,
+        room=room,
     )
 
 
@@ -144,6 +150,7 @@ def dispatch(
     res = Residual(fleet.problem, fleet.residual.resources)
     res.cap, res.used = fleet.residual.cap, fleet.residual.used.copy()
     waiting = list(fleet.need)
+    room = list(fleet.room)  # a bus goes only where someone can still be received
     plans = {key: [[t, o, x] for t, o, x in rows] for key, rows in (guide or {}).items()}
     rows_of = [[res.rows(r.resources) for r, _ in own] for own in fleet.routes]
     heap = [(fleet.earliest[i], i, fleet.start_base[i]) for i in range(len(fleet.ids))]
@@ -159,6 +166,8 @@ def dispatch(
         at = ready + int(fleet.lead[base, o])
         best: tuple[int, int, int] | None = None  # out, option, departure
         for j, (route, _) in enumerate(fleet.routes[o]):
+            if room[fleet.problem.routes[route.route].destination] < 1:
+                continue
             depart = res.first_fit(rows_of[o][j], route.offsets, route.need, at, limit)
             if depart < limit and (best is None or depart + route.total_steps < best[0]):
                 best = (depart + route.total_steps, j, depart)
@@ -167,8 +176,12 @@ def dispatch(
         out, j, depart = best
         route, dest = fleet.routes[o][j]
         res.add(rows_of[o][j], route.offsets + depart, route.need)
+        destination = fleet.problem.routes[route.route].destination
         people = min(fleet.seats[i], waiting[o])
+        if math.isfinite(room[destination]):
+            people = min(people, math.floor(room[destination]))
         waiting[o] -= people
+        room[destination] -= people
         trips.append(BusTrip(fleet.ids[i], o, route.route, ready, depart, out, people))
         heapq.heappush(heap, (out + fleet.unload, i, dest))
     return trips, waiting, res

@@ -8,7 +8,7 @@ import numpy as np
 
 from safepassage.model.prepare import PreparedScenario
 from safepassage.plan.bound import Bound, BoundCalculator, capacity_varies, gate_checkpoints
-from safepassage.plan.buses import BusTrip, bus_bound, bus_need, plan_buses
+from safepassage.plan.buses import BusTrip, bus_bound, bus_need, for_cars, plan_buses
 from safepassage.plan.ccrp import MAX_EXTRA_DAYS, Booking, new_ledger, plan_cars
 from safepassage.plan.ledger import CapacityLedger
 from safepassage.plan.problem import BUS_PCU, PlanningProblem, build_problem
@@ -50,16 +50,19 @@ def make_plan(
     ledger = new_ledger(problem, bus_pcu=bus_pcu)
     limit = problem.window_steps + int(MAX_EXTRA_DAYS * 86400 / step_s)
     trips, waiting = plan_buses(prepared, problem, ledger, max_steps=limit)
-    schedule = plan_cars(problem, order=order, ledger=ledger)
+    cars = for_cars(problem, trips)  # reception left after the buses
+    schedule = plan_cars(cars, order=order, ledger=ledger)
     bookings, remaining = schedule.bookings, schedule.remaining_pcu
     if quality == "auto":
         quality = "best"
     quality_report: dict[str, object] = {"mode": quality, "asked": asked}
     if quality == "best":
-        improved, report = _improve(problem, bookings, remaining, trips, bus_pcu, routes_per_origin)
+        improved, report = _improve(cars, bookings, remaining, trips, bus_pcu, routes_per_origin)
         quality_report.update(report)
         if improved is not None:
-            problem, bookings, remaining, ledger = improved
+            grown, bookings, remaining, ledger = improved
+            # Its new routes, with the whole reception capacities again (for the bound).
+            problem = replace(grown, destinations=problem.destinations)
     plan = Plan(
         problem=problem,
         scenario_name=prepared.scenario.name,

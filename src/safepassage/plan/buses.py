@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -58,6 +58,8 @@ def plan_buses(
     free = [(0, i, prepared.node_of[b.depot]) for i, b in enumerate(buses)]
     heapq.heapify(free)
     trips: list[BusTrip] = []
+    # Reception capacity left per destination: a bus goes only where someone can be received.
+    room = [d.capacity_people for d in problem.destinations]
     while free:
         ready, i, node = heapq.heappop(free)
         if ready >= max_steps or not any(waiting[o] > 0 for o in by_origin):
@@ -68,18 +70,38 @@ def plan_buses(
             continue
         o = max(choices, key=lambda k: (waiting[k], -to_origin[k]))
         at_origin = ready + ceil_steps(to_origin[o] + LOAD_S, step)
-        booked = _book(ledger, problem, by_origin[o], at_origin, max_steps)
+        open_routes = [r for r in by_origin[o] if room[problem.routes[r].destination] >= 1]
+        booked = _book(ledger, problem, open_routes, at_origin, max_steps)
         if booked is None:
             continue
         route, depart = booked
         seats = buses[i].seats
+        destination = problem.routes[route].destination
         people = min(seats, waiting[o])
+        if math.isfinite(room[destination]):
+            people = min(people, math.floor(room[destination]))
         waiting[o] -= people
+        room[destination] -= people
         out = depart + problem.routes[route].total_steps
         trips.append(BusTrip(buses[i].id, o, route, ready, depart, out, people))
         dest_node = problem.destinations[problem.routes[route].destination].node
         heapq.heappush(free, (out + ceil_steps(UNLOAD_S, step), i, dest_node))
     return trips, waiting
+
+
+def for_cars(problem: PlanningProblem, trips: list[BusTrip]) -> PlanningProblem:
+    """`problem` with each destination's reception capacity less the people the buses bring
+    there: what the car planners may still fill (the bound keeps the whole capacity)."""
+    delivered = [0.0] * len(problem.destinations)
+    for t in trips:
+        delivered[problem.routes[t.route].destination] += t.people
+    if not any(delivered):
+        return problem
+    left = [
+        replace(d, capacity_people=max(0.0, d.capacity_people - delivered[j]))
+        for j, d in enumerate(problem.destinations)
+    ]
+    return replace(problem, destinations=left)
 
 
 def bus_need(ledger: CapacityLedger, problem: PlanningProblem, route: int) -> np.ndarray:
