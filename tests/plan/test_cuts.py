@@ -231,3 +231,44 @@ def test_a_cut_counts_each_resource_over_its_own_steps() -> None:
             for i in range(resources.size)
         )
         assert cut.pcu_by(p, horizon) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("step_s", [60.0, 120.0])
+def test_the_bound_reads_hours_as_the_plans_steps_do(step_s: float) -> None:
+    """A window starting at 09:00:30 (found by a red-team pass) and a checkpoint open only
+    09:10-09:11: the plan's step starting 09:10:30 counts as open for its whole length, so
+    one car passes; the 5 s bound read each 5 s step's own minute (open until 09:11:00 only)
+    and said half a car. It now reads opening hours at the start of the plan's steps."""
+    road = {"speed_kmh": 60, "capacity_vph": 600, "oneway": True}
+    data = {
+        "name": "window-starts-mid-minute",
+        "timezone": "UTC",
+        "network": {
+            "nodes": [],
+            "links": [
+                {"from": "o0", "to": "c", "length_km": 10, **road},
+                {"from": "c", "to": "d0", "length_km": 1, **road},
+            ],
+        },
+        "origins": [{"id": "o0", "at": [47.0, 37.0], "people": 2, "cars": 1}],
+        "destinations": [{"id": "d0", "at": [47.2, 37.0]}],
+        "checkpoints": [
+            {
+                "id": "c",
+                "at": [47.1, 37.0],
+                "controlled_by": "X",
+                "lanes": 1,
+                "inspection_s": {"mean": 60},
+                "open": "09:10-09:11",
+            }
+        ],
+        "occupancy": {"car": 2},
+        "corridor": {"window": {"start": "2022-03-15T09:00:30", "end": "2022-03-15T09:30:30"}},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = prepare_scenario(write(Path(tmp) / "s.yaml", data))
+        for quality in ("fast", "best"):
+            plan = make_plan(prepared, step_s=step_s, slot_s=600.0, quality=quality)
+            assert plan.people_out_by_window_end <= plan.bound.people_out_by_window_end_max + 1e-6
+            least = plan.bound.egress_time_s_min
+            assert least is None or plan.egress_time_s >= least - 1e-6

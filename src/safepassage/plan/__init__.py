@@ -126,7 +126,11 @@ def finer_bound(
     if ratio <= 1 or abs(ratio - round(ratio)) > 1e-9:
         return None
     fine = build_problem(
-        prepared, step_s=FINE_STEP_S, slot_s=slot_s, routes_per_origin=routes_per_origin
+        prepared,
+        step_s=FINE_STEP_S,
+        slot_s=slot_s,
+        routes_per_origin=routes_per_origin,
+        hours_step_s=problem.step_s,
     )
     calc = BoundCalculator(
         fine,

@@ -101,6 +101,10 @@ class PlanningProblem:
     slot_s: float = 600.0
     #: Fairness: no origin's mean departure more than this many steps after another's.
     fairness_steps: int | None = None
+    #: Opening hours are read at the start of steps of this many seconds (a whole multiple of
+    #: `step_s`; None: `step_s`). The bound at 5 s steps reads them as the plan's 60 s steps
+    #: do, so that it bounds the plan's own model (a 60 s step that starts open is open).
+    hours_step_s: float | None = None
 
     @cached_property
     def open_time_matrix(self) -> csr_matrix:
@@ -140,7 +144,7 @@ class PlanningProblem:
                 block[row] *= self._open_mask(checkpoint.hours, t0, t1)
         return block
 
-    def local_minutes(self, t0: int, t1: int) -> NDArray[np.int64]:
+    def local_minutes(self, t0: int, t1: int, step_s: float | None = None) -> NDArray[np.int64]:
         """Minute of the local day (window's zone) at which each step t0..t1-1 starts, on
         instants: the zone's offset is read once an hour, and minute by minute only in an hour
         where it changes (a clock change), instead of a datetime per step (the bound at 5 s
@@ -148,7 +152,8 @@ class PlanningProblem:
         if t1 <= t0:
             return np.zeros(0, dtype=np.int64)
         tz = self.start.tzinfo
-        epoch = np.floor(self.start.timestamp() + np.arange(t0, t1) * self.step_s + 1e-6)
+        step = self.step_s if step_s is None else step_s
+        epoch = np.floor(self.start.timestamp() + np.arange(t0, t1) * step + 1e-6)
         minute = (epoch // 60).astype(np.int64)
         first, last = int(minute[0]) // 60, int(minute[-1]) // 60 + 1
         hourly = [_offset_s(h * 3600, tz) for h in range(first, last + 1)]
@@ -167,7 +172,13 @@ class PlanningProblem:
     def _open_mask(self, hours: tuple[time, time], t0: int, t1: int) -> NDArray[np.float64]:
         """1 for steps that start inside the opening hours (local time of the window's zone)."""
         opens, closes = hours
-        minutes = self.local_minutes(t0, t1)
+        g = 1 if self.hours_step_s is None else round(self.hours_step_s / self.step_s)
+        if g <= 1:
+            minutes = self.local_minutes(t0, t1)
+        else:  # each step as the longer step it lies in
+            c0, c1 = t0 // g, (t1 - 1) // g + 1
+            coarse = self.local_minutes(c0, c1, step_s=self.hours_step_s)
+            minutes = np.repeat(coarse, g)[t0 - c0 * g : t1 - c0 * g]
         a, b = opens.hour * 60 + opens.minute, closes.hour * 60 + closes.minute
         inside = (minutes >= a) & (minutes < b) if a < b else (minutes >= a) | (minutes < b)
         return inside.astype(np.float64)
@@ -253,8 +264,10 @@ def build_problem(
     step_s: float = 60.0,
     slot_s: float = 600.0,
     routes_per_origin: int = 4,
+    hours_step_s: float | None = None,
 ) -> PlanningProblem:
-    """Turn a prepared scenario into a discrete planning problem."""
+    """Turn a prepared scenario into a discrete planning problem (`hours_step_s`: see
+    `PlanningProblem.hours_step_s`)."""
     if step_s <= 0 or slot_s < step_s:
         raise PlanningError("the time step must be positive and the slot at least one step long")
     s, graph = prepared.scenario, prepared.graph
@@ -327,6 +340,7 @@ def build_problem(
         closed_edges=closed,
         slot_s=slot_s,
         fairness_steps=None if fair is None else int(fair * 3600 // step_s),
+        hours_step_s=hours_step_s,
     )
 
 
