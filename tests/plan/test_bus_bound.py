@@ -110,3 +110,42 @@ def test_buses_and_cars_together_stay_within_reception(cars: int) -> None:
                 optimised = with_buses(plan, allocation, prepared)
                 assert optimised.people_served <= 5 + 1e-9
                 assert within_bound(optimised)
+
+
+def test_a_bus_reaching_the_gate_late_in_its_step_counts() -> None:
+    """A bus reaches a checkpoint 55 s into the last minute it is open (found by a red-team
+    pass): the plan gives it that minute, the 5 s bound's queue gave it only the 5 s left and
+    said no bus gets out (bound 0, plan 30). The queue now starts it at the plan's step."""
+    road = {"speed_kmh": 60, "capacity_vph": 600, "oneway": False}
+    data = {
+        "name": "bus-late-in-its-step",
+        "timezone": "UTC",
+        "network": {
+            "nodes": [],
+            "links": [
+                {"from": "o0", "to": "c", "length_km": 1.98, **road},
+                {"from": "c", "to": "d0", "length_km": 1, **road},
+            ],
+        },
+        "origins": [{"id": "o0", "at": [47.0, 37.0], "people": 30, "cars": 0, "need_bus": 30}],
+        "destinations": [{"id": "d0", "at": [47.2, 37.0]}],
+        "checkpoints": [
+            {
+                "id": "c",
+                "at": [47.1, 37.0],
+                "controlled_by": "X",
+                "lanes": 1,
+                "inspection_s": {"mean": 60},
+                "open": "09:00-09:17",
+            }
+        ],
+        "occupancy": {"car": 2},
+        "corridor": {"window": {"start": "2022-03-15T09:00:00", "end": "2022-03-15T10:00:00"}},
+        "fleet": {"buses": [{"id": "b0", "seats": 30, "depot": "o0"}]},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = prepare_scenario(write(Path(tmp) / "s.yaml", data))
+        for quality in ("fast", "best"):
+            plan = make_plan(prepared, quality=quality)
+            assert plan.people_out_by_window_end == pytest.approx(30)
+            assert within_bound(plan)

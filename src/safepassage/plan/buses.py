@@ -211,7 +211,9 @@ def bus_bound(
     out_steps: list[int] = []
     while arrivals:
         at_gate, i = heapq.heappop(arrivals)
-        passed = server.pass_at(at_gate) if at_gate < limit else -1
+        # From the start of the plan's step it reaches the gate in: the plan gives a bus
+        # that whole step's capacity (as the cuts' entry grid, plan/cuts.py).
+        passed = server.pass_at(at_gate // grid * grid) if at_gate < limit else -1
         if passed < 0:
             continue
         out = passed + after_gate
