@@ -149,3 +149,34 @@ def test_a_bus_reaching_the_gate_late_in_its_step_counts() -> None:
             plan = make_plan(prepared, quality=quality)
             assert plan.people_out_by_window_end == pytest.approx(30)
             assert within_bound(plan)
+
+
+def test_the_planner_keeps_a_bus_at_its_depot_until_it_may_leave() -> None:
+    """A bus that may leave its depot at 09:40 (found by a red-team pass: the planner sent it
+    at 09:00 and had its people out by 09:20; the optimised dispatch waited). Both wait now,
+    and the bound counts the wait: everyone out at 10:00, the bound the same."""
+    data = {
+        "name": "bus-leaves-late",
+        "timezone": "UTC",
+        "network": {
+            "nodes": [],
+            "links": [
+                {"from": "o0", "to": "d0", "length_km": 2, "speed_kmh": 60, "capacity_vph": 600}
+            ],
+        },
+        "origins": [{"id": "o0", "at": [47.0, 37.0], "people": 20, "cars": 0, "need_bus": 20}],
+        "destinations": [{"id": "d0", "at": [47.01, 37.0]}],
+        "checkpoints": [],
+        "occupancy": {"car": 2},
+        "corridor": {"window": {"start": "2022-03-15T09:00:00", "end": "2022-03-15T10:00:00"}},
+        "fleet": {
+            "buses": [{"id": "b0", "seats": 30, "depot": "d0", "earliest": "2022-03-15T09:40:00"}]
+        },
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = prepare_scenario(write(Path(tmp) / "s.yaml", data))
+        plan = make_plan(prepared)
+        assert all(t.leave_depot_step >= 40 for t in plan.bus_trips)
+        assert plan.egress_time_s == pytest.approx(3600)
+        assert plan.bound.egress_time_s_min == pytest.approx(3600)
+        assert within_bound(plan)

@@ -11,15 +11,13 @@ is one vehicle)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
-from safepassage.model.instants import elapsed_s
 from safepassage.model.prepare import PreparedScenario
-from safepassage.plan.buses import LOAD_S, UNLOAD_S
+from safepassage.plan.buses import LOAD_S, UNLOAD_S, bus_earliest_steps
 from safepassage.plan.ccrp import Booking
 from safepassage.plan.problem import BUS_PCU, PlanningProblem, TimedRoute
 from safepassage.plan.steps import ceil_steps
@@ -99,16 +97,7 @@ def bus_units(problem: PlanningProblem, resource: int, bus_s: list[float | None]
 
 def earliest_steps(prepared: PreparedScenario, problem: PlanningProblem) -> list[int]:
     """The step each bus may leave its depot (0: the window's start)."""
-    out = []
-    for b in prepared.scenario.fleet.buses:
-        if b.earliest is None:
-            out.append(0)
-            continue
-        when: datetime = b.earliest
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=problem.start.tzinfo)
-        out.append(max(0, ceil_steps(elapsed_s(problem.start, when), problem.step_s)))
-    return out
+    return bus_earliest_steps(prepared, problem)
 
 
 class Residual:

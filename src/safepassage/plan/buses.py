@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
+from safepassage.model.instants import elapsed_s
 from safepassage.model.prepare import PreparedScenario
 from safepassage.plan.ledger import CapacityLedger
 from safepassage.plan.problem import BUS_PCU, PlanningProblem
@@ -55,7 +56,9 @@ def plan_buses(
     by_origin: dict[int, list[int]] = {}
     for r in problem.routes:
         by_origin.setdefault(r.origin, []).append(r.index)
-    free = [(0, i, prepared.node_of[b.depot]) for i, b in enumerate(buses)]
+    # A bus leaves its depot no earlier than the scenario allows (`earliest`).
+    starts = bus_earliest_steps(prepared, problem)
+    free = [(starts[i], i, prepared.node_of[b.depot]) for i, b in enumerate(buses)]
     heapq.heapify(free)
     trips: list[BusTrip] = []
     # Reception capacity left per destination: a bus goes only where someone can be received.
@@ -87,6 +90,21 @@ def plan_buses(
         dest_node = problem.destinations[problem.routes[route].destination].node
         heapq.heappush(free, (out + ceil_steps(UNLOAD_S, step), i, dest_node))
     return trips, waiting
+
+
+def bus_earliest_steps(prepared: PreparedScenario, problem: PlanningProblem) -> list[int]:
+    """The step each bus may leave its depot (0: the window's start; `earliest` in the
+    scenario, in its zone when it names none)."""
+    out = []
+    for b in prepared.scenario.fleet.buses:
+        if b.earliest is None:
+            out.append(0)
+            continue
+        when = b.earliest
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=problem.start.tzinfo)
+        out.append(max(0, ceil_steps(elapsed_s(problem.start, when), problem.step_s)))
+    return out
 
 
 def for_cars(problem: PlanningProblem, trips: list[BusTrip]) -> PlanningProblem:
@@ -202,8 +220,9 @@ def bus_bound(
     server = _GateServer(capacity, next_open, per_bus)
     cycle = (UNLOAD_S + back + LOAD_S) / step
     # A bus whose depot reaches no origin makes no trip; one that cannot come back, one.
+    starts = bus_earliest_steps(prepared, problem)
     arrivals = [
-        (floor_steps(reach[prepared.node_of[b.depot]] + LOAD_S, step) + to_gate, i)
+        (starts[i] + floor_steps(reach[prepared.node_of[b.depot]] + LOAD_S, step) + to_gate, i)
         for i, b in enumerate(buses)
         if math.isfinite(reach[prepared.node_of[b.depot]])
     ]
