@@ -31,6 +31,60 @@ def within_bound(plan: Plan) -> bool:
     return not everyone or least is None or plan.egress_time_s >= least - 1e-6
 
 
+def bus_case(
+    km_to_exit: float,
+    people: int,
+    cars: int,
+    *,
+    bus: dict[str, Any],
+    checkpoint_hours: str | None = None,
+    reception: int | None = None,
+) -> dict[str, Any]:
+    """One origin (its people beyond its cars' need a seat), one exit, one `bus`, a window
+    09:00-10:00; with `checkpoint_hours` the road passes a checkpoint `c` (one lane, a car a
+    minute) open then; `reception`: what the exit can receive."""
+    road = {"speed_kmh": 60, "capacity_vph": 600, "oneway": False}
+    links = [{"from": "o0", "to": "d0", "length_km": km_to_exit, **road}]
+    checkpoints = []
+    if checkpoint_hours is not None:
+        links = [
+            {"from": "o0", "to": "c", "length_km": km_to_exit, **road},
+            {"from": "c", "to": "d0", "length_km": 1, **road},
+        ]
+        checkpoints = [
+            {
+                "id": "c",
+                "at": [47.1, 37.0],
+                "controlled_by": "X",
+                "lanes": 1,
+                "inspection_s": {"mean": 60},
+                "open": checkpoint_hours,
+            }
+        ]
+    destination: dict[str, Any] = {"id": "d0", "at": [47.2, 37.0]}
+    if reception is not None:
+        destination["capacity_people"] = reception
+    return {
+        "name": "bus case",
+        "timezone": "UTC",
+        "network": {"nodes": [], "links": links},
+        "origins": [
+            {
+                "id": "o0",
+                "at": [47.0, 37.0],
+                "people": people,
+                "cars": cars,
+                "need_bus": people - 2 * cars,
+            }
+        ],
+        "destinations": [destination],
+        "checkpoints": checkpoints,
+        "occupancy": {"car": 2},
+        "corridor": {"window": {"start": "2022-03-15T09:00:00", "end": "2022-03-15T10:00:00"}},
+        "fleet": {"buses": [bus]},
+    }
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_scenarios(with_hours=True, at_exits=True), st.data())
 def test_no_bus_plan_beats_its_bound(data: dict[str, Any], draw: st.DataObject) -> None:
@@ -79,24 +133,9 @@ def test_buses_and_cars_together_stay_within_reception(cars: int) -> None:
     """A destination that can receive 5 people: the bus brought all 20 (found by a red-team
     pass: the bus planner did not count reception, the bound did). Now buses and then cars
     fill only what is left, and the plan stays within its bound."""
-    data = {
-        "name": "reception",
-        "timezone": "UTC",
-        "network": {
-            "nodes": [],
-            "links": [
-                {"from": "o0", "to": "d0", "length_km": 2, "speed_kmh": 60, "capacity_vph": 600}
-            ],
-        },
-        "origins": [
-            {"id": "o0", "at": [47.0, 37.0], "people": 20 + 2 * cars, "cars": cars, "need_bus": 20}
-        ],
-        "destinations": [{"id": "d0", "at": [47.01, 37.0], "capacity_people": 5}],
-        "checkpoints": [],
-        "occupancy": {"car": 2},
-        "corridor": {"window": {"start": "2022-03-15T09:00:00", "end": "2022-03-15T10:00:00"}},
-        "fleet": {"buses": [{"id": "b0", "seats": 30, "depot": "d0"}]},
-    }
+    data = bus_case(
+        2, 20 + 2 * cars, cars, bus={"id": "b0", "seats": 30, "depot": "d0"}, reception=5
+    )
     with tempfile.TemporaryDirectory() as tmp:
         prepared = prepare_scenario(write(Path(tmp) / "s.yaml", data))
         for quality in ("fast", "best"):
@@ -116,33 +155,9 @@ def test_a_bus_reaching_the_gate_late_in_its_step_counts() -> None:
     """A bus reaches a checkpoint 55 s into the last minute it is open (found by a red-team
     pass): the plan gives it that minute, the 5 s bound's queue gave it only the 5 s left and
     said no bus gets out (bound 0, plan 30). The queue now starts it at the plan's step."""
-    road = {"speed_kmh": 60, "capacity_vph": 600, "oneway": False}
-    data = {
-        "name": "bus-late-in-its-step",
-        "timezone": "UTC",
-        "network": {
-            "nodes": [],
-            "links": [
-                {"from": "o0", "to": "c", "length_km": 1.98, **road},
-                {"from": "c", "to": "d0", "length_km": 1, **road},
-            ],
-        },
-        "origins": [{"id": "o0", "at": [47.0, 37.0], "people": 30, "cars": 0, "need_bus": 30}],
-        "destinations": [{"id": "d0", "at": [47.2, 37.0]}],
-        "checkpoints": [
-            {
-                "id": "c",
-                "at": [47.1, 37.0],
-                "controlled_by": "X",
-                "lanes": 1,
-                "inspection_s": {"mean": 60},
-                "open": "09:00-09:17",
-            }
-        ],
-        "occupancy": {"car": 2},
-        "corridor": {"window": {"start": "2022-03-15T09:00:00", "end": "2022-03-15T10:00:00"}},
-        "fleet": {"buses": [{"id": "b0", "seats": 30, "depot": "o0"}]},
-    }
+    data = bus_case(
+        1.98, 30, 0, bus={"id": "b0", "seats": 30, "depot": "o0"}, checkpoint_hours="09:00-09:17"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         prepared = prepare_scenario(write(Path(tmp) / "s.yaml", data))
         for quality in ("fast", "best"):
@@ -155,24 +170,8 @@ def test_the_planner_keeps_a_bus_at_its_depot_until_it_may_leave() -> None:
     """A bus that may leave its depot at 09:40 (found by a red-team pass: the planner sent it
     at 09:00 and had its people out by 09:20; the optimised dispatch waited). Both wait now,
     and the bound counts the wait: everyone out at 10:00, the bound the same."""
-    data = {
-        "name": "bus-leaves-late",
-        "timezone": "UTC",
-        "network": {
-            "nodes": [],
-            "links": [
-                {"from": "o0", "to": "d0", "length_km": 2, "speed_kmh": 60, "capacity_vph": 600}
-            ],
-        },
-        "origins": [{"id": "o0", "at": [47.0, 37.0], "people": 20, "cars": 0, "need_bus": 20}],
-        "destinations": [{"id": "d0", "at": [47.01, 37.0]}],
-        "checkpoints": [],
-        "occupancy": {"car": 2},
-        "corridor": {"window": {"start": "2022-03-15T09:00:00", "end": "2022-03-15T10:00:00"}},
-        "fleet": {
-            "buses": [{"id": "b0", "seats": 30, "depot": "d0", "earliest": "2022-03-15T09:40:00"}]
-        },
-    }
+    bus = {"id": "b0", "seats": 30, "depot": "d0", "earliest": "2022-03-15T09:40:00"}
+    data = bus_case(2, 20, 0, bus=bus)
     with tempfile.TemporaryDirectory() as tmp:
         prepared = prepare_scenario(write(Path(tmp) / "s.yaml", data))
         plan = make_plan(prepared)

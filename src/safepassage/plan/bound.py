@@ -34,7 +34,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from safepassage.network.graph import least_weight_matrix
 from safepassage.plan.buses import BusCapacity
-from safepassage.plan.cuts import CutNetwork, TimedCut, cut_through, timed_cuts, varying_resources
+from safepassage.plan.cuts import CutNetwork, TimedCut, gate_cuts, timed_cuts, varying_resources
 from safepassage.plan.problem import PlanningProblem
 from safepassage.plan.ssp import FlowCurve, successive_shortest_paths
 from safepassage.plan.steps import floor_steps_array
@@ -289,18 +289,14 @@ class BoundCalculator:
         if member_sets:
             everyone = member_sets[0]
             m = self.problem.graph.n_edges
-            for gate in gate_checkpoints(self.problem):
-                cuts.append(
-                    cut_through(
-                        self.problem,
-                        arcs,
-                        np.array([m + gate], dtype=np.int64),
-                        net.origin_node[everyone],
-                        net.sinks_for(self._may_use(everyone)),
-                        frozenset(everyone.tolist()),
-                        self.entry_grid,
-                    )
-                )
+            cuts += gate_cuts(
+                arcs,
+                [m + gate for gate in gate_checkpoints(self.problem)],
+                net.origin_node[everyone],
+                net.sinks_for(self._may_use(everyone)),
+                frozenset(everyone.tolist()),
+                self.entry_grid,
+            )
         return cuts
 
     def _family(self, extra: list[NDArray[np.int64]]) -> list[NDArray[np.int64]]:

@@ -104,26 +104,32 @@ def timed_cuts(
     return list(cuts.values())
 
 
-def cut_through(
-    problem: PlanningProblem,
+def gate_cuts(
     arcs: CutNetwork,
-    resources: NDArray[np.int64],
+    gates: list[int],
     sources: NDArray[np.int64],
     sinks: NDArray[np.int64],
     members: frozenset[int],
     entry_grid: int = 1,
-) -> TimedCut:
-    """The cut over time of given resources (the caller knows every route passes them: a
-    gate checkpoint), each over the steps its arcs can be used."""
+) -> list[TimedCut]:
+    """One cut over time per gate (a resource the caller knows every route passes), each
+    over the steps its arcs can be used; the shortest paths are found once for all."""
+    if not gates:
+        return []
     earliest, later = _reach(arcs, sources, sinks, entry_grid)
-    chosen = np.flatnonzero(np.isin(arcs.resource, resources))
-    if chosen.size == 0:
-        return TimedCut(members, resources, np.zeros_like(resources), np.zeros_like(resources))
     # Arcs nobody can use in time enter with no steps (a vehicle cannot use them at all).
     far = np.iinfo(np.int64).max // 4
     earliest = np.where(np.isfinite(earliest), earliest, far)
     later = np.where(np.isfinite(later), later, far)
-    return _as_cut(arcs, chosen, earliest, later, members)
+    cuts = []
+    for gate in gates:
+        chosen = np.flatnonzero(arcs.resource == gate)
+        if chosen.size == 0:
+            only = np.array([gate], dtype=np.int64)
+            cuts.append(TimedCut(members, only, np.zeros_like(only), np.zeros_like(only)))
+        else:
+            cuts.append(_as_cut(arcs, chosen, earliest, later, members))
+    return cuts
 
 
 def _reach(
